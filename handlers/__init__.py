@@ -1,0 +1,1 @@
+"""Transport-agnostic behaviour: the command router, commands, jobs and rendering."""

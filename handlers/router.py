@@ -1,0 +1,109 @@
+"""The one place commands are registered and dispatched, for Slack, the shell and the CLI.
+
+A command is a function ``(ctx, cmd) -> Reply``. Its docstring is its help text: the first
+line is the summary, the rest the details. ``usage`` is what the user types.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import InputError
+from handlers import watch
+from handlers.context import Context
+from handlers.replies import Command, Reply, error
+
+log = logging.getLogger(__name__)
+
+
+Handler = Callable[[Context, Command], Reply]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: Handler
+    usage: str
+    #: Slow commands are acknowledged at once in Slack and answered later.
+    slow: bool = False
+
+    @property
+    def summary(self) -> str:
+        return (self.handler.__doc__ or "").strip().splitlines()[0] if self.handler.__doc__ else ""
+
+    @property
+    def details(self) -> str:
+        lines = (self.handler.__doc__ or "").strip().splitlines()[1:]
+        return "\n".join(line.strip() for line in lines).strip()
+
+
+def help_command(ctx: Context, cmd: Command) -> Reply:
+    """Show the commands, or the details of one: `help watch`."""
+    if cmd.args:
+        spec = COMMANDS.get(cmd.args[0].lower())
+        if spec is None:
+            return error(f"There is no command `{cmd.args[0]}`. Type `help` to see them all.")
+        body = f"{spec.usage}\n  {spec.summary}"
+        if spec.details:
+            body += "\n\n" + spec.details
+        return Reply(text=body)
+    lines = ["Commands (type `help <command>` for details):"]
+    width = max(len(s.usage) for s in REGISTRY)
+    lines += [f"  {s.usage.ljust(width)}  {s.summary}" for s in REGISTRY]
+    return Reply(text="\n".join(lines))
+
+
+# The explicit list of every command, in the order `help` shows them.
+REGISTRY: list[CommandSpec] = [
+    CommandSpec("help", help_command, "help [command]"),
+    CommandSpec("watch", watch.watch_command, "watch <id> [<id> ...]"),
+    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...]"),
+    CommandSpec("list", watch.list_command, "list [collection]"),
+]
+
+COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in REGISTRY}
+
+FLAGS = frozenset({"--private"})
+
+
+def parse(text: str, *, channel: str = "console", user: str = "console") -> Command:
+    """Split what follows ``/attention`` into a Command; InputError on unbalanced quotes."""
+    try:
+        words = shlex.split(text or "")
+    except ValueError as exc:
+        raise InputError(f"Could not read that command ({exc}): check the quotes.") from exc
+    flags = frozenset(w.lower() for w in words if w.lower() in FLAGS)
+    words = [w for w in words if w.lower() not in FLAGS]
+    if not words:
+        return Command("help", [], channel, user, text, flags)
+    return Command(words[0].lower(), words[1:], channel, user, text, flags)
+
+
+def spec_for(text: str) -> CommandSpec | None:
+    """The spec of the command ``text`` would run (for Slack to know if it is slow)."""
+    try:
+        return COMMANDS.get(parse(text).name)
+    except InputError:
+        return None
+
+
+def dispatch(ctx: Context, text: str, *, channel: str = "console", user: str = "console") -> Reply:
+    """Run one command as typed after ``/attention``. Never raises for user errors."""
+    try:
+        cmd = parse(text, channel=channel, user=user)
+        spec = COMMANDS.get(cmd.name)
+        if spec is None:
+            return error(f"Unknown command `{cmd.name}`. Type `help` to see what the bot can do.")
+        return spec.handler(ctx, cmd)
+    except InputError as exc:
+        return error(str(exc))
+    except Exception:
+        log.exception("command failed: %r in %s", text, channel)
+        return Reply(
+            text="Something went wrong running that command; the bot's log has the details.",
+            ok=False,
+            ephemeral=True,
+        )

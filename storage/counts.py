@@ -1,0 +1,61 @@
+"""Counts: a time series of numbers per (item, source, metric)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlite_utils import Database
+
+from core.models import Count
+
+
+def latest(db: Database, item_id: int, source: str, metric: str) -> float | None:
+    row = db.execute(
+        "SELECT value FROM counts WHERE item_id = ? AND source = ? AND metric = ? "
+        "ORDER BY observed_at DESC, id DESC LIMIT 1",
+        [item_id, source, metric],
+    ).fetchone()
+    return float(row[0]) if row else None
+
+
+def record_counts(
+    db: Database, item_id: int, counts: Iterable[Count]
+) -> list[tuple[Count, float | None]]:
+    """Store counts that changed since the last observation.
+
+    Returns ``(count, previous_value)`` for each stored one; previous is None the first time.
+    An unchanged value is not stored again, so the series holds changes, not every poll.
+    """
+    changed = []
+    for c in counts:
+        before = latest(db, item_id, c.source, c.metric)
+        if before is not None and before == c.value:
+            continue
+        db.execute(
+            "INSERT INTO counts (item_id, source, metric, value, observed_at, api_url) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [item_id, c.source, c.metric, c.value, c.observed_at.isoformat(timespec="seconds"), c.api_url],
+        )
+        changed.append((c, before))
+    return changed
+
+
+def latest_all(db: Database, item_id: int) -> dict[tuple[str, str], float]:
+    """The newest value of every (source, metric) of an item."""
+    rows = db.execute(
+        "SELECT source, metric, value FROM counts c WHERE item_id = ? AND id = ("
+        "SELECT id FROM counts d WHERE d.item_id = c.item_id AND d.source = c.source "
+        "AND d.metric = c.metric ORDER BY observed_at DESC, id DESC LIMIT 1) ORDER BY source, metric",
+        [item_id],
+    ).fetchall()
+    return {(r[0], r[1]): float(r[2]) for r in rows}
+
+
+def value_at(db: Database, item_id: int, source: str, metric: str, at: str) -> float | None:
+    """The value as it stood at time ``at`` (the last observation before it)."""
+    row = db.execute(
+        "SELECT value FROM counts WHERE item_id = ? AND source = ? AND metric = ? "
+        "AND observed_at < ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+        [item_id, source, metric, at],
+    ).fetchone()
+    return float(row[0]) if row else None

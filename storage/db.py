@@ -1,0 +1,258 @@
+"""Opening the database and its schema migrations.
+
+Threading: each thread gets its own connection (``threading.local``), because sqlite3
+connections must not be shared between threads. The scheduler thread, the Slack listener
+threads and the shell each write through their own connection; SQLite's WAL mode lets readers
+run beside one writer, and ``busy_timeout`` makes a second writer wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+migrations = Migrations("attention-bot")
+
+
+def utcnow() -> str:
+    """Timestamps are stored as ISO 8601 text in UTC."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """A database path and one connection per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        migrations.apply(self.db)
+
+    @property
+    def db(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            db = Database(conn)
+            self._local.db = db
+            with self._lock:
+                self._all.append(conn)
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """Writes that belong together: all of them or none. ``BEGIN IMMEDIATE`` takes the
+        write lock up front so two threads never deadlock upgrading a read lock."""
+        db = self.db
+        conn = db.conn
+        if conn.in_transaction:
+            yield db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def open_store(path: str | Path) -> Store:
+    """Open (and create or upgrade) the database at ``path``."""
+    if str(path) != ":memory:":
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return Store(Path(path).expanduser() if str(path) != ":memory:" else path)
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    # Every identifier of an item is an alias: a DOI, a Handle and a landing-page URL.
+    db.execute(
+        """CREATE TABLE identifiers (
+            key TEXT PRIMARY KEY,
+            scheme TEXT NOT NULL,
+            value TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            added_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX identifiers_item ON identifiers(item_id)")
+    db.execute(
+        """CREATE TABLE collections (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            name TEXT NOT NULL,
+            origin TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (channel, name)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE watches (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            collection_id INTEGER REFERENCES collections(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            muted_until TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (channel, item_id)
+        )"""
+    )
+    db.execute("CREATE INDEX watches_item ON watches(item_id)")
+    # Whole web sites (host[:port][/path-prefix]) a channel watches.
+    db.execute(
+        """CREATE TABLE domain_watches (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            target TEXT NOT NULL,
+            collection_id INTEGER REFERENCES collections(id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (channel, target)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE mentions (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            url TEXT,
+            title TEXT,
+            kind TEXT NOT NULL DEFAULT 'other',
+            occurred_at TEXT,
+            first_seen_at TEXT NOT NULL,
+            api_url TEXT,
+            poll_id INTEGER,
+            UNIQUE (source, external_id)
+        )"""
+    )
+    db.execute("CREATE INDEX mentions_item ON mentions(item_id, first_seen_at)")
+    db.execute("CREATE INDEX mentions_seen ON mentions(first_seen_at)")
+    db.execute(
+        """CREATE TABLE counts (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            value REAL NOT NULL,
+            observed_at TEXT NOT NULL,
+            api_url TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX counts_series ON counts(item_id, source, metric, observed_at)")
+    # One row per poll of one source: its id goes into outbox idempotency keys.
+    db.execute(
+        """CREATE TABLE polls (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            new_mentions INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )"""
+    )
+    # Which (item, source) pairs have had their first poll: the baseline that never alerts.
+    db.execute(
+        """CREATE TABLE baselines (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (item_id, source)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL,
+            item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent_at TEXT,
+            ts TEXT,
+            thread_ts TEXT,
+            last_error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_status ON outbox(status, id)")
+    # The ts of an item's first alert in a channel: later alerts go in its thread.
+    db.execute(
+        """CREATE TABLE threads (
+            channel TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            ts TEXT NOT NULL,
+            PRIMARY KEY (channel, item_id)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE source_state (
+            source TEXT PRIMARY KEY,
+            cursor TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            last_success TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            backoff_until TEXT,
+            next_run_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE channel_settings (
+            channel TEXT PRIMARY KEY,
+            min_score_rise REAL NOT NULL DEFAULT 0,
+            sources TEXT,
+            mode TEXT NOT NULL DEFAULT 'realtime',
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    # Landing pages the link resolver fetched, with what they said (cached with a TTL).
+    db.execute(
+        """CREATE TABLE resolved_urls (
+            url TEXT PRIMARY KEY,
+            identifiers TEXT NOT NULL,
+            status TEXT NOT NULL,
+            fetched_at TEXT NOT NULL
+        )"""
+    )

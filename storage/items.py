@@ -1,0 +1,85 @@
+"""Items and their identifiers (aliases of one item)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlite_utils import Database
+
+from core.identifiers import from_key
+from core.models import Identifier, Item
+from storage.db import utcnow
+
+
+def find_item_id(db: Database, identifier: Identifier) -> int | None:
+    row = db.execute("SELECT item_id FROM identifiers WHERE key = ?", [identifier.key]).fetchone()
+    return int(row[0]) if row else None
+
+
+def ensure_item(
+    db: Database, identifiers: Iterable[Identifier], *, title: str | None = None
+) -> tuple[int, bool]:
+    """The id of the item any of ``identifiers`` names, creating it if none does.
+
+    Identifiers not yet known become aliases of that item. Returns ``(item_id, created)``.
+    Call inside a transaction when it belongs with other writes.
+    """
+    idents = list(dict.fromkeys(identifiers))
+    if not idents:
+        raise ValueError("an item needs at least one identifier")
+    item_id = next((i for i in (find_item_id(db, ident) for ident in idents) if i), None)
+    created = item_id is None
+    now = utcnow()
+    if item_id is None:
+        cur = db.execute("INSERT INTO items (title, created_at) VALUES (?, ?)", [title, now])
+        item_id = int(cur.lastrowid or 0)
+    elif title:
+        db.execute(
+            "UPDATE items SET title = ? WHERE id = ? AND (title IS NULL OR title = '')",
+            [title, item_id],
+        )
+    for ident in idents:
+        db.execute(
+            "INSERT OR IGNORE INTO identifiers (key, scheme, value, item_id, added_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [ident.key, ident.scheme, ident.value, item_id, now],
+        )
+    return item_id, created
+
+
+def add_aliases(db: Database, item_id: int, identifiers: Iterable[Identifier]) -> list[Identifier]:
+    """Attach identifiers to an item; returns those that were new."""
+    added = []
+    now = utcnow()
+    for ident in identifiers:
+        cur = db.execute(
+            "INSERT OR IGNORE INTO identifiers (key, scheme, value, item_id, added_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [ident.key, ident.scheme, ident.value, item_id, now],
+        )
+        if cur.rowcount:
+            added.append(ident)
+    return added
+
+
+def get_item(db: Database, item_id: int) -> Item | None:
+    row = db.execute("SELECT id, title FROM items WHERE id = ?", [item_id]).fetchone()
+    if row is None:
+        return None
+    keys = db.execute(
+        "SELECT key FROM identifiers WHERE item_id = ? ORDER BY rowid", [item_id]
+    ).fetchall()
+    return Item(id=row[0], title=row[1], identifiers=tuple(from_key(k[0]) for k in keys))
+
+
+def get_items(db: Database, item_ids: Iterable[int]) -> dict[int, Item]:
+    out: dict[int, Item] = {}
+    for item_id in item_ids:
+        item = get_item(db, item_id)
+        if item is not None:
+            out[item_id] = item
+    return out
+
+
+def set_title(db: Database, item_id: int, title: str) -> None:
+    db.execute("UPDATE items SET title = ? WHERE id = ?", [title, item_id])

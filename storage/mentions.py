@@ -1,0 +1,108 @@
+"""Mentions: unique on (source, the source's own id). Adding returns only what is new."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from core.models import Mention
+from storage.db import utcnow
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    id: int
+    item_id: int
+    source: str
+    external_id: str
+    url: str | None
+    title: str | None
+    kind: str
+    occurred_at: str | None
+    first_seen_at: str
+    api_url: str | None
+
+
+_COLUMNS = "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url"
+
+
+def add_mentions(
+    db: Database,
+    item_id: int,
+    mentions: Iterable[Mention],
+    *,
+    poll_id: int | None = None,
+    seen_at: str | None = None,
+) -> list[StoredMention]:
+    """Store mentions of one item; return those not seen before (in the order given)."""
+    now = seen_at or utcnow()
+    new = []
+    for m in mentions:
+        occurred = m.occurred_at.isoformat(timespec="seconds") if m.occurred_at else None
+        cur = db.execute(
+            "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "
+            "occurred_at, first_seen_at, api_url, poll_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [m.source, m.external_id, item_id, m.url, m.title, m.kind, occurred, now, m.api_url, poll_id],
+        )
+        if cur.rowcount:
+            new.append(
+                StoredMention(
+                    int(cur.lastrowid or 0), item_id, m.source, m.external_id, m.url, m.title,
+                    m.kind, occurred, now, m.api_url,
+                )
+            )
+    return new
+
+
+def _rows(db: Database, sql: str, params: list[object]) -> list[StoredMention]:
+    return [StoredMention(*row) for row in db.execute(sql, params).fetchall()]
+
+
+def mentions_of(db: Database, item_id: int, *, limit: int = 100) -> list[StoredMention]:
+    return _rows(
+        db,
+        f"SELECT {_COLUMNS} FROM mentions WHERE item_id = ? "
+        "ORDER BY COALESCE(occurred_at, first_seen_at) DESC, id DESC LIMIT ?",
+        [item_id, limit],
+    )
+
+
+def mentions_between(
+    db: Database, start: str, end: str, *, channel: str | None = None
+) -> list[StoredMention]:
+    """Mentions first seen in [start, end), for the items a channel watches (or all)."""
+    if channel is None:
+        return _rows(
+            db,
+            f"SELECT {_COLUMNS} FROM mentions WHERE first_seen_at >= ? AND first_seen_at < ? "
+            "ORDER BY first_seen_at, id",
+            [start, end],
+        )
+    return _rows(
+        db,
+        f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} FROM mentions m "
+        "JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
+        "WHERE m.first_seen_at >= ? AND m.first_seen_at < ? ORDER BY m.first_seen_at, m.id",
+        [channel, start, end],
+    )
+
+
+def count_by_source(db: Database, item_id: int) -> dict[str, int]:
+    return {
+        r[0]: int(r[1])
+        for r in db.execute(
+            "SELECT source, count(*) FROM mentions WHERE item_id = ? GROUP BY source", [item_id]
+        ).fetchall()
+    }
+
+
+def kinds_of(db: Database, item_id: int, *, before: str | None = None) -> list[str]:
+    """The kind of every mention of an item (first seen before ``before``), for scoring."""
+    sql = "SELECT kind FROM mentions WHERE item_id = ?"
+    params: list[object] = [item_id]
+    if before is not None:
+        sql += " AND first_seen_at < ?"
+        params.append(before)
+    return [r[0] for r in db.execute(sql, params).fetchall()]

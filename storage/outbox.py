@@ -1,0 +1,99 @@
+"""The outbox: messages to deliver, each with a unique idempotency key.
+
+Life of a row: ``pending`` -> ``sending`` (just before the notifier is called) -> ``sent``
+(with the message ts). A row found ``sending`` after a crash may or may not have reached the
+chat: the delivery loop checks the channel for its key before sending it again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.db import utcnow
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    channel: str
+    item_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    ts: str | None
+    thread_ts: str | None
+
+
+_COLS = "id, key, channel, item_id, kind, payload, status, attempts, ts, thread_ts"
+
+
+def _row(r: tuple[Any, ...]) -> OutboxRow:
+    return OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8], r[9])
+
+
+def enqueue(
+    db: Database, *, key: str, channel: str, kind: str, payload: dict[str, Any], item_id: int | None = None
+) -> bool:
+    """Add a message unless one with the same key exists; True when added."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO outbox (key, channel, item_id, kind, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [key, channel, item_id, kind, json.dumps(payload, default=str), utcnow()],
+    )
+    return bool(cur.rowcount)
+
+
+def due(db: Database, *, limit: int = 100) -> list[OutboxRow]:
+    """Rows still to deliver, oldest first (``sending`` ones are from an interrupted run)."""
+    return [
+        _row(r)
+        for r in db.execute(
+            f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id LIMIT ?",
+            [limit],
+        ).fetchall()
+    ]
+
+
+def mark_sending(db: Database, row_id: int) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", [row_id]
+    )
+
+
+def mark_sent(db: Database, row_id: int, *, ts: str | None, thread_ts: str | None = None) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ?, thread_ts = ?, last_error = NULL "
+        "WHERE id = ?",
+        [utcnow(), ts, thread_ts, row_id],
+    )
+
+
+def mark_failed(db: Database, row_id: int, error: str, *, final: bool) -> None:
+    db.execute(
+        "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
+        ["failed" if final else "pending", error[:500], row_id],
+    )
+
+
+def get(db: Database, key: str) -> OutboxRow | None:
+    r = db.execute(f"SELECT {_COLS} FROM outbox WHERE key = ?", [key]).fetchone()
+    return _row(r) if r else None
+
+
+def thread_ts(db: Database, channel: str, item_id: int) -> str | None:
+    r = db.execute(
+        "SELECT ts FROM threads WHERE channel = ? AND item_id = ?", [channel, item_id]
+    ).fetchone()
+    return r[0] if r else None
+
+
+def set_thread(db: Database, channel: str, item_id: int, ts: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO threads (channel, item_id, ts) VALUES (?, ?, ?)", [channel, item_id, ts]
+    )

@@ -1,0 +1,99 @@
+"""Per-source state: cursors, validators for conditional requests, health and back-off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+from storage.db import utcnow
+
+
+@dataclass(frozen=True)
+class SourceState:
+    source: str
+    cursor: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    consecutive_failures: int = 0
+    backoff_until: str | None = None
+    next_run_at: str | None = None
+
+
+_FIELDS = (
+    "source, cursor, etag, last_modified, last_success, last_error, last_error_at, "
+    "consecutive_failures, backoff_until, next_run_at"
+)
+
+
+def get_state(db: Database, source: str) -> SourceState:
+    r = db.execute(f"SELECT {_FIELDS} FROM source_state WHERE source = ?", [source]).fetchone()
+    return SourceState(*r) if r else SourceState(source=source)
+
+
+def _ensure(db: Database, source: str) -> None:
+    db.execute("INSERT OR IGNORE INTO source_state (source) VALUES (?)", [source])
+
+
+def record_success(db: Database, source: str) -> None:
+    _ensure(db, source)
+    db.execute(
+        "UPDATE source_state SET last_success = ?, consecutive_failures = 0, backoff_until = NULL "
+        "WHERE source = ?",
+        [utcnow(), source],
+    )
+
+
+def record_failure(
+    db: Database, source: str, error: str, *, backoff_after: int = 3, base_minutes: int = 5
+) -> SourceState:
+    """Count a failure; after ``backoff_after`` in a row the source rests, doubling each time."""
+    _ensure(db, source)
+    db.execute(
+        "UPDATE source_state SET last_error = ?, last_error_at = ?, "
+        "consecutive_failures = consecutive_failures + 1 WHERE source = ?",
+        [error[:500], utcnow(), source],
+    )
+    state = get_state(db, source)
+    if state.consecutive_failures >= backoff_after:
+        steps = min(state.consecutive_failures - backoff_after, 6)
+        until = datetime.now(UTC) + timedelta(minutes=base_minutes * 2**steps)
+        db.execute(
+            "UPDATE source_state SET backoff_until = ? WHERE source = ?",
+            [until.isoformat(timespec="seconds"), source],
+        )
+        state = get_state(db, source)
+    return state
+
+
+def in_backoff(state: SourceState, now: datetime | None = None) -> bool:
+    if not state.backoff_until:
+        return False
+    return datetime.fromisoformat(state.backoff_until) > (now or datetime.now(UTC))
+
+
+def set_validators(
+    db: Database, source: str, *, etag: str | None = None, last_modified: str | None = None,
+    cursor: str | None = None,
+) -> None:
+    _ensure(db, source)
+    db.execute(
+        "UPDATE source_state SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+        "cursor = COALESCE(?, cursor) WHERE source = ?",
+        [etag, last_modified, cursor, source],
+    )
+
+
+def set_next_run(db: Database, source: str, at: str | None) -> None:
+    _ensure(db, source)
+    db.execute("UPDATE source_state SET next_run_at = ? WHERE source = ?", [at, source])
+
+
+def all_states(db: Database) -> dict[str, SourceState]:
+    return {
+        r[0]: SourceState(*r) for r in db.execute(f"SELECT {_FIELDS} FROM source_state").fetchall()
+    }

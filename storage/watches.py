@@ -1,0 +1,182 @@
+"""Which channel watches what: items, whole web sites (domains) and named collections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from core.identifiers import from_key
+from core.models import Identifier, Item
+from storage.db import utcnow
+from storage.items import ensure_item, find_item_id, get_item
+
+
+@dataclass(frozen=True)
+class Watch:
+    channel: str
+    item: Item
+    created_at: str
+    muted_until: str | None
+    active: bool
+    collection: str | None
+
+
+def watch_item(
+    db: Database,
+    channel: str,
+    identifiers: list[Identifier],
+    *,
+    title: str | None = None,
+    collection_id: int | None = None,
+) -> tuple[int, bool]:
+    """Make ``channel`` watch the item; returns ``(item_id, newly_watched)``."""
+    item_id, _ = ensure_item(db, identifiers, title=title)
+    cur = db.execute(
+        "INSERT OR IGNORE INTO watches (channel, item_id, collection_id, created_at) "
+        "VALUES (?, ?, ?, ?)",
+        [channel, item_id, collection_id, utcnow()],
+    )
+    if not cur.rowcount:
+        db.execute(
+            "UPDATE watches SET active = 1, "
+            "collection_id = COALESCE(?, collection_id) WHERE channel = ? AND item_id = ?",
+            [collection_id, channel, item_id],
+        )
+    return item_id, bool(cur.rowcount)
+
+
+def unwatch_item(db: Database, channel: str, identifier: Identifier) -> bool:
+    item_id = find_item_id(db, identifier)
+    if item_id is None:
+        return False
+    cur = db.execute("DELETE FROM watches WHERE channel = ? AND item_id = ?", [channel, item_id])
+    return bool(cur.rowcount)
+
+
+def list_watches(
+    db: Database, channel: str, *, collection: str | None = None, limit: int | None = None
+) -> list[Watch]:
+    sql = (
+        "SELECT w.item_id, w.created_at, w.muted_until, w.active, c.name FROM watches w "
+        "LEFT JOIN collections c ON c.id = w.collection_id WHERE w.channel = ?"
+    )
+    params: list[object] = [channel]
+    if collection is not None:
+        sql += " AND c.name = ?"
+        params.append(collection)
+    sql += " ORDER BY w.created_at, w.id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    out = []
+    for item_id, created_at, muted_until, active, coll in db.execute(sql, params).fetchall():
+        item = get_item(db, item_id)
+        if item is not None:
+            out.append(Watch(channel, item, created_at, muted_until, bool(active), coll))
+    return out
+
+
+def count_watches(db: Database, channel: str) -> int:
+    row = db.execute("SELECT count(*) FROM watches WHERE channel = ?", [channel]).fetchone()
+    return int(row[0])
+
+
+def channels_watching(db: Database, item_id: int, *, active_only: bool = True) -> list[str]:
+    sql = "SELECT channel FROM watches WHERE item_id = ?"
+    if active_only:
+        sql += " AND active = 1"
+    return [r[0] for r in db.execute(sql + " ORDER BY channel", [item_id]).fetchall()]
+
+
+def watched_identifiers(
+    db: Database, schemes: frozenset[str] | set[str] | None = None
+) -> list[tuple[int, Identifier]]:
+    """Every identifier of every actively watched item (optionally only some schemes)."""
+    rows = db.execute(
+        "SELECT DISTINCT i.item_id, i.key FROM identifiers i "
+        "JOIN watches w ON w.item_id = i.item_id AND w.active = 1 ORDER BY i.item_id, i.rowid"
+    ).fetchall()
+    out = []
+    for item_id, key in rows:
+        ident = from_key(key)
+        if schemes is None or ident.scheme in schemes:
+            out.append((int(item_id), ident))
+    return out
+
+
+def mute(db: Database, channel: str, item_id: int, until: str | None) -> bool:
+    cur = db.execute(
+        "UPDATE watches SET muted_until = ? WHERE channel = ? AND item_id = ?",
+        [until, channel, item_id],
+    )
+    return bool(cur.rowcount)
+
+
+def set_channel_active(db: Database, channel: str, active: bool, reason: str | None = None) -> None:
+    """A channel that is gone (or removed the bot) stops getting alerts until it is back."""
+    db.execute("UPDATE watches SET active = ? WHERE channel = ?", [int(active), channel])
+    db.execute("UPDATE domain_watches SET active = ? WHERE channel = ?", [int(active), channel])
+    db.execute(
+        "INSERT INTO channel_settings (channel, active, inactive_reason, updated_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT(channel) DO UPDATE SET active = excluded.active, "
+        "inactive_reason = excluded.inactive_reason, updated_at = excluded.updated_at",
+        [channel, int(active), reason, utcnow()],
+    )
+
+
+def inactive_channels(db: Database) -> list[tuple[str, str | None]]:
+    return [
+        (r[0], r[1])
+        for r in db.execute(
+            "SELECT channel, inactive_reason FROM channel_settings WHERE active = 0 ORDER BY channel"
+        ).fetchall()
+    ]
+
+
+def ensure_collection(db: Database, channel: str, name: str, origin: str | None = None) -> int:
+    db.execute(
+        "INSERT OR IGNORE INTO collections (channel, name, origin, created_at) VALUES (?, ?, ?, ?)",
+        [channel, name, origin, utcnow()],
+    )
+    row = db.execute(
+        "SELECT id FROM collections WHERE channel = ? AND name = ?", [channel, name]
+    ).fetchone()
+    return int(row[0])
+
+
+def watch_domain(
+    db: Database, channel: str, target: str, *, collection_id: int | None = None
+) -> bool:
+    cur = db.execute(
+        "INSERT OR IGNORE INTO domain_watches (channel, target, collection_id, created_at) "
+        "VALUES (?, ?, ?, ?)",
+        [channel, target, collection_id, utcnow()],
+    )
+    return bool(cur.rowcount)
+
+
+def unwatch_domain(db: Database, channel: str, target: str) -> bool:
+    cur = db.execute(
+        "DELETE FROM domain_watches WHERE channel = ? AND target = ?", [channel, target]
+    )
+    return bool(cur.rowcount)
+
+
+def list_domains(db: Database, channel: str | None = None) -> list[tuple[str, str]]:
+    """``(channel, target)`` of active domain watches, for one channel or all."""
+    sql = "SELECT channel, target FROM domain_watches WHERE active = 1"
+    params: list[object] = []
+    if channel is not None:
+        sql += " AND channel = ?"
+        params.append(channel)
+    return [(r[0], r[1]) for r in db.execute(sql + " ORDER BY channel, target", params).fetchall()]
+
+
+def get_watched_item(db: Database, channel: str, identifier: Identifier) -> Item | None:
+    item_id = find_item_id(db, identifier)
+    if item_id is None:
+        return None
+    row = db.execute(
+        "SELECT 1 FROM watches WHERE channel = ? AND item_id = ?", [channel, item_id]
+    ).fetchone()
+    return get_item(db, item_id) if row else None

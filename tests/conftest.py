@@ -1,0 +1,93 @@
+"""Shared fixtures, and the guard that fails any test trying to reach a non-loopback address."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handlers.context import Context
+from storage import Store, open_store
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = SHARED / "fixtures"
+
+
+class NetworkGuardError(AssertionError):
+    """A test tried to reach the outside world."""
+
+
+def _is_loopback(host: object) -> bool:
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Only 127.0.0.0/8, ::1 and Unix sockets may be dialled; DNS only for localhost."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family == socket.AF_UNIX:
+            return
+        host = address[0] if isinstance(address, tuple) else address
+        if not _is_loopback(host):
+            raise NetworkGuardError(f"test tried to connect to {address!r}: only loopback is allowed")
+
+    def connect(sock: socket.socket, address: object) -> None:
+        check(sock, address)
+        real_connect(sock, address)  # type: ignore[arg-type]
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        check(sock, address)
+        return real_connect_ex(sock, address)  # type: ignore[arg-type]
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if not _is_loopback(host):
+            raise NetworkGuardError(f"test tried to resolve {host!r}: only loopback is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    """The shared recorded responses, read in place; tests using them skip where it is absent."""
+    if not FIXTURES.is_dir():
+        pytest.skip(f"recorded responses not found at {FIXTURES} (the shared/ folder beside the project)")
+    return FIXTURES
+
+
+@pytest.fixture
+def fresh_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(tmp_path / "attention.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def ctx(fresh_store: Store) -> Context:
+    return Context(store=fresh_store)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the developer's tokens or .env, and never write attention.db here."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("ATTENTION_", "SLACK_")) or name in ("ALTMETRIC_API_KEY", "OPENALEX_API_KEY"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
