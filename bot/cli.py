@@ -1,0 +1,149 @@
+"""`attention-bot`: run the bot, run one command, open a shell, and the batch jobs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from bot import __version__
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("attention-bot")
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_CONFIG = 0, 1, 2
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print("attention-bot cannot start: these settings need fixing:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the bot: Slack when tokens are set, otherwise the console."""
+    settings = _settings()
+    _logging(settings)
+    from bot.app import build_context
+
+    ctx = build_context(settings)
+    if settings.slack_app_token or (args.http and settings.slack_bot_token):
+        from bot.slack import serve
+
+        return serve(settings, ctx, http=args.http, port=args.port)
+    if args.http:
+        print(
+            "HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; see README 'Connect Slack'.",
+            file=sys.stderr,
+        )
+        return EXIT_USER_ERROR
+    from bot.console import run_console
+
+    return run_console(settings, ctx)
+
+
+def cmd_cmd(args: argparse.Namespace) -> int:
+    """Run one command exactly as `/attention <text>` would in Slack and print the reply."""
+    settings = _settings()
+    _logging(settings)
+    from bot.app import build_context
+    from bot.shell import format_reply
+    from handlers.router import dispatch
+
+    ctx = build_context(settings)
+    text = " ".join(args.text)
+    reply = dispatch(ctx, text, channel=args.channel or settings.default_channel, user=args.user)
+    stream = sys.stdout if reply.ok else sys.stderr
+    print(format_reply(reply), file=stream)
+    for attachment in reply.files:
+        if args.save_files:
+            with open(attachment.filename, "wb") as fh:
+                fh.write(attachment.content)
+    return EXIT_OK if reply.ok else EXIT_USER_ERROR
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """An interactive loop over the same commands, with line editing and history."""
+    settings = _settings()
+    _logging(settings)
+    from bot.app import build_context
+    from bot.shell import run_shell
+
+    ctx = build_context(settings)
+    channel = args.channel or settings.default_channel
+    if sys.stdin.isatty():
+        print(f"attention-bot {__version__} shell - channel {channel}, database {settings.db}.")
+        print("Type `help` for commands, Ctrl-D or `exit` to leave.")
+    return run_shell(ctx, channel=channel, user=args.user)
+
+
+# (name, help, add its arguments, run it): the explicit list of subcommands.
+Subcommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+
+def _args_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--http", action="store_true", help="serve Slack's HTTP mode instead of Socket Mode")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)), help="port for --http (default 3000)")
+
+
+def _args_cmd(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel", help="channel the command runs in (default: ATTENTION_DEFAULT_CHANNEL)")
+    p.add_argument("--user", default="console", help="user id the command runs as")
+    p.add_argument("--save-files", action="store_true", help="write files the reply carries (exports) here")
+    p.add_argument("text", nargs="+", help='the command, e.g. "watch 10.1038/nature12373"')
+
+
+def _args_shell(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel", help="channel the commands run in")
+    p.add_argument("--user", default="console", help="user id the commands run as")
+
+
+SUBCOMMANDS: list[Subcommand] = [
+    ("run", "start the bot (Slack, or the console when no tokens are set)", _args_run, cmd_run),
+    ("cmd", "run one command as /attention would and print the reply", _args_cmd, cmd_cmd),
+    ("shell", "interactive shell over the commands", _args_shell, cmd_shell),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attention-bot",
+        description="Tells a library or research group when what it publishes gets attention online.",
+    )
+    parser.add_argument("--version", action="version", version=f"attention-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text, add_args, func in SUBCOMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_args(p)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

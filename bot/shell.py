@@ -1,0 +1,86 @@
+"""An interactive loop over the bot's commands, the way Hubot's shell adapter lets you try a
+bot without the chat service. Used by `attention-bot shell` and by `run` in console mode."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from handlers.context import Context
+from handlers.replies import Reply
+from handlers.router import dispatch
+
+HISTORY = Path.home() / ".attention_bot_history"
+PROMPT = "attention> "
+
+
+def _enable_readline() -> Callable[[], None]:
+    """Line editing and history where readline exists; returns a function saving history."""
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input() still works
+        return lambda: None
+    try:
+        readline.read_history_file(HISTORY)
+    except (FileNotFoundError, OSError):
+        pass
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        try:
+            readline.write_history_file(HISTORY)
+        except OSError:
+            pass
+
+    return save
+
+
+def format_reply(reply: Reply) -> str:
+    text = reply.text
+    if reply.files:
+        names = ", ".join(f.filename for f in reply.files)
+        text += f"\n(files: {names})"
+    return text
+
+
+def run_shell(
+    ctx: Context,
+    *,
+    channel: str,
+    user: str = "console",
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    lock: object | None = None,
+) -> int:
+    """Read commands until end of input or Ctrl-C; return the exit status (always 0)."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    save_history = _enable_readline() if interactive else (lambda: None)
+    try:
+        while True:
+            try:
+                if interactive:
+                    line = input(PROMPT)
+                else:
+                    line = stdin.readline()
+                    if not line:
+                        break
+            except EOFError:
+                break
+            line = line.strip()
+            if line.startswith("/attention"):
+                line = line[len("/attention") :].strip()
+            if not line:
+                continue
+            if line in ("exit", "quit"):
+                break
+            reply = dispatch(ctx, line, channel=channel, user=user)
+            print(format_reply(reply), file=stdout, flush=True)
+    except KeyboardInterrupt:
+        print(file=stdout)
+    finally:
+        save_history()
+    return 0
