@@ -1,0 +1,1 @@
+"""Loopback fakes of Slack and the attention sources."""
