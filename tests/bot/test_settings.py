@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, env_name, load_settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_defaults_need_nothing() -> None:
+    s = load_settings()
+    assert s.db == Path("attention.db")
+    assert s.slack_bot_token is None and s.slack_api_url == "https://slack.com/api/"
+    assert s.sources_config().urls["hackernews"] == "https://hn.algolia.com/api/v1"
+
+
+def test_lists_take_commas_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTENTION_ADMINS", "U123, U456")
+    monkeypatch.setenv("ATTENTION_FEEDS", '["https://blog.example.org/feed", "https://news.example.org/rss"]')
+    monkeypatch.setenv("ATTENTION_SCORE_WEIGHTS", "news=10,social=0.5")
+    s = load_settings()
+    assert s.admins == ("U123", "U456")
+    assert s.feeds == ("https://blog.example.org/feed", "https://news.example.org/rss")
+    assert s.score_weights == {"news": 10.0, "social": 0.5}
+
+
+def test_slack_variables_keep_their_names_and_ours_are_prefixed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:1/api/")
+    monkeypatch.setenv("ALTMETRIC_API_KEY", "k")
+    monkeypatch.setenv("ATTENTION_CONTACT_EMAIL", "repo@library.example.edu")
+    s = load_settings()
+    assert s.slack_bot_token == "xoxb-1" and s.slack_api_url == "http://127.0.0.1:1/api/"
+    assert s.altmetric_api_key == "k"
+    assert "repo@library.example.edu" in s.user_agent and s.user_agent.startswith("attention-bot/")
+
+
+def test_a_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ATTENTION_DB=/var/lib/attention/bot.db\n")
+    assert load_settings().db == Path("/var/lib/attention/bot.db")
+
+
+def test_each_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTENTION_SUMMARY_DAY", "someday")
+    monkeypatch.setenv("ATTENTION_LOOKUP_TIMEOUT", "-1")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    problems = info.value.problems
+    assert len(problems) == 2
+    assert problems[0].startswith("ATTENTION_LOOKUP_TIMEOUT:")
+    assert problems[1].startswith("ATTENTION_SUMMARY_DAY:") and "mon, tue" in problems[1]
+
+
+def test_readme_documents_every_setting() -> None:
+    text = README.read_text(encoding="utf-8")
+    missing = [env_name(name) for name in Settings.model_fields if f"`{env_name(name)}`" not in text]
+    assert missing == [], f"add these to README's configuration table: {missing}"
