@@ -3,6 +3,7 @@ bot without the chat service. Used by `attention-bot shell` and by `run` in cons
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,17 +23,13 @@ def _enable_readline() -> Callable[[], None]:
         import readline
     except ImportError:  # Windows without pyreadline: plain input() still works
         return lambda: None
-    try:
+    with contextlib.suppress(FileNotFoundError, OSError):
         readline.read_history_file(HISTORY)
-    except (FileNotFoundError, OSError):
-        pass
     readline.set_history_length(1000)
 
     def save() -> None:
-        try:
+        with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY)
-        except OSError:
-            pass
 
     return save
 

@@ -35,7 +35,8 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
     several at once: `watch 10.1038/nature12373 hdl:2027/abc`.
     """
     idents = parse_all(cmd.args, verb="watch")
-    added, already = [], []
+    added: list[str] = []
+    already: list[str] = []
     with ctx.store.transaction() as db:
         for ident in idents:
             _, new = watches.watch_item(db, cmd.channel, [ident])
@@ -51,7 +52,8 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
 def unwatch_command(ctx: Context, cmd: Command) -> Reply:
     """Stop watching items in this channel. Their history is kept."""
     idents = parse_all(cmd.args, verb="unwatch")
-    removed, missing = [], []
+    removed: list[str] = []
+    missing: list[str] = []
     with ctx.store.transaction() as db:
         for ident in idents:
             (removed if watches.unwatch_item(db, cmd.channel, ident) else missing).append(display(ident))
