@@ -9,7 +9,10 @@ import sys
 from collections.abc import Callable
 
 from bot import __version__
+from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
+from bot.pollcmd import args_poll, cmd_poll
 from bot.settings import Settings, SettingsError, load_settings
+from bot.summarycmd import args_export, args_summary, cmd_export, cmd_summary
 
 log = logging.getLogger("attention-bot")
 
@@ -116,6 +119,11 @@ SUBCOMMANDS: list[Subcommand] = [
     ("run", "start the bot (Slack, or the console when no tokens are set)", _args_run, cmd_run),
     ("cmd", "run one command as /attention would and print the reply", _args_cmd, cmd_cmd),
     ("shell", "interactive shell over the commands", _args_shell, cmd_shell),
+    ("poll", "poll the sources once and deliver the alerts (for cron): poll --once", args_poll, cmd_poll),
+    ("summary", "print a channel's summary, or deliver it now with --post", args_summary, cmd_summary),
+    ("export", "write a channel's mentions to a CSV file", args_export, cmd_export),
+    ("import", "import a CSV of identifiers as a watched collection", args_import, cmd_import),
+    ("harvest", "harvest an OAI-PMH repository as a watched collection", args_harvest, cmd_harvest),
 ]
 
 

@@ -23,8 +23,12 @@ Type `help` for commands; Ctrl-D or Ctrl-C stops the bot.
 def run_console(settings: Settings, ctx: Context) -> int:
     out = sys.stdout
     print(BANNER.format(version=__version__, channel=settings.default_channel, db=settings.db.resolve()), file=out)
+    from bot.scheduler import build_notifier, start_scheduler
+
+    scheduler = start_scheduler(settings, ctx, build_notifier(settings, ctx))
     try:
         return run_shell(ctx, channel=settings.default_channel)
     finally:
+        scheduler.shutdown(wait=False)
         print("attention-bot stopped.", file=out)
         ctx.store.close()

@@ -9,6 +9,8 @@ Built on idutils for detection and scheme checks. The rules that idutils leaves 
   (``1501.00001v2`` and ``1501.00001`` are the same paper); ISBNs become ISBN-13 without hyphens.
 * A doi.org / dx.doi.org / hdl.handle.net / arxiv.org/abs URL becomes its DOI, Handle or arXiv id;
   any other http(s) URL is kept as a URL with its scheme and host lower-cased and fragment dropped.
+* ``key:`` names an item by a key made by a URL-pattern rule (``key:contentdm:maps/12``), for
+  pages that carry no identifier of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from core.models import Identifier
 
 MAX_LENGTH = 2000
 
-SCHEMES = ("doi", "handle", "arxiv", "pmid", "pmcid", "isbn", "ark", "urn", "url")
+SCHEMES = ("doi", "handle", "arxiv", "pmid", "pmcid", "isbn", "ark", "urn", "url", "key")
 
 EXAMPLES = (
     "a DOI (10.1234/abc or https://doi.org/10.1234/abc), a Handle (hdl:2027/abc), "
@@ -39,6 +41,7 @@ _PREFIXES = {
     "pmid:": "pmid",
     "pmcid:": "pmcid",
     "isbn:": "isbn",
+    "key:": "key",
 }
 _DOI_HOSTS = {"doi.org", "dx.doi.org", "www.doi.org"}
 _HANDLE_HOSTS = {"hdl.handle.net", "handle.net"}
@@ -149,6 +152,14 @@ def _as_scheme(value: str, scheme: str, original: str) -> Identifier:
                 f"`{_short(original)}` is not a URN: it looks like urn:nbn:de:101:1-201102033592."
             )
         return Identifier(scheme="urn", value=value[4:].lower() if value[4:7].lower() != "nbn" else value[4:])
+    if scheme == "key":
+        name, sep, rest = value.partition(":")
+        if not sep or not name or not rest:
+            raise InputError(
+                f"`{_short(original)}` is not an item key: it looks like key:contentdm:maps/12 "
+                "(made by a URL rule, see ATTENTION_URL_RULES)."
+            )
+        return Identifier(scheme="key", value=value)
     raise InputError(f"Unknown identifier scheme `{scheme}`.")
 
 

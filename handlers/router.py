@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import InputError
-from handlers import watch
+from handlers import alert_commands, check, lookup, summary_commands, watch
 from handlers.context import Context
 from handlers.replies import Command, Reply, error
 
@@ -62,6 +62,15 @@ REGISTRY: list[CommandSpec] = [
     CommandSpec("watch", watch.watch_command, "watch <id> [<id> ...]"),
     CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...]"),
     CommandSpec("list", watch.list_command, "list [collection]"),
+    CommandSpec("check", check.check_command, "check <url>", slow=True),
+    CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
+    CommandSpec("sources", lookup.sources_command, "sources"),
+    CommandSpec("settings", alert_commands.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]"),
+    CommandSpec("mute", alert_commands.mute_command, "mute <id> [days]"),
+    CommandSpec("status", alert_commands.status_command, "status"),
+    CommandSpec("summary", summary_commands.summary_command, "summary [7d|30d] [--private]", slow=True),
+    CommandSpec("top", summary_commands.top_command, "top [N] [period]"),
+    CommandSpec("export", summary_commands.export_command, "export [period]", slow=True),
 ]
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in REGISTRY}

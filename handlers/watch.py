@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.models import Identifier
+from handlers import collections
 from handlers.context import Context
 from handlers.replies import Command, Reply
 from storage import watches
@@ -33,7 +34,13 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
 
     Takes DOIs, Handles, arXiv ids, PMIDs, PMCIDs, ISBNs, ARKs, URNs and http(s) URLs,
     several at once: `watch 10.1038/nature12373 hdl:2027/abc`.
+    Whole web sites: `watch domain <host>[:port][/path-prefix] [collection=<name>]`.
+    Collections in bulk: `watch collection <name> from <file.csv | OAI-PMH base URL> [set=<spec>]`.
     """
+    if cmd.args and cmd.args[0].lower() in ("domain", "collection"):
+        if cmd.args[0].lower() == "domain":
+            return collections.watch_domain_command(ctx, cmd)
+        return collections.watch_collection_command(ctx, cmd)
     idents = parse_all(cmd.args, verb="watch")
     added: list[str] = []
     already: list[str] = []
@@ -50,7 +57,12 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
 
 
 def unwatch_command(ctx: Context, cmd: Command) -> Reply:
-    """Stop watching items in this channel. Their history is kept."""
+    """Stop watching items in this channel. Their history is kept.
+
+    Web sites: `unwatch domain <host>[:port][/path-prefix]`.
+    """
+    if cmd.args and cmd.args[0].lower() == "domain":
+        return collections.unwatch_domain_command(ctx, cmd)
     idents = parse_all(cmd.args, verb="unwatch")
     removed: list[str] = []
     missing: list[str] = []

@@ -1,13 +1,299 @@
-"""The shared HTTP client factory (placeholder until the sources work lands)."""
+"""The shared HTTP client factory: one ``httpx.Client`` per source, polite and fault-mapped.
+
+Every source talks to the network only through :class:`SourceClient`, which
+
+* sends the configured User-Agent (Wikimedia, Crossref, DataCite and Reddit ask for a contact),
+* keeps the source's request rate (a token bucket) and concurrency cap (a semaphore),
+* retries connection errors and 5xx a few times with exponential backoff (tenacity),
+* honours 429 ``Retry-After`` (waits once if short, else raises :class:`RateLimited`) and the
+  rate-limit headers (``X-RateLimit-Remaining``, Altmetric's ``X-HourlyRateLimit-Remaining`` ...):
+  a remaining of 0 makes later calls raise RateLimited until the window resets,
+* turns every failure into a named :class:`SourceError` carrying the source's name.
+"""
 
 from __future__ import annotations
 
-import httpx
+import json as jsonlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 
-from sources.base import SourcesConfig
+import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from sources.base import (
+    BadResponse,
+    NotAuthorised,
+    RateLimited,
+    SourcesConfig,
+    SourceTimeout,
+    SourceUnavailable,
+)
+
+if TYPE_CHECKING:
+    from sources.base import Source
+
+#: Attempts for connection errors and 5xx before giving up.
+ATTEMPTS = 3
+#: A 429 whose Retry-After is at most this many seconds is waited out once.
+MAX_RETRY_AFTER_WAIT = 5.0
+#: (remaining header, reset header or None, window in seconds when there is no reset header)
+RATE_HEADERS = (
+    ("x-ratelimit-remaining", "x-ratelimit-reset", 60.0),
+    ("x-hourlyratelimit-remaining", None, 3600.0),
+    ("x-dailyratelimit-remaining", None, 86400.0),
+)
+
+
+class _Transient(Exception):
+    """A failure worth retrying (connection error or 5xx); unwrapped after the last attempt."""
+
+    def __init__(self, error: SourceUnavailable) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class TokenBucket:
+    """A thread-safe token bucket: ``rate`` requests a second, bursts of up to ``capacity``.
+
+    Hand-written rather than pyrate-limiter because it must block with the injected ``sleep``
+    (tests skip waiting) and stay a dozen lines; callers reserve a token and sleep outside the lock.
+    """
+
+    def __init__(
+        self, rate: float, *, capacity: float | None = None,
+        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = max(rate, 1e-6)
+        self.capacity = capacity if capacity is not None else max(1.0, rate)
+        self.tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, waiting if none is left; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self.tokens -= 1
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+def _seconds(text: str | None, *, now: float) -> float | None:
+    """Seconds from a Retry-After / reset header: a delta, an epoch time, or an HTTP date."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(text).timestamp() - now)
+        except (TypeError, ValueError, IndexError):
+            return None
+    # Large numbers are epoch times (GitHub-style X-RateLimit-Reset), small ones are deltas.
+    return max(0.0, value - now) if value > 1_000_000_000 else max(0.0, value)
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:g} s"
+
+
+class SourceClient:
+    """One source's HTTP client. Thread-safe; shared by every lookup and poll of the source."""
+
+    def __init__(
+        self, name: str, client: httpx.Client, *, rate_per_second: float, concurrency: int,
+        timeout: float, sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.timeout = timeout
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._bucket = TokenBucket(rate_per_second, sleep=sleep)
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self._lock = threading.Lock()
+        #: Wall-clock time before which the quota is spent (from rate-limit headers).
+        self._blocked_until = 0.0
+
+    # --- public ---
+    def get(
+        self, url: str, *, params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None, etag: str | None = None,
+        last_modified: str | None = None, timeout: float | None = None,
+    ) -> httpx.Response:
+        """GET; returns 2xx, 304 and 404 responses and raises a SourceError for the rest."""
+        hdrs = dict(headers or {})
+        if etag:
+            hdrs["If-None-Match"] = etag
+        if last_modified:
+            hdrs["If-Modified-Since"] = last_modified
+        return self._request("GET", url, params=params, headers=hdrs, timeout=timeout)
+
+    def get_json(
+        self, url: str, *, params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None, timeout: float | None = None,
+    ) -> Any:
+        """GET and decode JSON. Returns None for 404 ("nothing there") and 304; raises
+        BadResponse for an HTML page or malformed/truncated JSON."""
+        resp = self.get(url, params=params, headers=headers, timeout=timeout)
+        if resp.status_code in (304, 404):
+            return None
+        return self.decode_json(resp)
+
+    def post(
+        self, url: str, *, json: Any = None, data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None, timeout: float | None = None,
+    ) -> httpx.Response:
+        return self._request(
+            "POST", url, json=json, data=data, headers=dict(headers or {}), timeout=timeout
+        )
+
+    def decode_json(self, resp: httpx.Response) -> Any:
+        """The JSON body of a response, or BadResponse saying what came instead."""
+        ctype = resp.headers.get("content-type", "").lower()
+        head = resp.content[:200].lstrip().lower()
+        if "html" in ctype or head.startswith((b"<!doctype", b"<html", b"<")):
+            raise BadResponse(
+                f"answered with an HTML page instead of JSON (HTTP {resp.status_code})",
+                source=self.name,
+            )
+        try:
+            return jsonlib.loads(resp.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadResponse(
+                f"answered with malformed or truncated JSON ({exc})", source=self.name
+            ) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- the pipeline ---
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            stop=stop_after_attempt(ATTEMPTS),
+            wait=wait_exponential(multiplier=0.5, max=8),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._once(method, url, waited_429=False, **kwargs)
+        except _Transient as exc:
+            raise exc.error from exc.__cause__
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _once(
+        self, method: str, url: str, *, waited_429: bool, timeout: float | None, **kwargs: Any
+    ) -> httpx.Response:
+        self._check_quota()
+        limit = timeout if timeout is not None else self.timeout
+        self._bucket.acquire()
+        try:
+            with self._slots:
+                resp = self._client.request(method, url, timeout=limit, **kwargs)
+        except httpx.TimeoutException as exc:
+            # Not retried: a slow source would otherwise hold a lookup for several timeouts.
+            raise SourceTimeout(f"timed out after {limit:g} s", source=self.name) from exc
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            err = SourceUnavailable(f"could not connect ({type(exc).__name__}: {exc})", source=self.name)
+            raise _Transient(err) from exc
+        self._note_quota(resp)
+        status = resp.status_code
+        if status == 429:
+            wait = _seconds(resp.headers.get("retry-after"), now=self._clock())
+            if not waited_429 and wait is not None and wait <= MAX_RETRY_AFTER_WAIT:
+                self._sleep(wait)
+                return self._once(method, url, waited_429=True, timeout=timeout, **kwargs)
+            shown = f"; retry after {_human(wait)}" if wait is not None else ""
+            raise RateLimited(f"rate limited (HTTP 429){shown}", source=self.name, retry_after=wait)
+        if status in (401, 403):
+            raise NotAuthorised(
+                f"refused access (HTTP {status}): check its key or token", source=self.name
+            )
+        if status >= 500:
+            raise _Transient(SourceUnavailable(f"is unavailable (HTTP {status})", source=self.name))
+        if status >= 400 and status != 404:
+            raise BadResponse(f"rejected the request (HTTP {status})", source=self.name)
+        return resp
+
+    def _check_quota(self) -> None:
+        with self._lock:
+            left = self._blocked_until - self._clock()
+        if left > 0:
+            raise RateLimited(
+                f"rate limit used up; try again in {_human(round(left))}",
+                source=self.name, retry_after=left,
+            )
+
+    def _note_quota(self, resp: httpx.Response) -> None:
+        """Remember a spent quota so the next call stops before the server says 429."""
+        now = self._clock()
+        for remaining_name, reset_name, window in RATE_HEADERS:
+            remaining = resp.headers.get(remaining_name)
+            if remaining is None:
+                continue
+            try:
+                spent = float(remaining) <= 0
+            except ValueError:
+                continue
+            if spent:
+                reset = _seconds(resp.headers.get(reset_name), now=now) if reset_name else None
+                with self._lock:
+                    self._blocked_until = max(self._blocked_until, now + (reset or window))
 
 
 class HttpFactory:
-    def __init__(self, config: SourcesConfig, *, transport: httpx.BaseTransport | None = None) -> None:
+    """Builds and caches one :class:`SourceClient` per source name."""
+
+    def __init__(
+        self, config: SourcesConfig, *, transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
         self.transport = transport
+        self.sleep = sleep
+        self._clients: dict[str, SourceClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, source: Source) -> SourceClient:
+        with self._lock:
+            existing = self._clients.get(source.name)
+            if existing is not None:
+                return existing
+            inner = httpx.Client(
+                transport=self.transport,
+                timeout=self.config.timeout,
+                headers={"User-Agent": self.config.user_agent},
+                follow_redirects=True,
+                # One connection per allowed concurrent request is all a source may use.
+                limits=httpx.Limits(max_connections=max(1, source.concurrency) * 2),
+            )
+            made = SourceClient(
+                source.name, inner, rate_per_second=source.rate_per_second,
+                concurrency=source.concurrency, timeout=self.config.timeout, sleep=self.sleep,
+            )
+            self._clients[source.name] = made
+            return made
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()

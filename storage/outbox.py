@@ -38,13 +38,15 @@ def _row(r: tuple[Any, ...]) -> OutboxRow:
 
 
 def enqueue(
-    db: Database, *, key: str, channel: str, kind: str, payload: dict[str, Any], item_id: int | None = None
+    db: Database, *, key: str, channel: str, kind: str, payload: dict[str, Any], item_id: int | None = None,
+    status: str = "pending",
 ) -> bool:
-    """Add a message unless one with the same key exists; True when added."""
+    """Add a message unless one with the same key exists; True when added.
+    ``status="held"`` keeps it for a channel's daily digest instead of sending it."""
     cur = db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, item_id, kind, payload, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [key, channel, item_id, kind, json.dumps(payload, default=str), utcnow()],
+        "INSERT OR IGNORE INTO outbox (key, channel, item_id, kind, payload, created_at, status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [key, channel, item_id, kind, json.dumps(payload, default=str), utcnow(), status],
     )
     return bool(cur.rowcount)
 
@@ -97,3 +99,43 @@ def set_thread(db: Database, channel: str, item_id: int, ts: str) -> None:
     db.execute(
         "INSERT OR IGNORE INTO threads (channel, item_id, ts) VALUES (?, ?, ?)", [channel, item_id, ts]
     )
+
+
+def held(db: Database) -> list[tuple[OutboxRow, str]]:
+    """Rows kept for digests, oldest first, with when each was created."""
+    return [
+        (_row(r[:-1]), r[-1])
+        for r in db.execute(
+            f"SELECT {_COLS}, created_at FROM outbox WHERE status = 'held' ORDER BY id"
+        ).fetchall()
+    ]
+
+
+def mark_digested(db: Database, row_ids: list[int], digest_key: str) -> None:
+    """Held rows now carried by the digest message ``digest_key``."""
+    for row_id in row_ids:
+        db.execute(
+            "UPDATE outbox SET status = 'digested', last_error = ? WHERE id = ? AND status = 'held'",
+            [f"in {digest_key}", row_id],
+        )
+
+
+def backlog(db: Database) -> dict[str, int]:
+    """Rows per status that are not delivered yet (pending, sending, held) or gave up (failed)."""
+    return {
+        r[0]: int(r[1])
+        for r in db.execute(
+            "SELECT status, count(*) FROM outbox WHERE status IN ('pending', 'sending', 'held', 'failed') "
+            "GROUP BY status"
+        ).fetchall()
+    }
+
+
+def fail_channel(db: Database, channel: str, error: str) -> int:
+    """Give up on every undelivered row of a channel that is gone; returns how many."""
+    cur = db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ? WHERE channel = ? "
+        "AND status IN ('pending', 'sending', 'held')",
+        [error[:500], channel],
+    )
+    return int(cur.rowcount)

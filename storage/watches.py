@@ -180,3 +180,33 @@ def get_watched_item(db: Database, channel: str, identifier: Identifier) -> Item
         "SELECT 1 FROM watches WHERE channel = ? AND item_id = ?", [channel, item_id]
     ).fetchone()
     return get_item(db, item_id) if row else None
+
+
+def domain_watchers(db: Database) -> list[tuple[str, str, int | None]]:
+    """``(channel, target, collection_id)`` of every active domain watch."""
+    return [
+        (r[0], r[1], r[2])
+        for r in db.execute(
+            "SELECT channel, target, collection_id FROM domain_watches WHERE active = 1 "
+            "ORDER BY target, channel"
+        ).fetchall()
+    ]
+
+
+def set_domain_collection(db: Database, channel: str, target: str, collection_id: int) -> None:
+    db.execute(
+        "UPDATE domain_watches SET collection_id = ?, active = 1 WHERE channel = ? AND target = ?",
+        [collection_id, channel, target],
+    )
+
+
+def collection_domains(db: Database, channel: str, name: str) -> list[str]:
+    """The domains and base URLs a channel's collection lists."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT d.target FROM domain_watches d JOIN collections c ON c.id = d.collection_id "
+            "WHERE d.channel = ? AND c.name = ? ORDER BY d.target",
+            [channel, name],
+        ).fetchall()
+    ]

@@ -1,0 +1,93 @@
+"""`attention-bot poll --once [--source NAME]`: one polling cycle in the foreground, for cron
+and tests. Delivers what it detects through the same notifier as `run`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from handlers.context import Context
+    from handlers.notifier import Notifier
+
+EXIT_OK, EXIT_USER_ERROR = 0, 1
+#: Delivery rounds after the polls, so a long backlog is drained in one cron run.
+MAX_DELIVERY_ROUNDS = 20
+
+
+def args_poll(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--once", action="store_true", help="poll every enabled source once, deliver, and exit")
+    p.add_argument("--source", help="poll only this source (see `sources` for the names)")
+
+
+def terminal_progress(name: str, stream: TextIO) -> Callable[[int, int], None]:
+    """``wikipedia: 3/10 items`` rewritten in place on a terminal."""
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{name}: {done}/{total} items", end=end, file=stream, flush=True)
+
+    return show
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    """Poll the sources once in the foreground and deliver the alerts found."""
+    from bot.app import build_context
+    from bot.cli import _logging, _settings
+    from bot.scheduler import build_notifier
+    from handlers.poll import run_poll
+
+    if not args.once:
+        print("Use `attention-bot poll --once` for one cycle (cron); `attention-bot run` polls on a schedule.",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    settings = _settings()
+    _logging(settings)
+    ctx = build_context(settings)
+    names = [s.name for s in ctx.sources]
+    if args.source:
+        chosen = ctx.source(args.source.lower())
+        if chosen is None:
+            print(f"There is no source `{args.source}`. Sources: {', '.join(names) or 'none'}.", file=sys.stderr)
+            return EXIT_USER_ERROR
+        if not chosen.configured():
+            print(f"{chosen.label} is not configured (switched off or missing its key); see README 'Sources'.",
+                  file=sys.stderr)
+            return EXIT_USER_ERROR
+        sources = [chosen]
+    else:
+        sources = ctx.configured_sources()
+    notifier = build_notifier(settings, ctx)
+    tty = sys.stderr.isatty()
+    try:
+        for source in sources:
+            progress = terminal_progress(source.name, sys.stderr) if tty else None
+            report = run_poll(ctx, source, progress=progress)
+            print(report.summary())
+            for failure in report.failures[:5]:
+                print(f"  {failure.target}: {failure.error}")
+            if len(report.failures) > 5:
+                print(f"  and {len(report.failures) - 5} more failures")
+            _deliver_all(ctx, notifier)
+        if not sources:
+            print("No source is configured; see README 'Sources'.")
+        # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
+        _deliver_all(ctx, notifier)
+    finally:
+        ctx.store.close()
+    return EXIT_OK
+
+
+def _deliver_all(ctx: Context, notifier: Notifier) -> None:
+    """Deliver until the outbox has nothing more to send now, printing what happened."""
+    from handlers.deliver import deliver_pending
+
+    for _ in range(MAX_DELIVERY_ROUNDS):
+        report = deliver_pending(ctx, notifier)
+        if not (report.sent or report.recovered or report.failed or report.digests or report.retrying):
+            break
+        print("outbox: " + report.summary())
+        if not (report.sent or report.recovered or report.digests):
+            break

@@ -1,0 +1,150 @@
+"""The background jobs of `attention-bot run`: a poll per source, and the delivery loop.
+
+APScheduler 3.x BackgroundScheduler. Jobs have fixed ids and ``replace_existing=True``, so
+adding them again (a restart, a second call) replaces rather than doubles them; ``coalesce``
+and ``max_instances=1`` keep one poll of a source at a time however late the process is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.notify import ConsoleNotifier
+from bot.settings import Settings
+from bot.summary_job import add_summary_job
+from handlers.context import Context
+from handlers.deliver import deliver_pending
+from handlers.notifier import Notifier
+from handlers.poll import run_poll
+from sources.base import Source
+from storage import state
+
+log = logging.getLogger(__name__)
+
+DELIVERY_JOB = "deliver"
+DELIVERY_SECONDS = 60
+#: Seconds between the first polls of different sources after a start, so they do not all
+#: fire at once.
+STAGGER_SECONDS = 20
+MAX_JITTER_SECONDS = 300
+
+
+def poll_job_id(source: Source) -> str:
+    return f"poll:{source.name}"
+
+
+def interval_minutes(settings: Settings, source: Source) -> float:
+    return float(settings.poll_intervals.get(source.name) or source.default_interval_minutes)
+
+
+def build_notifier(settings: Settings, ctx: Context) -> Notifier:
+    """Slack when SLACK_BOT_TOKEN is set, the console otherwise."""
+    if settings.slack_bot_token:
+        # Imported only here: the console and cron without Slack never load slack_sdk's client.
+        slack = importlib.import_module("bot.slack_client")
+        return slack.build_slack_notifier(settings)  # type: ignore[no-any-return]
+    return ConsoleNotifier(files_dir=settings.db.expanduser().resolve().parent)
+
+
+def _record_next_run(scheduler: BackgroundScheduler, ctx: Context, source_name: str) -> None:
+    job = scheduler.get_job(f"poll:{source_name}")
+    at = job.next_run_time if job is not None else None
+    with ctx.store.transaction() as db:
+        state.set_next_run(
+            db, source_name, at.astimezone(UTC).isoformat(timespec="seconds") if at else None
+        )
+
+
+def poll_and_deliver(
+    ctx: Context, notifier: Notifier, source: Source, scheduler: BackgroundScheduler | None = None
+) -> None:
+    """One scheduled poll, then delivery of what it found. Never raises into the scheduler."""
+    try:
+        run_poll(ctx, source)
+    except Exception:
+        log.exception("poll of %s failed", source.name)
+    try:
+        deliver_pending(ctx, notifier)
+    except Exception:
+        log.exception("delivery after the %s poll failed", source.name)
+    if scheduler is not None:
+        _record_next_run(scheduler, ctx, source.name)
+
+
+def deliver_job(ctx: Context, notifier: Notifier) -> None:
+    try:
+        report = deliver_pending(ctx, notifier)
+    except Exception:
+        log.exception("delivery failed")
+        return
+    if report.sent or report.failed or report.retrying or report.channels_gone:
+        log.info("outbox: %s", report.summary())
+
+
+def _first_run(ctx: Context, source: Source, index: int, now: datetime) -> datetime:
+    """Resume the schedule kept in source_state; a source never polled goes soon after start."""
+    kept = state.get_state(ctx.store.db, source.name).next_run_at
+    if kept:
+        try:
+            at = datetime.fromisoformat(kept)
+        except ValueError:
+            at = None
+        if at is not None and at > now:
+            return at
+    return now + timedelta(seconds=STAGGER_SECONDS * (index + 1))
+
+
+def add_jobs(
+    scheduler: BackgroundScheduler, settings: Settings, ctx: Context, notifier: Notifier
+) -> list[str]:
+    """Add (or replace) the poll and delivery jobs; returns their ids."""
+    now = ctx.now()
+    ids = []
+    for index, source in enumerate(s for s in ctx.sources if s.configured()):
+        minutes = interval_minutes(settings, source)
+        jitter = int(min(MAX_JITTER_SECONDS, minutes * 6))  # up to a tenth of the interval
+        job = scheduler.add_job(
+            poll_and_deliver,
+            trigger=IntervalTrigger(minutes=minutes, jitter=jitter or None, timezone=UTC),
+            args=[ctx, notifier, source, scheduler],
+            id=poll_job_id(source),
+            name=f"poll {source.label}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(minutes * 30),
+            next_run_time=_first_run(ctx, source, index, now),
+        )
+        ids.append(job.id)
+    scheduler.add_job(
+        deliver_job,
+        trigger=IntervalTrigger(seconds=DELIVERY_SECONDS, timezone=UTC),
+        args=[ctx, notifier],
+        id=DELIVERY_JOB,
+        name="deliver the outbox",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    ids.append(DELIVERY_JOB)
+    return ids
+
+
+def start_scheduler(settings: Settings, ctx: Context, notifier: Notifier) -> BackgroundScheduler:
+    """Start the background jobs; call ``shutdown(wait=False)`` on the result when stopping."""
+    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    add_jobs(scheduler, settings, ctx, notifier)
+    add_summary_job(scheduler, settings, ctx, notifier)
+    scheduler.start()
+    for source in ctx.sources:
+        if source.configured():
+            _record_next_run(scheduler, ctx, source.name)
+    jobs: list[Any] = scheduler.get_jobs()
+    log.info("scheduler started: %s", ", ".join(j.id for j in jobs))
+    return scheduler

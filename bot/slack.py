@@ -1,0 +1,306 @@
+"""The Slack adapter: `/attention`, @mentions and alert buttons go to the same router as the
+shell; replies come back as Block Kit. Socket Mode by default, HTTP mode with ``--http``.
+
+Nothing happens at import: :func:`create_app` builds the Bolt App, :func:`serve` runs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.settings import Settings
+from bot.slack_client import SlackNotifier, build_slack_notifier, make_client
+from core.errors import InputError
+from handlers.context import Context
+from handlers.notifier import Notifier
+from handlers.render import (
+    ACTION_PREFIX,
+    DETAILS,
+    clip,
+    context,
+    escape_mrkdwn,
+    reply_blocks,
+    truncate_blocks,
+)
+from handlers.replies import Reply
+from handlers.router import dispatch, parse, spec_for
+
+__all__ = ["SlackNotifier", "build_slack_notifier", "create_app", "make_client", "serve"]
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/attention"
+#: Answers only the asker needs, unless they ask otherwise.
+PRIVATE_BY_DEFAULT = frozenset({"help", "sources"})
+EXIT_OK, EXIT_CONFIG = 0, 2
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+def is_private(reply: Reply, text: str) -> bool:
+    """Ephemeral: user errors, ``--private``, and commands only the asker cares about."""
+    if reply.ephemeral or not reply.ok:
+        return True
+    try:
+        cmd = parse(text)
+    except InputError:
+        return True
+    return "--private" in cmd.flags or cmd.name in PRIVATE_BY_DEFAULT
+
+
+def message_payload(reply: Reply, *, note: str | None = None) -> dict[str, Any]:
+    """``text`` (escaped fallback for notifications) and ``blocks`` for a Reply."""
+    blocks = reply_blocks(reply)
+    if note:
+        blocks = truncate_blocks([context(note), *blocks])
+    return {"text": clip(escape_mrkdwn(reply.text or " "), 3000), "blocks": blocks}
+
+
+def command_after_mention(text: str) -> str:
+    """``<@UBOT> watch 10.1/x`` -> ``watch 10.1/x`` (whatever precedes the mention is chatter)."""
+    match = _MENTION.search(text or "")
+    return (text[match.end() :] if match else text or "").strip()
+
+
+def _looking_up(text: str) -> str:
+    return clip(f"Looking up ... `/attention {escape_mrkdwn(text.strip())}`", 300)
+
+
+def _upload_files(client: WebClient, reply: Reply, *, channel: str, thread_ts: str | None = None) -> str | None:
+    """Upload a reply's files to the channel; a user-facing problem, or None."""
+    for attachment in reply.files:
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                filename=attachment.filename,
+                content=attachment.content,
+                title=attachment.title or attachment.filename,
+                thread_ts=thread_ts,
+            )
+        except SlackApiError as exc:
+            code = exc.response.get("error")
+            if code in ("not_in_channel", "channel_not_found"):
+                return f"I could not post `{attachment.filename}` here ({code}): invite me with `/invite @attention-bot`."
+            return f"Slack refused the file `{attachment.filename}` ({code})."
+        except SlackClientError as exc:
+            log.warning("file upload failed: %s", exc)
+            return f"Could not upload `{attachment.filename}`; the bot's log has the details."
+    return None
+
+
+def create_app(
+    settings: Settings,
+    ctx: Context,
+    *,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+) -> App:
+    """The Bolt App with its listeners. Calls ``auth.test`` once to check the bot token."""
+    client = client or make_client(settings)
+    app = App(
+        client=client,
+        # Socket Mode requests are not signed; a random secret makes stray HTTP requests fail.
+        signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
+        process_before_response=process_before_response,
+        name="attention-bot",
+    )
+
+    def respond_reply(respond: Callable[..., Any], reply: Reply, text: str, *, note: str | None = None) -> None:
+        private = is_private(reply, text)
+        respond(
+            **message_payload(reply, note=note),
+            response_type="ephemeral" if private else "in_channel",
+            replace_original=False,
+        )
+
+    def ack_command(ack: Callable[..., Any], body: dict[str, Any]) -> None:
+        text = body.get("text") or ""
+        spec = spec_for(text)
+        if spec is not None and spec.slow:
+            ack(response_type="ephemeral", text=_looking_up(text))
+        else:
+            ack()
+
+    def run_command(body: dict[str, Any], respond: Callable[..., Any], client: WebClient) -> None:
+        text = body.get("text") or ""
+        channel = body.get("channel_id") or ""
+        reply = dispatch(ctx, text, channel=channel, user=body.get("user_id") or "")
+        respond_reply(respond, reply, text)
+        if reply.files:
+            problem: str | None
+            if is_private(reply, text):
+                problem = "Files are posted to the channel for everyone: run the command without `--private` to get them."
+            else:
+                problem = _upload_files(client, reply, channel=channel)
+            if problem:
+                respond(text=problem, response_type="ephemeral", replace_original=False)
+
+    def run_mention(event: dict[str, Any], client: WebClient) -> None:
+        text = command_after_mention(event.get("text") or "")
+        channel, user = event.get("channel") or "", event.get("user") or ""
+        thread_ts = event.get("thread_ts")  # answer in the thread the mention was made in
+        reply = dispatch(ctx, text, channel=channel, user=user)
+        payload = message_payload(reply)
+        if is_private(reply, text) and user:
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **payload)
+            return
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, **payload)
+        if reply.files:
+            problem = _upload_files(client, reply, channel=channel, thread_ts=thread_ts)
+            if problem and user:
+                client.chat_postEphemeral(channel=channel, user=user, text=problem)
+
+    def run_action(body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]) -> None:
+        text = str(action.get("value") or "")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+        user = (body.get("user") or {}).get("id") or ""
+        reply = dispatch(ctx, text, channel=channel, user=user)
+        if action.get("action_id") == DETAILS or is_private(reply, text):
+            respond(**message_payload(reply), response_type="ephemeral", replace_original=False)
+            return
+        who = f"<@{user}>" if _USER_ID.match(user) else "Someone"
+        label = escape_mrkdwn(str((action.get("text") or {}).get("text") or "a button"))
+        respond_reply(respond, reply, text, note=f"{who} pressed *{label}*")
+
+    def ack_only(ack: Callable[..., Any]) -> None:
+        ack()
+
+    # Lazy listeners run after the ack, on Bolt's thread pool, in every mode.
+    app.command(COMMAND)(ack=ack_command, lazy=[run_command])
+    app.event("app_mention")(ack=ack_only, lazy=[run_mention])
+    app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=ack_only, lazy=[run_action])
+    return app
+
+
+def _start_scheduler(settings: Settings, ctx: Context, notifier: Notifier) -> Any | None:
+    """bot.scheduler.start_scheduler if it exists (it is optional for the Slack adapter)."""
+    try:
+        module = importlib.import_module("bot.scheduler")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.scheduler":
+            raise
+        log.info("no bot/scheduler.py: running without scheduled polls")
+        return None
+    start = getattr(module, "start_scheduler", None)
+    if start is None:
+        log.info("bot.scheduler has no start_scheduler(): running without scheduled polls")
+        return None
+    return start(settings, ctx, notifier)
+
+
+def _stop_scheduler(scheduler: Any | None) -> None:
+    if scheduler is None:
+        return
+    try:
+        scheduler.shutdown(wait=False)  # a running poll must not hold up Ctrl-C
+    except TypeError:
+        scheduler.shutdown()
+
+
+def _config_problems(settings: Settings, *, http: bool) -> list[str]:
+    problems = []
+    if not settings.slack_bot_token:
+        problems.append("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...).")
+    if http and not settings.slack_signing_secret:
+        problems.append("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests (Basic Information page).")
+    if not http and not settings.slack_app_token:
+        problems.append("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with connections:write.")
+    return problems
+
+
+def _install_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGTERM and SIGINT set ``stop``; returns a function restoring the old handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in old:
+        signal.signal(sig, lambda *_: stop.set())
+
+    def restore() -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+def _start_transport(
+    app: App, settings: Settings, *, http: bool, host: str, port: int, closers: list[Callable[[], None]]
+) -> int:
+    """Start HTTP mode (returns the bound port) or Socket Mode (returns 0) in the background."""
+    if http:
+        from bot.slack_http import make_http_server
+
+        server = make_http_server(app, host=host, port=port)
+        threading.Thread(target=server.serve_forever, name="slack-http", daemon=True).start()
+        closers += [server.shutdown, server.server_close]
+        bound = int(server.server_address[1])
+        log.info("Slack HTTP mode on port %d: POST /slack/events, GET /healthz", bound)
+        return bound
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler.connect()
+    closers.append(handler.close)
+    log.info("connected to Slack in Socket Mode")
+    return 0
+
+
+def serve(
+    settings: Settings,
+    ctx: Context,
+    *,
+    http: bool,
+    port: int,
+    host: str = "0.0.0.0",
+    client: WebClient | None = None,
+    stop: threading.Event | None = None,
+    ready: Callable[[int], None] | None = None,
+) -> int:
+    """Run the bot in Socket Mode (or HTTP mode) with the scheduler until Ctrl-C or SIGTERM.
+
+    ``stop``/``ready`` let a caller (tests) stop it and learn the HTTP port it bound.
+    """
+    problems = _config_problems(settings, http=http)
+    if problems:
+        print("attention-bot cannot connect to Slack:", *problems, "See README 'Connect Slack'.", sep="\n  ", file=sys.stderr)
+        return EXIT_CONFIG
+    client = client or make_client(settings)
+    try:
+        app = create_app(settings, ctx, client=client)
+    except BoltError as exc:
+        print(f"Slack did not accept SLACK_BOT_TOKEN ({exc}): copy it again from OAuth & Permissions.", file=sys.stderr)
+        return EXIT_CONFIG
+    stop = stop or threading.Event()
+    restore_signals = _install_signals(stop)
+    scheduler = None
+    closers: list[Callable[[], None]] = []
+    try:
+        scheduler = _start_scheduler(settings, ctx, SlackNotifier(client))
+        bound = _start_transport(app, settings, http=http, host=host, port=port, closers=closers)
+        if ready:
+            ready(bound)
+        while not stop.wait(0.5):  # a timed wait lets KeyboardInterrupt through everywhere
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        log.info("stopping")
+        for close in closers:
+            close()
+        _stop_scheduler(scheduler)
+        restore_signals()
+        ctx.store.close()
+    return EXIT_OK

@@ -1,0 +1,101 @@
+"""`attention-bot summary` and `attention-bot export`: the summary and the CSV from a shell or cron."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_USER_ERROR = 0, 1
+
+
+def args_summary(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel", required=True, help="channel id whose watches are summarised")
+    p.add_argument(
+        "--period",
+        help="the last 7d, 30d or 12w up to now (default: the last full week, as the weekly post)",
+    )
+    p.add_argument(
+        "--post", action="store_true",
+        help="deliver it to the channel now (Slack when SLACK_BOT_TOKEN is set, else the console); "
+        "a week already posted is not posted again",
+    )
+
+
+def args_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel", required=True, help="channel id whose mentions are exported")
+    p.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    p.add_argument("--period", help="only mentions first seen in the last 7d, 30d or 12w (default: all)")
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print a channel's summary, or post it now with --post."""
+    from bot.app import build_context
+    from bot.cli import _logging, _settings
+    from bot.scheduler import build_notifier
+    from core.errors import InputError
+    from handlers.summary import (
+        build_summary,
+        parse_period,
+        render_summary,
+        rolling_bounds,
+        week_bounds,
+    )
+    from handlers.weekly import post_summary_now, post_weekly_summary
+
+    settings = _settings()
+    _logging(settings)
+    try:
+        period = parse_period(args.period) if args.period else None
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USER_ERROR
+    ctx = build_context(settings)
+    now = ctx.now()
+    if period is None:
+        start, end = week_bounds(now, weekday=settings.summary_day, tz=settings.summary_tz)
+    else:
+        start, end = rolling_bounds(now, period)
+    summary = build_summary(ctx, args.channel, start=start, end=end, tz=settings.summary_tz)
+    if not args.post:
+        print(render_summary(summary).text)
+        return EXIT_OK
+    notifier = build_notifier(settings, ctx)
+    if period is not None:
+        post_summary_now(ctx, notifier, summary)
+        print(f"Posted the summary of {summary.label} to {args.channel}.")
+    elif post_weekly_summary(ctx, notifier, args.channel, now=now, post_empty=True):
+        print(f"Posted the summary of {summary.label} to {args.channel}.")
+    else:
+        print(f"The summary of {summary.label} was already posted to {args.channel}: not posted again.")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a channel's mentions to a CSV file."""
+    from bot.app import build_context
+    from bot.cli import _logging, _settings
+    from core.errors import InputError
+    from handlers.summary import parse_period, rolling_bounds
+    from handlers.summary_commands import export_csv
+
+    settings = _settings()
+    _logging(settings)
+    start = end = None
+    if args.period:
+        try:
+            period = parse_period(args.period)
+        except InputError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_USER_ERROR
+    ctx = build_context(settings)
+    if args.period:
+        start, end = rolling_bounds(ctx.now(), period)
+    content, count = export_csv(ctx, args.channel, start=start, end=end)
+    try:
+        args.out.write_bytes(content)
+    except OSError as exc:
+        print(f"Cannot write {args.out}: {exc.strerror}. Choose another --out path.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"Wrote {count} mention{'s' * (count != 1)} of {args.channel} to {args.out}.")
+    return EXIT_OK

@@ -1,0 +1,174 @@
+"""Commands about alerts: per-channel `settings`, `mute` one item, and `status` of the bot."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.errors import InputError
+from core.identifiers import display, parse_identifier
+from handlers.context import Context
+from handlers.replies import Command, Reply, error
+from storage import channels, outbox, polls, state, watches
+
+MAX_MUTE_DAYS = 365
+DEFAULT_MUTE_DAYS = 7
+
+
+def _may_change(ctx: Context, cmd: Command) -> bool:
+    admins = tuple(ctx.options.get("admins") or ())
+    return not admins or cmd.user in admins
+
+
+def _show(ctx: Context, channel: str) -> Reply:
+    s = channels.get_settings(ctx.store.db, channel)
+    sources = ", ".join(s.sources) if s.sources is not None else "all"
+    lines = [
+        f"Alert settings for {channel}:",
+        f"  minimum score rise: {s.min_score_rise:g}" + (" (every new mention alerts)" if not s.min_score_rise else ""),
+        f"  sources that alert: {sources}",
+        f"  mode: {s.mode}" + (" (one message a day)" if s.mode == "digest" else " (as it happens)"),
+    ]
+    if not s.active:
+        lines.append(f"  INACTIVE: {s.inactive_reason or 'the channel could not be reached'}")
+    return Reply(text="\n".join(lines))
+
+
+def _source_names(ctx: Context, text: str) -> tuple[str, ...] | None:
+    if text.lower() == "all":
+        return None
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    known = [s.name for s in ctx.sources]
+    unknown = [n for n in names if known and n not in known]
+    if not names or unknown:
+        shown = ", ".join(unknown) or text
+        raise InputError(
+            f"`{shown}` is not a source. Give `all` or names separated by commas"
+            + (f", from: {', '.join(known)}" if known else "")
+            + "; e.g. `settings sources wikipedia,feeds`."
+        )
+    return names
+
+
+def settings_command(ctx: Context, cmd: Command) -> Reply:
+    """Show or change how this channel is alerted.
+
+    `settings` or `settings show`: the current settings.
+    `settings min-score 5`: alert only when an item's attention score rises by at least 5.
+    `settings sources wikipedia,feeds`: only these sources alert (`settings sources all` undoes it).
+    `settings mode digest`: one grouped message a day instead of alerts as they happen
+    (`settings mode realtime` goes back).
+    """
+    args = cmd.args
+    if not args or args[0].lower() == "show":
+        return _show(ctx, cmd.channel)
+    what = args[0].lower()
+    if what not in ("min-score", "sources", "mode"):
+        raise InputError(
+            f"`settings {args[0]}` is not a setting. Use `settings show`, `settings min-score 5`, "
+            "`settings sources all|<name,name>` or `settings mode realtime|digest`."
+        )
+    if len(args) != 2:
+        raise InputError(f"Give one value: `settings {what} <value>` (see `help settings`).")
+    if not _may_change(ctx, cmd):
+        return error("Only the bot's admins (ATTENTION_ADMINS) may change settings; `settings show` shows them.")
+    value = args[1]
+    with ctx.store.transaction() as db:
+        if what == "min-score":
+            try:
+                rise = float(value)
+            except ValueError:
+                rise = -1.0
+            if not 0 <= rise <= 10_000:
+                raise InputError(f"`{value}` is not a score rise: give a number from 0 up, e.g. `settings min-score 5`.")
+            channels.set_min_score_rise(db, cmd.channel, rise)
+        elif what == "sources":
+            channels.set_sources(db, cmd.channel, _source_names(ctx, value))
+        else:
+            mode = value.lower()
+            if mode not in channels.MODES:
+                raise InputError(f"`{value}` is not a mode: use `settings mode realtime` or `settings mode digest`.")
+            channels.set_mode(db, cmd.channel, mode)
+    return _show(ctx, cmd.channel)
+
+
+def mute_command(ctx: Context, cmd: Command) -> Reply:
+    """Silence one item's alerts in this channel for some days (default 7).
+
+    `mute 10.1038/nature12373 30` mutes for 30 days; `mute 10.1038/nature12373 0` unmutes.
+    """
+    if not cmd.args or len(cmd.args) > 2:
+        raise InputError("Give an identifier and optionally days: `mute 10.1038/nature12373 14`.")
+    ident = parse_identifier(cmd.args[0])
+    days = DEFAULT_MUTE_DAYS
+    if len(cmd.args) == 2:
+        if not cmd.args[1].isdigit() or int(cmd.args[1]) > MAX_MUTE_DAYS:
+            raise InputError(f"`{cmd.args[1]}` is not a number of days: give 0 to {MAX_MUTE_DAYS}, e.g. `mute {cmd.args[0]} 14`.")
+        days = int(cmd.args[1])
+    with ctx.store.transaction() as db:
+        item = watches.get_watched_item(db, cmd.channel, ident)
+        if item is None:
+            raise InputError(f"{display(ident)} is not watched in this channel (type `list` to see what is).")
+        until = None
+        if days:
+            until = (ctx.now() + timedelta(days=days)).isoformat(timespec="seconds")
+        watches.mute(db, cmd.channel, item.id, until)
+    if until is None:
+        return Reply(text=f"Unmuted {item.label}: its alerts come to {cmd.channel} again.")
+    return Reply(text=f"Muted {item.label} in {cmd.channel} for {days} day{'s' * (days != 1)} (until {until[:10]}).")
+
+
+def _ago(iso: str | None, now: datetime) -> str:
+    if not iso:
+        return "never"
+    try:
+        delta = now - datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // 1440} days ago"
+
+
+def status_command(ctx: Context, cmd: Command) -> Reply:
+    """Show poll health per source, channels that stopped getting alerts, and the outbox."""
+    db = ctx.store.db
+    now = ctx.now()
+    states = state.all_states(db)
+    last = polls.last_polls(db)
+    lines = ["Sources:"]
+    for source in ctx.sources:
+        if not source.configured():
+            lines.append(f"  {source.name}: not configured")
+            continue
+        st = states.get(source.name)
+        poll = last.get(source.name)
+        parts = [f"last poll {_ago(poll.started_at if poll else None, now)}"]
+        if poll and poll.finished_at:
+            parts.append(f"{poll.items} item{'s' * (poll.items != 1)}, {poll.new_mentions} new")
+        if st and st.consecutive_failures:
+            parts.append(f"{st.consecutive_failures} failures in a row ({st.last_error})")
+        if st and state.in_backoff(st, now):
+            parts.append(f"resting until {st.backoff_until}")
+        if st and st.next_run_at:
+            parts.append(f"next run {st.next_run_at}")
+        lines.append(f"  {source.name}: " + ", ".join(parts))
+    if not ctx.sources:
+        lines.append("  none registered")
+    gone = watches.inactive_channels(db)
+    if gone:
+        lines.append("Inactive channels (no alerts until the bot is back in them):")
+        lines += [f"  {channel}: {reason or 'unreachable'}" for channel, reason in gone]
+    counts = outbox.backlog(db)
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    backlog = f"Outbox: {waiting} waiting to be sent"
+    if counts.get("held"):
+        backlog += f", {counts['held']} held for daily digests"
+    if counts.get("failed"):
+        backlog += f", {counts['failed']} gave up"
+    lines.append(backlog)
+    return Reply(text="\n".join(lines))

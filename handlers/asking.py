@@ -1,0 +1,123 @@
+"""Asking a source and keeping what it said: shared by `lookup`, the poll job and collections.
+
+``ask`` records the source's health in ``source_state`` (last success, last error, back-off
+after repeated failures); ``store_result`` files mentions and counts under items.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from core.models import Count, Identifier, Mention, SourceResult
+from handlers.context import Context
+from sources.base import BadResponse, Source, SourceError, SourceUnavailable
+from storage import counts as counts_store
+from storage import items, state
+from storage import mentions as mentions_store
+from storage.mentions import StoredMention
+
+log = logging.getLogger(__name__)
+
+#: Consecutive failures after which a source rests (doubling each further failure).
+BACKOFF_AFTER = 3
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    new_mentions: list[StoredMention] = field(default_factory=list)
+    changed_counts: list[tuple[Count, float | None]] = field(default_factory=list)
+
+
+class BackingOff(SourceUnavailable):
+    """The source failed repeatedly and rests until ``until``; it was not asked."""
+
+    def __init__(self, message: str, *, source: str, until: str) -> None:
+        super().__init__(message, source=source)
+        self.until = until
+
+
+def _clock(iso: str) -> str:
+    """``2026-05-01T10:15:00+00:00`` -> ``2026-05-01 10:15 UTC`` for people."""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+def ask(
+    ctx: Context, source: Source, *, identifier: Identifier | None = None,
+    domain: str | None = None,
+) -> SourceResult:
+    """Ask one source about an identifier or a web domain and record how it went.
+
+    Raises a SourceError subclass on failure (after recording it); refuses with
+    :class:`BackingOff` while the source rests after repeated failures.
+    """
+    if (identifier is None) == (domain is None):
+        raise ValueError("ask about exactly one of identifier or domain")
+    current = state.get_state(ctx.store.db, source.name)
+    if state.in_backoff(current, ctx.now()):
+        until = current.backoff_until or ""
+        raise BackingOff(
+            f"resting after {current.consecutive_failures} failures in a row, until {_clock(until)}",
+            source=source.name, until=until,
+        )
+    try:
+        if identifier is not None:
+            result = source.lookup(identifier)
+        else:
+            result = source.lookup_domain(domain or "")
+    except SourceError as exc:
+        exc.source = exc.source or source.name
+        _failed(ctx, source, str(exc))
+        raise
+    except Exception as exc:
+        # A parser meeting a shape it does not know is the source's fault, not the bot's:
+        # keep the other sources going and show it like any other bad answer.
+        log.exception("%s failed on %s", source.name, identifier or domain)
+        error = BadResponse(
+            f"gave an answer the bot could not read ({type(exc).__name__}: {exc})",
+            source=source.name,
+        )
+        _failed(ctx, source, str(error))
+        raise error from exc
+    with ctx.store.transaction() as db:
+        state.record_success(db, source.name)
+    return result
+
+
+def _failed(ctx: Context, source: Source, message: str) -> None:
+    with ctx.store.transaction() as db:
+        state.record_failure(db, source.name, message, backoff_after=BACKOFF_AFTER)
+
+
+def _owner(db: Database, item_id: int, identifier: Identifier | None) -> int:
+    """The item a mention or count belongs to: the one its identifier names, else the asked one."""
+    if identifier is None:
+        return item_id
+    return items.find_item_id(db, identifier) or item_id
+
+
+def store_result(
+    db: Database, item_id: int, result: SourceResult, *, poll_id: int | None = None
+) -> StoreOutcome:
+    """File a source's answer: new mentions (deduplicated on source + external id) and counts
+    that changed. Mentions and counts without an identifier belong to ``item_id``.
+    Call inside a transaction."""
+    by_item: dict[int, list[Mention]] = {}
+    for m in result.mentions:
+        by_item.setdefault(_owner(db, item_id, m.identifier), []).append(m)
+    new: list[StoredMention] = []
+    for owner, group in by_item.items():
+        new += mentions_store.add_mentions(db, owner, group, poll_id=poll_id)
+    counts_by_item: dict[int, list[Count]] = {}
+    for c in result.counts:
+        counts_by_item.setdefault(_owner(db, item_id, c.identifier), []).append(c)
+    changed: list[tuple[Count, float | None]] = []
+    for owner, group_counts in counts_by_item.items():
+        changed += counts_store.record_counts(db, owner, group_counts)
+    return StoreOutcome(new_mentions=new, changed_counts=changed)

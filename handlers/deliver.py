@@ -1,0 +1,163 @@
+"""The delivery loop: send outbox rows through a Notifier exactly once.
+
+Each row goes ``pending`` -> ``sending`` (committed before the chat is called) -> ``sent`` (with
+the message ts). A row still ``sending`` when the loop starts was in flight at a crash: the
+chat is searched for its key first and it is only posted again if the chat never got it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from pydantic import BaseModel, ConfigDict
+
+from handlers import alert_render, alerts
+from handlers.context import Context
+from handlers.notifier import DeliveryError, Notifier
+from storage import channels, outbox, watches
+from storage.outbox import OutboxRow
+
+log = logging.getLogger(__name__)
+
+#: Attempts before a row is given up as failed.
+MAX_ATTEMPTS = 5
+
+CRASH_ENV = "ATTENTION_TEST_CRASH_AT"
+
+# The scheduler's delivery job and a poll's own delivery may overlap: one loop at a time,
+# or both would take the same pending row.
+_LOCK = threading.Lock()
+
+
+def _crash_point(name: str) -> None:
+    """Crash-injection hook for the exactly-once tests: dies like a killed process would."""
+    if os.environ.get(CRASH_ENV) == name:
+        os._exit(17)
+
+
+class DeliveryReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sent: int = 0
+    #: Rows in flight at a crash that the chat already had: marked sent, not posted again.
+    recovered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    digests: int = 0
+    channels_gone: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        text = f"delivered {self.sent}"
+        if self.recovered:
+            text += f", {self.recovered} already in the chat"
+        if self.digests:
+            text += f", {self.digests} digest{'s' * (self.digests != 1)} built"
+        if self.retrying:
+            text += f", {self.retrying} to retry"
+        if self.failed:
+            text += f", {self.failed} gave up"
+        if self.channels_gone:
+            text += ", channel gone: " + ", ".join(self.channels_gone)
+        return text
+
+
+def _broadcast(ctx: Context, row: OutboxRow) -> bool:
+    """A big score jump is also shown in the channel, not only in the item's thread."""
+    threshold = ctx.options.get("alert_broadcast_jump")
+    if row.kind != "alert" or threshold is None:
+        return False
+    jump = float(row.payload.get("score", 0)) - float(row.payload.get("score_before", 0))
+    return jump > float(threshold)
+
+
+def _channel_gone(ctx: Context, channel: str, exc: DeliveryError) -> None:
+    log.warning("channel %s is gone or removed the bot (%s): its watches are now inactive", channel, exc)
+    with ctx.store.transaction() as db:
+        watches.set_channel_active(db, channel, False, reason=str(exc))
+        outbox.fail_channel(db, channel, f"channel gone: {exc}")
+
+
+def _send(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None, bool]:
+    """Deliver one row; returns (ts, recovered). Raises DeliveryError."""
+    db = ctx.store.db
+    if row.status == "sending":
+        found = notifier.find_by_key(row.channel, row.key)
+        if found:
+            return found, True
+    thread = outbox.thread_ts(db, row.channel, row.item_id) if row.item_id is not None else None
+    with ctx.store.transaction() as tx:
+        outbox.mark_sending(tx, row.id)
+    text, blocks = alert_render.render(row.kind, row.payload)
+    ts = notifier.post(
+        row.channel, text=text, blocks=blocks, thread_ts=thread,
+        broadcast=bool(thread) and _broadcast(ctx, row), key=row.key,
+    )
+    _crash_point("after_post")
+    return ts, False
+
+
+def _send_safely(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None, bool]:
+    try:
+        return _send(ctx, notifier, row)
+    except DeliveryError:
+        raise
+    except Exception as exc:  # a notifier bug must not stop the loop nor lose the row
+        log.exception("notifier failed on %s", row.key)
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def deliver_pending(ctx: Context, notifier: Notifier, *, limit: int = 100) -> DeliveryReport:
+    """Send due outbox rows, oldest first. One channel's trouble never holds up another's."""
+    _crash_point("after_detect")
+    with _LOCK:
+        return _deliver(ctx, notifier, limit=limit)
+
+
+def _deliver(ctx: Context, notifier: Notifier, *, limit: int) -> DeliveryReport:
+    digests = alerts.build_digests(ctx)
+    sent = recovered = retrying = failed = 0
+    gone: list[str] = []
+    skip: set[str] = set()
+    for row in outbox.due(ctx.store.db, limit=limit):
+        if row.channel in skip:
+            continue
+        try:
+            ts, was_there = _send_safely(ctx, notifier, row)
+        except DeliveryError as exc:
+            if exc.channel_gone:
+                _channel_gone(ctx, row.channel, exc)
+                gone.append(row.channel)
+                skip.add(row.channel)
+                failed += 1
+                continue
+            current = outbox.get(ctx.store.db, row.key)
+            attempts = current.attempts if current else row.attempts
+            final = exc.final or attempts >= MAX_ATTEMPTS
+            with ctx.store.transaction() as db:
+                outbox.mark_failed(db, row.id, str(exc), final=final)
+            log.warning("delivery of %s failed (attempt %d%s): %s", row.key, attempts,
+                        ", giving up" if final else "", exc)
+            if final:
+                failed += 1
+            else:
+                retrying += 1
+                skip.add(row.channel)  # the chat is struggling: try this channel again next run
+            continue
+        with ctx.store.transaction() as db:
+            thread = outbox.thread_ts(db, row.channel, row.item_id) if row.item_id is not None else None
+            outbox.mark_sent(db, row.id, ts=ts, thread_ts=thread)
+            if ts and row.item_id is not None and row.kind == "alert" and thread is None:
+                outbox.set_thread(db, row.channel, row.item_id, ts)
+            if not channels.get_settings(db, row.channel).active:
+                # A channel marked gone took a message: the bot is back in it.
+                watches.set_channel_active(db, row.channel, True)
+        if was_there:
+            recovered += 1
+        else:
+            sent += 1
+    return DeliveryReport(
+        sent=sent, recovered=recovered, retrying=retrying, failed=failed, digests=len(digests),
+        channels_gone=tuple(gone),
+    )

@@ -1,0 +1,88 @@
+"""Polling watched web sites: one question per domain, whatever the number of items under it.
+
+For each distinct watched target (``host[:port][/path-prefix]``) a domain-capable source is
+asked once (``lookup_domain``). Each link it reports is resolved to an item: the identifiers
+its landing page declares, a URL-rule key, and the URL itself all become aliases of one item,
+so a mention by DOI, by Handle and by URL count for the same thing. Channels watching the
+domain then watch that item (in the domain watch's collection), and the mention is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from core.models import Mention, SourceResult
+from handlers.asking import BackingOff, ask, store_result
+from handlers.context import Context
+from handlers.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
+from sources.base import Source, SourceError
+from sources.linking import under_domain
+from storage import watches
+from storage.items import ensure_item
+from storage.mentions import StoredMention
+
+log = logging.getLogger(__name__)
+
+
+def distinct_targets(targets: list[str]) -> list[str]:
+    """Targets to ask about: one under another (``host/maps`` under ``host``) needs no question
+    of its own, the wider answer covers it."""
+    unique = sorted(set(targets), key=len)
+    kept: list[str] = []
+    for target in unique:
+        if not any(under_domain("https://" + target, wider) for wider in kept):
+            kept.append(target)
+    return kept
+
+
+def poll_domains(
+    ctx: Context, source: Source, *, resolver: PageReader | None = None,
+    poll_id: int | None = None,
+) -> list[tuple[int, list[StoredMention]]]:
+    """Ask ``source`` once per watched domain and file what it found under items.
+
+    Returns ``(item_id, new mentions)`` for every item that got new mentions, for the poll job
+    to alert about. A source failing for one domain is logged and the next domain is asked;
+    a source resting after repeated failures is not asked at all.
+    """
+    if not source.by_domain:
+        return []
+    watchers = watches.domain_watchers(ctx.store.db)
+    if not watchers:
+        return []
+    reader = resolver or page_reader(ctx)
+    rules = url_rules(ctx)
+    links: dict[str, Resolved] = {}
+    by_item: dict[int, list[Mention]] = defaultdict(list)
+    for target in distinct_targets([t for _, t, _ in watchers]):
+        try:
+            result = ask(ctx, source, domain=target)
+        except BackingOff:
+            log.info("%s rests; domains not asked", source.name)
+            break
+        except SourceError as exc:
+            log.warning("%s: domain %s failed: %s", source.name, target, exc)
+            continue
+        for mention in result.mentions:
+            ident = mention.identifier
+            if ident is None or ident.scheme != "url":
+                continue
+            link = links.get(ident.value)
+            if link is None:
+                link = links[ident.value] = resolve_link(ctx, ident.value, reader=reader, rules=rules)
+            with ctx.store.transaction() as db:
+                item_id, _ = ensure_item(db, link.identifiers, title=link.title)
+                for channel, watched, collection_id in watchers:
+                    if under_domain(link.url, watched):
+                        watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
+            by_item[item_id].append(mention)
+    out: list[tuple[int, list[StoredMention]]] = []
+    for item_id, mentions in by_item.items():
+        with ctx.store.transaction() as db:
+            outcome = store_result(
+                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)), poll_id=poll_id
+            )
+        if outcome.new_mentions:
+            out.append((item_id, outcome.new_mentions))
+    return out

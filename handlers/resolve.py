@@ -1,0 +1,138 @@
+"""From a link to the identifiers of one item: the resolver with its cache and the URL rules.
+
+A link's identifiers are, in order: what its landing page declares (sources.landing), the key
+of the first URL rule it matches, and the link itself. Pages are fetched through the safe
+resolver (sources.resolver) and cached in ``resolved_urls`` for ``resolver_cache_hours``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from core.errors import InputError
+from core.identifiers import from_key, normalise_url
+from core.models import Identifier
+from handlers.context import Context
+from sources.base import SourceError, SourceUnavailable
+from sources.landing import Found, LandingPage
+from sources.resolver import Refused, Resolve, ResolverConfig, resolve_page
+from sources.urlrules import UrlRule, key_for, parse_rules
+from storage import resolved
+
+log = logging.getLogger(__name__)
+
+#: url -> the landing page it leads to; raises SourceError when it cannot be read.
+PageReader = Callable[[str], LandingPage]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    url: str
+    #: Every identifier of the item the link names: declared ones first, then rule key, the URL.
+    identifiers: tuple[Identifier, ...]
+    title: str | None = None
+    #: ``ok`` or why the page gave nothing (the link itself still counts).
+    status: str = "ok"
+
+
+def resolver_config(ctx: Context) -> ResolverConfig:
+    opts = ctx.options
+    return ResolverConfig(
+        max_bytes=int(opts.get("resolver_max_bytes", 3_000_000)),
+        timeout=float(opts.get("resolver_timeout", 5.0)),
+        allow_hosts=tuple(opts.get("allow_hosts", ()) or ()),
+    )
+
+
+def url_rules(ctx: Context) -> tuple[UrlRule, ...]:
+    """The operator's URL rules; a bad setting is logged and ignored rather than stopping polls."""
+    try:
+        return parse_rules(ctx.options.get("url_rules") or "")
+    except InputError as exc:
+        log.error("ATTENTION_URL_RULES ignored: %s", exc)
+        return ()
+
+
+def page_reader(
+    ctx: Context, *, resolve: Resolve = socket.getaddrinfo,
+    transport: httpx.BaseTransport | None = None,
+) -> PageReader:
+    config = resolver_config(ctx)
+
+    def read(url: str) -> LandingPage:
+        return resolve_page(url, config=config, resolve=resolve, transport=transport)[1]
+
+    return read
+
+
+def _encode(page: LandingPage) -> str:
+    return json.dumps(
+        {"title": page.title, "found": [[f.identifier.key, f.tag, f.inferred] for f in page.found]}
+    )
+
+
+def _decode(url: str, text: str) -> LandingPage:
+    data = json.loads(text or "{}")
+    found = []
+    for key, tag, inferred in data.get("found", []):
+        try:
+            found.append(Found(identifier=from_key(key), tag=tag, inferred=inferred))
+        except ValueError:
+            continue  # a scheme this version no longer knows
+    return LandingPage(url=url, title=data.get("title"), found=tuple(found))
+
+
+def cached_page(ctx: Context, url: str, *, reader: PageReader) -> tuple[LandingPage | None, str]:
+    """The landing page of ``url`` from the cache or the network, and a status.
+
+    Refusals and pages that answered are cached; transient failures (timeouts, 5xx) are not,
+    so the next poll tries again."""
+    ttl = float(ctx.options.get("resolver_cache_hours", 24.0))
+    hit = resolved.get_cached(ctx.store.db, url, now=ctx.now(), ttl_hours=ttl)
+    if hit is not None:
+        return (_decode(url, hit.identifiers) if hit.status == "ok" else None), hit.status
+    try:
+        page: LandingPage | None = reader(url)
+        status = "ok"
+    except Refused as exc:
+        page, status = None, f"refused: {exc}"
+    except SourceUnavailable as exc:
+        return None, f"error: {exc}"
+    except SourceError as exc:
+        page, status = None, f"error: {exc}"
+    with ctx.store.transaction() as db:
+        resolved.put_cached(
+            db, url, _encode(page) if page else "{}", status,
+            at=ctx.now().isoformat(timespec="seconds"),
+        )
+    return page, status
+
+
+def resolve_link(
+    ctx: Context, url: str, *, reader: PageReader | None = None,
+    rules: tuple[UrlRule, ...] | None = None,
+) -> Resolved:
+    """Every identifier the link at ``url`` stands for (never empty: the URL itself is one)."""
+    link = normalise_url(url)
+    rules = url_rules(ctx) if rules is None else rules
+    page, status = cached_page(ctx, link, reader=reader or page_reader(ctx))
+    idents: list[Identifier] = []
+    if page is not None:
+        registered = [f.identifier for f in page.registered]
+        idents += registered + [i for i in page.identifiers if i not in registered]
+    for candidate in [link] + [i.value for i in idents if i.scheme == "url"]:
+        key = key_for(candidate, rules)
+        if key is not None:
+            idents.append(key)
+            break
+    idents.append(Identifier(scheme="url", value=link))
+    return Resolved(
+        url=link, identifiers=tuple(dict.fromkeys(idents)),
+        title=page.title if page else None, status=status,
+    )

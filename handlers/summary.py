@@ -1,0 +1,351 @@
+"""Summaries of a channel's attention over a period: the data, its text and its Block Kit.
+
+Pure given the store and the times passed in. Periods are half-open ``[start, end)`` in UTC ISO
+text, compared with ``first_seen_at``: a mention counts in the week the bot first saw it, so a
+week already summarised never changes afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from core.errors import InputError
+from core.identifiers import display, identifier_url
+from core.scoring import weights as score_weights
+from handlers import render
+from handlers.context import Context
+from handlers.replies import Reply
+from storage import items as items_store
+from storage import mentions as mentions_store
+from storage import summaries as summaries_store
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TOP_ITEMS = 5
+MAX_PERIOD_DAYS = 366
+PERIOD_HELP = "use 7d, 30d or 12w"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def weekday_index(weekday: str | int) -> int:
+    if isinstance(weekday, int):
+        return weekday % 7
+    day = weekday.strip().lower()[:3]
+    if day not in WEEKDAYS:
+        raise InputError(f"`{weekday}` is not a weekday: use mon, tue ... sun")
+    return WEEKDAYS.index(day)
+
+
+def week_bounds(now: datetime, *, weekday: str | int = "mon", tz: str = "UTC") -> tuple[str, str]:
+    """The last full week before ``now``: from local midnight of ``weekday`` to the next one.
+
+    Days are counted on the local calendar, so a week holding a DST change is 167 or 169 hours
+    long, and both ends are local midnights. Returned as UTC ISO text for queries.
+    """
+    zone = ZoneInfo(tz)
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    end_day = local.date() - timedelta(days=(local.weekday() - weekday_index(weekday)) % 7)
+    start_day = end_day - timedelta(days=7)
+    end = datetime.combine(end_day, time(0), tzinfo=zone)
+    start = datetime.combine(start_day, time(0), tzinfo=zone)
+    return _iso(start), _iso(end)
+
+
+def parse_period(text: str) -> timedelta:
+    """``7d``, ``30d`` or ``12w`` as a length of time; InputError saying how to fix it."""
+    match = re.fullmatch(r"(\d{1,3})\s*([dw])", text.strip().lower())
+    if not match:
+        raise InputError(f"`{text}` is not a period: {PERIOD_HELP}.")
+    days = int(match[1]) * (7 if match[2] == "w" else 1)
+    if not 1 <= days <= MAX_PERIOD_DAYS:
+        raise InputError(f"`{text}` is not a period between 1 day and a year: {PERIOD_HELP}.")
+    return timedelta(days=days)
+
+
+def rolling_bounds(now: datetime, period: timedelta) -> tuple[str, str]:
+    """The ``period`` up to ``now`` (for on-demand summaries)."""
+    # Stored times are whole seconds: end after the current one so what was just seen counts.
+    end = now.replace(microsecond=0) + timedelta(seconds=1)
+    return _iso(end - period), _iso(end)
+
+
+class ItemChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_id: int
+    label: str
+    identifier: str | None = None
+    url: str | None = None
+    new_mentions: int = 0
+    score_before: float = 0.0
+    score_after: float = 0.0
+    #: Source labels of the new mentions, most mentions first.
+    sources: tuple[str, ...] = ()
+    #: Counts that rose: ``citations 3 -> 5``.
+    counts: tuple[str, ...] = ()
+
+    @property
+    def gain(self) -> float:
+        return round(self.score_after - self.score_before, 2)
+
+
+class SourceShare(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    label: str
+    mentions: int
+    score: float
+    items: int
+
+
+class DayCount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: str
+    source: str
+    mentions: int
+
+
+class NewlyWatched(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_id: int
+    label: str
+    identifier: str | None = None
+    url: str | None = None
+    watched_at: str
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    start: str
+    end: str
+    tz: str = "UTC"
+    new_mentions: int = 0
+    items_with_attention: int = 0
+    score: float = 0.0
+    previous_score: float = 0.0
+    top: tuple[ItemChange, ...] = ()
+    by_source: tuple[SourceShare, ...] = ()
+    #: Local calendar days of the period, oldest first, and mentions per day and source.
+    days: tuple[str, ...] = ()
+    daily: tuple[DayCount, ...] = ()
+    newly_watched: tuple[NewlyWatched, ...] = ()
+
+    @property
+    def has_attention(self) -> bool:
+        return self.items_with_attention > 0
+
+    @property
+    def period_days(self) -> int:
+        return max(1, round((_parse(self.end) - _parse(self.start)).total_seconds() / 86400))
+
+    @property
+    def label(self) -> str:
+        """``19 Oct - 25 Oct 2026`` in the summary's time zone."""
+        zone = ZoneInfo(self.tz)
+        first = _parse(self.start).astimezone(zone)
+        last = (_parse(self.end) - timedelta(seconds=1)).astimezone(zone)
+        if first.date() == last.date():
+            return f"{last:%d %b %Y}"
+        return f"{first:%d %b} - {last:%d %b %Y}"
+
+
+def _source_label(ctx: Context, name: str) -> str:
+    source = ctx.source(name)
+    return source.label if source is not None else name
+
+
+def _days(start: str, end: str, zone: ZoneInfo) -> list[date]:
+    first = _parse(start).astimezone(zone).date()
+    last = (_parse(end) - timedelta(seconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def build_summary(
+    ctx: Context, channel: str, *, start: str, end: str, tz: str | None = None, top: int = TOP_ITEMS
+) -> Summary:
+    """What happened to the attention of a channel's items in [start, end)."""
+    zone_name = tz or str(ctx.options.get("summary_tz") or "UTC")
+    zone = ZoneInfo(zone_name)
+    table = score_weights(ctx.score_weights)
+
+    def weight(kind: str) -> float:
+        return table.get(kind, table["other"])
+
+    def item_score(item_id: int, before: str) -> float:
+        return round(sum(weight(k) for k in mentions_store.kinds_of(db, item_id, before=before)), 2)
+
+    db = ctx.store.db
+    found = mentions_store.mentions_between(db, start, end, channel=channel)
+    length = _parse(end) - _parse(start)
+    previous = mentions_store.mentions_between(db, _iso(_parse(start) - length), start, channel=channel)
+    rises = summaries_store.count_rises(db, channel, start, end)
+
+    per_item: dict[int, Counter[str]] = defaultdict(Counter)
+    for m in found:
+        per_item[m.item_id][m.source] += 1
+    rises_of: dict[int, list[str]] = defaultdict(list)
+    for r in rises:
+        rises_of[r.item_id].append(f"{r.metric.replace('_', ' ')} {r.before:g} -> {r.after:g}")
+    attended = set(per_item) | set(rises_of)
+    known = items_store.get_items(db, sorted(attended))
+
+    changes = []
+    for item_id in attended:
+        item = known.get(item_id)
+        primary = item.primary if item else None
+        changes.append(
+            ItemChange(
+                item_id=item_id,
+                label=item.label if item else f"item {item_id}",
+                identifier=display(primary) if primary else None,
+                url=identifier_url(primary) if primary else None,
+                new_mentions=sum(per_item[item_id].values()),
+                score_before=item_score(item_id, start),
+                score_after=item_score(item_id, end),
+                sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
+                counts=tuple(rises_of[item_id]),
+            )
+        )
+    changes.sort(key=lambda c: (-c.gain, -c.new_mentions, -len(c.counts), c.label.lower()))
+
+    shares: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    items_of: dict[str, set[int]] = defaultdict(set)
+    daily: Counter[tuple[str, str]] = Counter()
+    for m in found:
+        shares[m.source][0] += 1
+        shares[m.source][1] += weight(m.kind)
+        items_of[m.source].add(m.item_id)
+        daily[(_parse(m.first_seen_at).astimezone(zone).date().isoformat(), m.source)] += 1
+    by_source = sorted(
+        (
+            SourceShare(source=s, label=_source_label(ctx, s), mentions=int(n), score=round(p, 2),
+                        items=len(items_of[s]))
+            for s, (n, p) in shares.items()
+        ),
+        key=lambda s: (-s.score, -s.mentions, s.label.lower()),
+    )
+
+    watched = []
+    for w in summaries_store.watched_between(db, channel, start, end):
+        item = items_store.get_item(db, w.item_id)
+        if item is None:
+            continue
+        watched.append(
+            NewlyWatched(
+                item_id=item.id, label=item.label, watched_at=w.created_at,
+                identifier=display(item.primary) if item.primary else None,
+                url=identifier_url(item.primary) if item.primary else None,
+            )
+        )
+
+    return Summary(
+        channel=channel, start=start, end=end, tz=zone_name,
+        new_mentions=len(found),
+        items_with_attention=len(attended),
+        score=round(sum(weight(m.kind) for m in found), 2),
+        previous_score=round(sum(weight(m.kind) for m in previous), 2),
+        top=tuple(changes[:top]),
+        by_source=tuple(by_source),
+        days=tuple(d.isoformat() for d in _days(start, end, zone)),
+        daily=tuple(DayCount(day=d, source=s, mentions=n) for (d, s), n in sorted(daily.items())),
+        newly_watched=tuple(watched),
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _score_line(s: Summary) -> str:
+    delta = round(s.score - s.previous_score, 2)
+    sign = "+" if delta >= 0 else "-"
+    return f"attention score {s.score:g} ({sign}{abs(delta):g} on the previous {_plural(s.period_days, 'day')})"
+
+
+def _item_text(c: ItemChange) -> str:
+    parts = [f"score {c.score_before:g} -> {c.score_after:g}"]
+    if c.new_mentions:
+        parts.append(f"{_plural(c.new_mentions, 'new mention')} on {', '.join(c.sources)}")
+    parts += list(c.counts)
+    return "; ".join(parts)
+
+
+def summary_text(s: Summary) -> str:
+    lines = [f"Attention summary for {s.channel}, {s.label} ({s.tz})"]
+    if not s.has_attention:
+        lines.append("No new attention this time.")
+    else:
+        lines.append(
+            f"{_plural(s.new_mentions, 'new mention')}, "
+            f"{_plural(s.items_with_attention, 'item')} with attention, {_score_line(s)}"
+        )
+        lines.append("Top items:")
+        for n, c in enumerate(s.top, 1):
+            ident = f" ({c.identifier})" if c.identifier and c.identifier != c.label else ""
+            lines.append(f"  {n}. {c.label}{ident}: {_item_text(c)}")
+        if s.by_source:
+            lines.append("By source:")
+            for src in s.by_source:
+                lines.append(
+                    f"  {src.label}: {_plural(src.mentions, 'mention')} of {_plural(src.items, 'item')}, "
+                    f"{src.score:g} points"
+                )
+    if s.newly_watched:
+        lines.append(f"Newly watched ({len(s.newly_watched)}):")
+        lines += [f"  - {w.label}" + (f" ({w.identifier})" if w.identifier and w.identifier != w.label else "")
+                  for w in s.newly_watched]
+    return "\n".join(lines)
+
+
+def summary_blocks(s: Summary) -> list[render.Block]:
+    blocks = [render.header(f"Attention summary: {s.label}")]
+    if not s.has_attention:
+        blocks.append(render.section("No new attention this time."))
+    else:
+        blocks.append(
+            render.fields(
+                [
+                    ("New mentions", str(s.new_mentions)),
+                    ("Items with attention", str(s.items_with_attention)),
+                    ("Attention score", render.escape_mrkdwn(_score_line(s).removeprefix("attention score "))),
+                ]
+            )
+        )
+        lines = [
+            f"*{render.link(c.url, c.label)}*: {render.escape_mrkdwn(_item_text(c))}" for c in s.top
+        ]
+        blocks.append(render.section("*Top items*"))
+        blocks += render.bullet_list(lines, limit=10)
+        if s.by_source:
+            pairs = [
+                (src.label, f"{_plural(src.mentions, 'mention')} · {src.score:g} points")
+                for src in s.by_source[: render.MAX_FIELDS]
+            ]
+            blocks.append(render.fields(pairs, text_mrkdwn="*By source*"))
+    if s.newly_watched:
+        blocks.append(render.section(f"*Newly watched* ({len(s.newly_watched)})"))
+        blocks += render.bullet_list([render.link(w.url, w.label) for w in s.newly_watched], limit=10)
+    blocks.append(render.context(render.escape_mrkdwn(f"{s.label} · {s.tz} · {s.channel}")))
+    return render.truncate_blocks(blocks)
+
+
+def render_summary(summary: Summary) -> Reply:
+    """The summary as a Reply: plain text (shell, fallback) and Block Kit."""
+    return Reply(text=summary_text(summary), blocks=summary_blocks(summary))

@@ -1,0 +1,222 @@
+"""Bluesky: posts linking to an item, via ``app.bsky.feed.searchPosts`` (opt-in).
+
+Search needs an authenticated session since 2025, so the source is off until
+``ATTENTION_BLUESKY_HANDLE`` and ``ATTENTION_BLUESKY_APP_PASSWORD`` (an app password, not the
+account password) are set. ``com.atproto.server.createSession`` is tightly rate-limited: the access
+token is cached in the instance until shortly before it expires, and a 401 renews it once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from core.models import Identifier, Mention, SourceResult
+from sources.base import BadResponse, NotAuthorised, Source, SourcesConfig
+from sources.linking import from_iso, search_term
+from sources.matching import bare_domain, host_of, links_under, mentions
+from sources.matching import snippet as make_snippet
+
+if TYPE_CHECKING:
+    from sources.http import HttpFactory
+
+DEFAULT_URL = "https://bsky.social/xrpc"
+SEARCH_LIMIT = 100
+#: Renew the access token this many seconds before it expires.
+RENEW_MARGIN = 60.0
+#: Lifetime assumed when the token's own expiry cannot be read.
+DEFAULT_LIFETIME = 3600.0
+
+
+def _posts(data: Any) -> list[dict[str, Any]]:
+    if not isinstance(data, dict):
+        raise BadResponse("answered with something other than a JSON object", source="bluesky")
+    posts = data.get("posts")
+    if not isinstance(posts, list):
+        raise BadResponse("answered without a posts list", source="bluesky")
+    return [p for p in posts if isinstance(p, dict)]
+
+
+def _links(post: dict[str, Any]) -> list[str | None]:
+    """Links of a post: rich-text link facets, and external embeds of the record and its view."""
+    record = post.get("record") or {}
+    found: list[str | None] = []
+    for facet in record.get("facets") or []:
+        for feature in (facet or {}).get("features") or []:
+            if str((feature or {}).get("$type", "")).endswith("#link"):
+                found.append(feature.get("uri"))
+    for embed in (record.get("embed"), post.get("embed")):
+        while isinstance(embed, dict):
+            external = embed.get("external")
+            if isinstance(external, dict):
+                found.append(external.get("uri"))
+            embed = embed.get("media")  # recordWithMedia wraps the external embed
+    return found
+
+
+def post_url(post: dict[str, Any]) -> str | None:
+    """``at://did/app.bsky.feed.post/rkey`` -> ``https://bsky.app/profile/{handle}/post/{rkey}``."""
+    uri = str(post.get("uri") or "")
+    if "/app.bsky.feed.post/" not in uri:
+        return None
+    author = post.get("author") or {}
+    who = author.get("handle") or author.get("did") or uri.removeprefix("at://").split("/", 1)[0]
+    return f"https://bsky.app/profile/{who}/post/{uri.rsplit('/', 1)[1]}"
+
+
+def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> Mention | None:
+    url = post_url(post)
+    if url is None:
+        return None
+    record = post.get("record") or {}
+    handle = (post.get("author") or {}).get("handle")
+    text = make_snippet(record.get("text"))
+    title = f"@{handle}: {text}" if handle and text else text or (f"@{handle}" if handle else None)
+    return Mention(
+        source="bluesky", external_id=f"{post['uri']}:{target.key}", url=url, title=title,
+        occurred_at=from_iso(record.get("createdAt") or post.get("indexedAt")), api_url=api_url,
+        kind="social", identifier=target,
+    )
+
+
+def parse_search_posts(
+    data: Any, *, identifier: Identifier, api_url: str | None = None
+) -> list[Mention]:
+    """Mentions from one searchPosts answer: posts whose links or text really name the item."""
+    out = []
+    for post in _posts(data):
+        text = (post.get("record") or {}).get("text")
+        if mentions(identifier, links=_links(post), text=text):
+            made = _mention(post, identifier, api_url)
+            if made:
+                out.append(made)
+    return out
+
+
+def parse_domain_posts(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
+    """One mention per post and linked URL under ``domain`` (identifier = that URL)."""
+    out = []
+    for post in _posts(data):
+        text = (post.get("record") or {}).get("text")
+        for link in links_under(domain, links=_links(post), text=text):
+            made = _mention(post, Identifier(scheme="url", value=link), api_url)
+            if made:
+                out.append(made)
+    return out
+
+
+def token_expiry(token: str, *, now: float) -> float:
+    """When a JWT access token expires (its ``exp``), or an hour from now if unreadable."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return now + DEFAULT_LIFETIME
+
+
+class Bluesky(Source):
+    name = "bluesky"
+    label = "Bluesky"
+    schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "url"})
+    by_domain = True
+    kind = "social"
+    default_interval_minutes = 6 * 60
+    # About 3,000 requests per 5 minutes per IP; we ask far less.
+    rate_per_second = 2.0
+    concurrency = 2
+    needs_credentials = True
+
+    def __init__(
+        self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(config, http)
+        self._clock = clock
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def configured(self) -> bool:
+        return (
+            super().configured()
+            and bool(self.config.bluesky_handle)
+            and bool(self.config.bluesky_app_password)
+        )
+
+    # --- the session ---
+    def _session(self, *, renew: bool = False) -> str:
+        with self._lock:
+            if not renew and self._token and self._clock() < self._expires - RENEW_MARGIN:
+                return self._token
+            if not self.configured():
+                raise NotAuthorised(
+                    "needs ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD",
+                    source=self.name,
+                )
+            url = self.base_url(DEFAULT_URL) + "/com.atproto.server.createSession"
+            try:
+                resp = self.http.client(self).post(
+                    url,
+                    json={"identifier": self.config.bluesky_handle,
+                          "password": self.config.bluesky_app_password},
+                )
+            except NotAuthorised as exc:
+                raise NotAuthorised(
+                    "refused to log in: check ATTENTION_BLUESKY_HANDLE and "
+                    "ATTENTION_BLUESKY_APP_PASSWORD (an app password from Settings > App passwords)",
+                    source=self.name,
+                ) from exc
+            body = self.http.client(self).decode_json(resp)
+            token = body.get("accessJwt") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                raise BadResponse("createSession answered without an access token", source=self.name)
+            self._token = token
+            self._expires = token_expiry(token, now=self._clock())
+            return token
+
+    def _auth(self, *, renew: bool) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._session(renew=renew)}"}
+
+    def _search(self, params: dict[str, Any]) -> tuple[Any, str]:
+        url = self.base_url(DEFAULT_URL) + "/app.bsky.feed.searchPosts"
+        query = {**params, "limit": SEARCH_LIMIT, "sort": "latest"}
+        client = self.http.client(self)
+        try:
+            data = client.get_json(url, params=query, headers=self._auth(renew=False))
+        except NotAuthorised:
+            # The token was revoked or expired early: log in again, once.
+            data = client.get_json(url, params=query, headers=self._auth(renew=True))
+        if data is None:
+            raise BadResponse("has no searchPosts (HTTP 404): check ATTENTION_BLUESKY_URL", source=self.name)
+        return data, str(httpx.URL(url, params=query))
+
+    def lookup(self, identifier: Identifier) -> SourceResult:
+        asks: list[dict[str, Any]]
+        if identifier.scheme == "url":
+            asks = [{"q": "*", "url": identifier.value}]
+        elif identifier.scheme == "doi":
+            # Links to doi.org, and the DOI written in a post's text.
+            asks = [{"q": "*", "url": "https://doi.org/" + identifier.value},
+                    {"q": f'"{identifier.value}"'}]
+        else:
+            asks = [{"q": f'"{search_term(identifier)}"'}]
+        found: dict[str, Mention] = {}
+        for params in asks:
+            data, api_url = self._search(params)
+            for mention in parse_search_posts(data, identifier=identifier, api_url=api_url):
+                found.setdefault(mention.external_id, mention)
+        return SourceResult(source=self.name, mentions=tuple(found.values()))
+
+    def lookup_domain(self, domain: str) -> SourceResult:
+        target = bare_domain(domain)
+        data, api_url = self._search({"q": "*", "domain": host_of(target)})
+        return SourceResult(
+            source=self.name,
+            mentions=tuple(parse_domain_posts(data, domain=target, api_url=api_url)),
+        )

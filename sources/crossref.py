@@ -1,0 +1,47 @@
+"""Crossref REST: the citation count of a Crossref DOI (``is-referenced-by-count``).
+
+Polite pool: the contact e-mail goes in ``mailto`` (and the User-Agent). 404 means the DOI is not
+Crossref's (it may be DataCite's): an empty answer, not an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from core.models import Count, Identifier, SourceResult
+from sources.base import BadResponse, Source
+
+DEFAULT_URL = "https://api.crossref.org"
+
+
+def parse_work(data: Any, *, api_url: str | None = None) -> SourceResult:
+    """A ``/works/{doi}`` answer -> the citation count (none when the field is absent)."""
+    if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
+        raise BadResponse("answered without a `message` object", source="crossref")
+    cited = data["message"].get("is-referenced-by-count")
+    counts: tuple[Count, ...] = ()
+    if isinstance(cited, int | float) and not isinstance(cited, bool):
+        counts = (Count(source="crossref", metric="citations", value=cited, api_url=api_url),)
+    return SourceResult(source="crossref", counts=counts)
+
+
+class Crossref(Source):
+    name = "crossref"
+    label = "Crossref"
+    schemes: ClassVar[frozenset[str]] = frozenset({"doi"})
+    kind = "citation"
+    default_interval_minutes = 24 * 60
+    # Crossref's public pool allows 5 requests a second and 1 at a time (more with mailto).
+    rate_per_second = 5.0
+    concurrency = 1
+
+    def lookup(self, identifier: Identifier) -> SourceResult:
+        url = f"{self.base_url(DEFAULT_URL)}/works/{quote(identifier.value, safe='/')}"
+        params = {"mailto": self.config.contact_email} if self.config.contact_email else None
+        data = self.http.client(self).get_json(url, params=params)
+        if data is None:
+            return SourceResult(source=self.name)
+        return parse_work(data, api_url=str(httpx.URL(url)))

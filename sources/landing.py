@@ -1,0 +1,268 @@
+"""Reading a landing page's head: which persistent identifiers it declares, and with which tags.
+
+Pure: HTML in, :class:`LandingPage` out. Parsed with selectolax (lexbor), never with regular
+expressions. Identifiers come in the order a resolver should trust them:
+
+1. Highwire Press ``citation_*`` (``citation_doi``, ``citation_pmid``, ``citation_arxiv_id``,
+   ``citation_isbn``, ``citation_abstract_html_url``),
+2. Dublin Core ``DC.identifier`` / ``DCTERMS.identifier`` (bare Handles, hdl.handle.net and
+   doi.org URLs, ``doi:`` / ``hdl:`` prefixes),
+3. ``prism.doi``, 4. ``eprints.id_number`` / ``eprints.official_url``, 5. ``bepress_citation_*``,
+6. JSON-LD (schema.org) ``identifier`` and ``sameAs`` of the page's own entities,
+7. ``<link rel="canonical">`` and ``<link rel="cite-as">``, then ``og:url``.
+
+``citation_reference`` tags (the works the page cites) and DOIs in the body are ignored: they
+name other works.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+
+from pydantic import BaseModel, ConfigDict
+from selectolax.lexbor import LexborHTMLParser
+
+from core.errors import InputError
+from core.identifiers import parse_identifier
+from core.models import Identifier
+
+#: Schemes registered with a resolver: what Altmetric calls a "unique scholarly identifier".
+REGISTERED = frozenset({"doi", "handle", "pmid", "pmcid", "arxiv", "isbn", "ark", "urn"})
+
+#: Meta tag families Altmetric reads (by name prefix, lower-cased).
+SUPPORTED_PREFIXES = ("citation_", "dc.", "dcterms.", "prism.", "eprints.", "bepress_citation_")
+
+# (meta name lower-cased, forced scheme for a bare value or None, schemes accepted)
+_URLISH = frozenset({"url", "doi", "handle", "arxiv", "pmid", "pmcid"})
+_DC_OK = frozenset({"doi", "handle", "url", "ark", "urn"})
+_HIGHWIRE = (
+    ("citation_doi", "doi", frozenset({"doi"})),
+    ("citation_pmid", "pmid", frozenset({"pmid"})),
+    ("citation_arxiv_id", "arxiv", frozenset({"arxiv"})),
+    ("citation_isbn", "isbn", frozenset({"isbn"})),
+    ("citation_abstract_html_url", None, _URLISH),
+)
+_DUBLIN_CORE = (
+    ("dc.identifier.doi", "doi", frozenset({"doi"})),
+    ("dc.identifier", None, _DC_OK),
+    ("dcterms.identifier", None, _DC_OK),
+    ("dc.identifier.uri", None, _DC_OK),
+    ("dcterms.uri", None, _DC_OK),
+)
+_OTHERS = (
+    ("prism.doi", "doi", frozenset({"doi"})),
+    ("eprints.id_number", None, frozenset({"doi", "handle", "url"})),
+    ("eprints.official_url", None, _URLISH),
+    ("bepress_citation_doi", "doi", frozenset({"doi"})),
+    ("bepress_citation_abstract_html_url", None, _URLISH),
+)
+_TITLE_TAGS = ("citation_title", "dc.title", "dcterms.title", "bepress_citation_title", "og:title")
+
+
+class Found(BaseModel):
+    """One identifier a page declares, and the tag it came from (``citation_doi``...)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identifier: Identifier
+    tag: str
+    #: Read out of a URL's path or query (a DSpace ``/handle/...`` path), not declared as such.
+    inferred: bool = False
+
+
+class LandingPage(BaseModel):
+    """What a landing page says about itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    title: str | None = None
+    #: Identifiers in priority order, each once (the first tag that gave it).
+    found: tuple[Found, ...] = ()
+    #: Every meta tag name or property present, lower-cased, in page order, each once.
+    tags: tuple[str, ...] = ()
+    canonical: str | None = None
+    cite_as: str | None = None
+
+    @property
+    def identifiers(self) -> tuple[Identifier, ...]:
+        return tuple(f.identifier for f in self.found)
+
+    @property
+    def registered(self) -> tuple[Found, ...]:
+        """Identifiers of registered schemes (DOI, Handle, PMID...), not plain URLs."""
+        return tuple(f for f in self.found if f.identifier.scheme in REGISTERED)
+
+    @property
+    def supported_tags(self) -> tuple[str, ...]:
+        """The meta tags of the families Altmetric and Google Scholar read."""
+        return tuple(t for t in self.tags if t.startswith(SUPPORTED_PREFIXES))
+
+
+def extract_identifiers(html: str | bytes, *, base_url: str) -> LandingPage:
+    """Identifiers, title and tags of the landing page ``html`` fetched from ``base_url``."""
+    tree = LexborHTMLParser(html)
+    metas = _metas(tree)
+    tags = tuple(dict.fromkeys(name for name, _, _ in metas))
+    found: list[Found] = []
+
+    for group in (_HIGHWIRE, _DUBLIN_CORE, _OTHERS):
+        for name, forced, accepted in group:
+            for meta_name, content, scheme_attr in metas:
+                if meta_name != name:
+                    continue
+                tag = _tag_label(meta_name, scheme_attr)
+                found += _found(content, forced, accepted, base_url, tag)
+
+    for value, where in _json_ld(tree):
+        found += _found(value, None, _DC_OK | {"pmid"}, base_url, where)
+
+    canonical = _link(tree, "canonical", base_url)
+    cite_as = _link(tree, "cite-as", base_url)
+    for rel, href in (("canonical", canonical), ("cite-as", cite_as)):
+        if href:
+            found += _found(href, None, _URLISH, base_url, f"link rel={rel}")
+    for meta_name, content, _ in metas:
+        if meta_name == "og:url":
+            found += _found(content, None, _URLISH, base_url, "og:url")
+
+    # Declared identifiers outrank ones read out of URLs, whatever tag the URL came in.
+    unique: dict[Identifier, Found] = {}
+    for f in sorted(found, key=lambda f: f.inferred):
+        unique.setdefault(f.identifier, f)
+    return LandingPage(
+        url=base_url,
+        title=_title(tree, metas),
+        found=tuple(unique.values()),
+        tags=tags,
+        canonical=canonical,
+        cite_as=cite_as,
+    )
+
+
+def _metas(tree: LexborHTMLParser) -> list[tuple[str, str, str | None]]:
+    """``(name or property lower-cased, content, scheme attribute)`` of every meta tag."""
+    out = []
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        name = attrs.get("name") or attrs.get("property") or attrs.get("itemprop")
+        content = attrs.get("content")
+        if name and content and content.strip():
+            out.append((name.strip().lower(), content.strip(), attrs.get("scheme")))
+    return out
+
+
+def _tag_label(name: str, scheme_attr: str | None) -> str:
+    return f"{name} ({scheme_attr})" if scheme_attr else name
+
+
+def _found(
+    value: str, forced: str | None, accepted: frozenset[str], base_url: str, tag: str
+) -> list[Found]:
+    return [Found(identifier=i, tag=tag, inferred=inf) for i, inf in _parse(value, forced, accepted, base_url)]
+
+
+def _parse(
+    value: str, forced: str | None, accepted: frozenset[str], base_url: str
+) -> list[tuple[Identifier, bool]]:
+    """The identifiers one tag value names: itself, plus a DOI or Handle its URL embeds."""
+    text = value.strip()
+    if text.startswith("//"):
+        text = "https:" + text
+    elif text.startswith("/") and forced is None:
+        text = urljoin(base_url, text)
+    candidates = [text]
+    if forced and "://" not in text and ":" not in text.split("/", 1)[0]:
+        candidates = [f"{'hdl' if forced == 'handle' else forced}:{text}", text]
+    for candidate in candidates:
+        try:
+            ident = parse_identifier(candidate)
+        except InputError:
+            continue
+        if ident.scheme not in accepted:
+            continue
+        out = [(ident, False)]
+        if ident.scheme == "url":
+            out += [(i, True) for i in _embedded(ident.value) if i.scheme in accepted]
+        return out
+    return []
+
+
+def _embedded(url: str) -> list[Identifier]:
+    """A DOI in a query value (``article?id=10.1371%2Fjournal...``) or a DSpace-style
+    ``/handle/<prefix>/<suffix>`` path: the page's URL names its identifier."""
+    parts = urlsplit(url)
+    out = []
+    for _, val in parse_qsl(parts.query):
+        if val.startswith("10.") and "/" in val:
+            out += _quiet(f"doi:{val}")
+    segments = unquote(parts.path).strip("/").split("/")
+    for i, seg in enumerate(segments[:-2]):
+        prefix, suffix = segments[i + 1], segments[i + 2]
+        if seg == "handle" and prefix.replace(".", "").isdigit() and suffix:
+            out += _quiet(f"hdl:{prefix}/{suffix}")
+            break
+    return out
+
+
+def _quiet(text: str) -> list[Identifier]:
+    try:
+        return [parse_identifier(text)]
+    except InputError:
+        return []
+
+
+def _json_ld(tree: LexborHTMLParser) -> Iterator[tuple[str, str]]:
+    """``(value, where)`` of ``identifier`` and ``sameAs`` on the page's own JSON-LD entities
+    (top-level and ``@graph`` members; nested nodes such as citations name other works)."""
+    for script in tree.css('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text(deep=True) or "null")
+        except ValueError:
+            continue
+        nodes = data if isinstance(data, list) else [data]
+        for node in list(nodes):
+            if isinstance(node, dict) and isinstance(node.get("@graph"), list):
+                nodes += node["@graph"]
+        for node in nodes:
+            if not isinstance(node, dict):
+                continue
+            for key in ("identifier", "sameAs"):
+                for value in _values(node.get(key)):
+                    yield value, f"json-ld {key}"
+
+
+def _values(value: Any) -> Iterator[str]:
+    """Strings in a schema.org value: text, a list, or a PropertyValue (``propertyID`` + ``value``)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _values(v)
+    elif isinstance(value, dict):
+        inner = value.get("value") or value.get("@id") or value.get("url")
+        prop = str(value.get("propertyID") or "").lower()
+        if isinstance(inner, str):
+            yield f"{prop}:{inner}" if prop in ("doi", "hdl", "handle", "pmid", "isbn") and "://" not in inner else inner
+
+
+def _link(tree: LexborHTMLParser, rel: str, base_url: str) -> str | None:
+    for node in tree.css("link"):
+        rels = (node.attributes.get("rel") or "").lower().split()
+        href = (node.attributes.get("href") or "").strip()
+        if rel in rels and href:
+            return urljoin(base_url, href)
+    return None
+
+
+def _title(tree: LexborHTMLParser, metas: list[tuple[str, str, str | None]]) -> str | None:
+    for tag in _TITLE_TAGS:
+        for name, content, _ in metas:
+            if name == tag:
+                return content
+    node = tree.css_first("title")
+    text = node.text(deep=True).strip() if node is not None else ""
+    return " ".join(text.split()) or None

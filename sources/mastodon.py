@@ -1,0 +1,149 @@
+"""Mastodon: statuses that link to an item, found by full-text search on a list of servers.
+
+``GET {server}/api/v2/search?q=<doi or url>&type=statuses`` on each of ``ATTENTION_MASTODON_SERVERS``
+(coverage is per server), with ``ATTENTION_MASTODON_TOKEN`` as a bearer token when set. Search is
+loose, so only statuses whose HTML content or preview card really links to the item are kept.
+The mention's URL is the status ``url`` (a remote status's origin page) and its id the status
+``uri`` (the same on every server, so one status seen through two servers is one mention) with
+the identifier it mentions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import httpx
+
+from core.models import Identifier, Mention, SourceResult
+from sources.base import BadResponse, NotAuthorised, Source, SourceError
+from sources.linking import from_iso, search_term
+from sources.matching import bare_domain, links_under, mentions, snippet
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 40
+
+
+def _statuses(data: Any) -> list[dict[str, Any]]:
+    if not isinstance(data, dict):
+        raise BadResponse("answered with something other than a JSON object", source="mastodon")
+    found = data.get("statuses")
+    if found is None:
+        raise BadResponse("answered without a statuses list", source="mastodon")
+    if not isinstance(found, list):
+        raise BadResponse("answered with statuses that are not a list", source="mastodon")
+    # A boost carries the boosted status: that one holds the content and the link.
+    return [
+        s["reblog"] if isinstance(s.get("reblog"), dict) else s
+        for s in found if isinstance(s, dict)
+    ]
+
+
+def _mention(status: dict[str, Any], *, api_url: str | None, target: Identifier) -> Mention | None:
+    uri, url = status.get("uri"), status.get("url") or status.get("uri")
+    if not uri or not url:
+        return None
+    acct = (status.get("account") or {}).get("acct")
+    text = snippet(status.get("content") or status.get("spoiler_text"))
+    title = f"@{acct}: {text}" if acct and text else text or (f"@{acct}" if acct else None)
+    return Mention(
+        # One status can mention several items: the id names the status and what it mentions.
+        source="mastodon", external_id=f"{uri}:{target.key}", url=str(url), title=title,
+        occurred_at=from_iso(status.get("created_at")), api_url=api_url, kind="social",
+        identifier=target,
+    )
+
+
+def _links(status: dict[str, Any]) -> list[str | None]:
+    card = status.get("card")
+    return [card.get("url")] if isinstance(card, dict) else []
+
+
+def parse_search(data: Any, *, identifier: Identifier, api_url: str | None = None) -> list[Mention]:
+    """Mentions from one ``/api/v2/search`` answer: statuses that really link to ``identifier``."""
+    out = []
+    for status in _statuses(data):
+        if mentions(identifier, links=_links(status), text=status.get("content")):
+            made = _mention(status, api_url=api_url, target=identifier)
+            if made:
+                out.append(made)
+    return out
+
+
+def parse_domain_search(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
+    """One mention per status and linked URL under ``domain`` (identifier = that URL)."""
+    out = []
+    for status in _statuses(data):
+        for link in links_under(domain, links=_links(status), text=status.get("content")):
+            made = _mention(status, api_url=api_url, target=Identifier(scheme="url", value=link))
+            if made:
+                out.append(made)
+    return out
+
+
+class Mastodon(Source):
+    name = "mastodon"
+    label = "Mastodon"
+    schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "url"})
+    by_domain = True
+    kind = "social"
+    default_interval_minutes = 6 * 60
+    # mastodon.social allows 300 requests per 5 minutes per client: stay well under.
+    rate_per_second = 0.5
+    concurrency = 2
+
+    def configured(self) -> bool:
+        return super().configured() and bool(self.config.mastodon_servers)
+
+    def _search(self, server: str, query: str) -> tuple[Any, str]:
+        url = server.rstrip("/") + "/api/v2/search"
+        params = {"q": query, "type": "statuses", "limit": SEARCH_LIMIT}
+        headers = {}
+        if self.config.mastodon_token:
+            headers["Authorization"] = f"Bearer {self.config.mastodon_token}"
+        try:
+            data = self.http.client(self).get_json(url, params=params, headers=headers)
+        except NotAuthorised as exc:
+            hint = (
+                "refused the token: check ATTENTION_MASTODON_TOKEN"
+                if self.config.mastodon_token
+                else "needs a token to search: set ATTENTION_MASTODON_TOKEN"
+            )
+            raise NotAuthorised(f"{server} {hint}", source=self.name) from exc
+        if data is None:
+            raise BadResponse(f"{server} has no search API (HTTP 404)", source=self.name)
+        return data, str(httpx.URL(url, params=params))
+
+    def _each_server(self, query: str, parse: Any) -> SourceResult:
+        # A failing server is an error only when every server fails: coverage is per server,
+        # and one server down must not hide what the others found.
+        found: dict[str, Mention] = {}
+        errors: list[SourceError] = []
+        for server in self.config.mastodon_servers:
+            try:
+                data, api_url = self._search(server, query)
+                for mention in parse(data, api_url):
+                    found.setdefault(mention.external_id, mention)
+            except SourceError as exc:
+                log.warning("mastodon: %s: %s", server, exc)
+                errors.append(exc)
+        if errors and len(errors) == len(self.config.mastodon_servers):
+            first = errors[0]
+            if len(errors) > 1:
+                first.args = (f"{first} (and {len(errors) - 1} more servers failed)",)
+            raise first
+        return SourceResult(source=self.name, mentions=tuple(found.values()))
+
+    def lookup(self, identifier: Identifier) -> SourceResult:
+        return self._each_server(
+            search_term(identifier),
+            lambda data, api_url: parse_search(data, identifier=identifier, api_url=api_url),
+        )
+
+    def lookup_domain(self, domain: str) -> SourceResult:
+        target = bare_domain(domain)
+        return self._each_server(
+            target,
+            lambda data, api_url: parse_domain_search(data, domain=target, api_url=api_url),
+        )

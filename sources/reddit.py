@@ -1,0 +1,203 @@
+"""Reddit: posts linking to an item or a web domain, through the OAuth API (opt-in).
+
+Reddit refuses anonymous API use (2025 policy), so the source is off until an approved client's
+``ATTENTION_REDDIT_CLIENT_ID`` and ``ATTENTION_REDDIT_CLIENT_SECRET`` are set. It gets an app-only
+token (``grant_type=client_credentials``) from ``ATTENTION_REDDIT_AUTH_URL``, kept until shortly
+before it expires, then asks ``/search?q=url:<url>`` (and the quoted identifier for DOIs and
+Handles) and ``/domain/{host}/new``. Reddit wants a User-Agent like
+``platform:app:version (by /u/name)``; 100 requests a minute with OAuth.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from core.models import Identifier, Mention, SourceResult
+from sources.base import BadResponse, NotAuthorised, Source, SourcesConfig
+from sources.linking import from_epoch, search_term
+from sources.matching import bare_domain, host_of, links_under, mentions
+
+if TYPE_CHECKING:
+    from sources.http import HttpFactory
+
+DEFAULT_URL = "https://oauth.reddit.com"
+DEFAULT_AUTH_URL = "https://www.reddit.com/api/v1/access_token"
+SEARCH_LIMIT = 100
+RENEW_MARGIN = 60.0
+
+
+def _children(data: Any) -> list[dict[str, Any]]:
+    if not isinstance(data, dict) or data.get("kind") != "Listing":
+        raise BadResponse("answered with something other than a Listing", source="reddit")
+    children = (data.get("data") or {}).get("children")
+    if not isinstance(children, list):
+        raise BadResponse("answered with a Listing without children", source="reddit")
+    return [
+        c["data"] for c in children
+        if isinstance(c, dict) and c.get("kind") in ("t3", "t1") and isinstance(c.get("data"), dict)
+    ]
+
+
+def _parts(post: dict[str, Any]) -> tuple[list[str | None], str]:
+    """A post's links (the link post's target) and its text (title and self-text HTML)."""
+    links: list[str | None] = [] if post.get("is_self") else [post.get("url")]
+    text = " ".join(
+        str(post.get(k) or "") for k in ("title", "selftext_html", "body_html", "selftext", "body")
+    )
+    return links, text
+
+
+def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> Mention | None:
+    name, permalink = post.get("name"), post.get("permalink")
+    if not name or not permalink:
+        return None
+    sub = post.get("subreddit")
+    title = post.get("title") or post.get("link_title")
+    return Mention(
+        source="reddit", external_id=f"{name}:{target.key}",
+        url="https://www.reddit.com" + str(permalink),
+        title=f"r/{sub}: {title}" if sub and title else title,
+        occurred_at=from_epoch(post.get("created_utc")), api_url=api_url, kind="forum",
+        identifier=target,
+    )
+
+
+def parse_listing(data: Any, *, identifier: Identifier, api_url: str | None = None) -> list[Mention]:
+    """Mentions from one Listing: posts that link to the item or name it in their text."""
+    out = []
+    for post in _children(data):
+        links, text = _parts(post)
+        if mentions(identifier, links=links, text=text):
+            made = _mention(post, identifier, api_url)
+            if made:
+                out.append(made)
+    return out
+
+
+def parse_domain_listing(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
+    """One mention per post and linked URL under ``domain`` (identifier = that URL)."""
+    out = []
+    for post in _children(data):
+        links, text = _parts(post)
+        for link in links_under(domain, links=links, text=text):
+            made = _mention(post, Identifier(scheme="url", value=link), api_url)
+            if made:
+                out.append(made)
+    return out
+
+
+class Reddit(Source):
+    name = "reddit"
+    label = "Reddit"
+    schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "url"})
+    by_domain = True
+    kind = "forum"
+    default_interval_minutes = 6 * 60
+    # 100 queries a minute with OAuth.
+    rate_per_second = 1.0
+    concurrency = 2
+    needs_credentials = True
+
+    def __init__(
+        self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(config, http)
+        self._clock = clock
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def configured(self) -> bool:
+        return (
+            super().configured()
+            and bool(self.config.reddit_client_id)
+            and bool(self.config.reddit_client_secret)
+        )
+
+    def user_agent(self) -> str:
+        """Reddit's format: ``<platform>:<app id>:<version> (by /u/<name>)``."""
+        version = self.config.user_agent.split(" ", 1)[0].partition("/")[2] or "0.1"
+        who = self.config.reddit_username or "attention-bot"
+        return f"python:attention-bot:{version} (by /u/{who.removeprefix('/u/').removeprefix('u/')})"
+
+    def _access_token(self, *, renew: bool = False) -> str:
+        with self._lock:
+            if not renew and self._token and self._clock() < self._expires - RENEW_MARGIN:
+                return self._token
+            if not self.configured():
+                raise NotAuthorised(
+                    "needs ATTENTION_REDDIT_CLIENT_ID and ATTENTION_REDDIT_CLIENT_SECRET",
+                    source=self.name,
+                )
+            client = self.http.client(self)
+            pair = f"{self.config.reddit_client_id}:{self.config.reddit_client_secret}"
+            header = "Basic " + base64.b64encode(pair.encode()).decode()
+            try:
+                resp = client.post(
+                    self.config.urls.get("reddit_auth", DEFAULT_AUTH_URL),
+                    data={"grant_type": "client_credentials"},
+                    headers={"Authorization": header, "User-Agent": self.user_agent()},
+                )
+            except NotAuthorised as exc:
+                raise NotAuthorised(
+                    "refused the client: check ATTENTION_REDDIT_CLIENT_ID and "
+                    "ATTENTION_REDDIT_CLIENT_SECRET (an approved script or web app)",
+                    source=self.name,
+                ) from exc
+            body = client.decode_json(resp)
+            token = body.get("access_token") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                error = body.get("error") if isinstance(body, dict) else None
+                raise NotAuthorised(
+                    f"gave no access token ({error or 'no reason given'}): check the client id "
+                    "and secret", source=self.name,
+                )
+            try:
+                lifetime = float(body.get("expires_in", 3600))
+            except (TypeError, ValueError):
+                lifetime = 3600.0
+            self._token, self._expires = token, self._clock() + lifetime
+            return token
+
+    def _get(self, path: str, params: dict[str, Any]) -> tuple[Any, str]:
+        url = self.base_url(DEFAULT_URL) + path
+        query = {**params, "limit": SEARCH_LIMIT, "raw_json": 1}
+        client = self.http.client(self)
+
+        def headers(renew: bool) -> dict[str, str]:
+            token = self._access_token(renew=renew)
+            return {"Authorization": f"bearer {token}", "User-Agent": self.user_agent()}
+
+        try:
+            data = client.get_json(url, params=query, headers=headers(False))
+        except NotAuthorised:
+            data = client.get_json(url, params=query, headers=headers(True))  # token revoked: once
+        if data is None:
+            raise BadResponse(f"has no {path} (HTTP 404): check ATTENTION_REDDIT_URL", source=self.name)
+        return data, str(httpx.URL(url, params=query))
+
+    def lookup(self, identifier: Identifier) -> SourceResult:
+        term = search_term(identifier)
+        queries = [f"url:{term}"]
+        if identifier.scheme != "url":
+            queries.append(f'"{term}"')  # self posts that write the DOI or Handle out
+        found: dict[str, Mention] = {}
+        for q in queries:
+            data, api_url = self._get("/search", {"q": q, "sort": "new", "type": "link"})
+            for mention in parse_listing(data, identifier=identifier, api_url=api_url):
+                found.setdefault(mention.external_id, mention)
+        return SourceResult(source=self.name, mentions=tuple(found.values()))
+
+    def lookup_domain(self, domain: str) -> SourceResult:
+        target = bare_domain(domain)
+        data, api_url = self._get(f"/domain/{host_of(target)}/new", {})
+        return SourceResult(
+            source=self.name,
+            mentions=tuple(parse_domain_listing(data, domain=target, api_url=api_url)),
+        )

@@ -1,0 +1,172 @@
+"""Wikipedia through the MediaWiki Action API.
+
+* ``lookup``: full-text ``list=search`` for the quoted DOI, Handle or URL on each configured
+  language wiki.
+* ``lookup_domain``: ``list=exturlusage`` - every article linking anywhere under a web domain;
+  each link becomes a mention carrying the linked URL, for the collections code to resolve.
+
+MediaWiki reports errors as ``{"error": {...}}`` with HTTP 200: that is a BadResponse.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from core.models import Identifier, Mention, SourceResult
+from sources.base import BadResponse, Source
+from sources.linking import clean_url, search_term, under_domain
+
+DEFAULT_URL = "https://{lang}.wikipedia.org/w/api.php"
+SEARCH_LIMIT = 50
+#: Pages of results followed per wiki (``continue``), so one popular DOI cannot run for ever.
+MAX_PAGES = 3
+EXTURL_LIMIT = 500
+MAX_EXTURL_PAGES = 5
+
+
+def endpoint(template: str, lang: str) -> str:
+    return template.replace("{lang}", lang)
+
+
+def article_url(api: str, title: str) -> str:
+    """The reader's URL of an article on the wiki whose API endpoint is ``api``."""
+    slug = quote(title.replace(" ", "_"), safe="/:(),'!*")
+    if api.endswith("/w/api.php"):
+        return api.removesuffix("/w/api.php") + "/wiki/" + slug
+    return api.removesuffix("api.php") + "index.php?title=" + slug
+
+
+def _check(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise BadResponse("answered with something other than a JSON object", source="wikipedia")
+    error = data.get("error")
+    if isinstance(error, dict):
+        raise BadResponse(
+            f"reported an error: {error.get('code', '?')}: {error.get('info', '')}".rstrip(": "),
+            source="wikipedia",
+        )
+    return data
+
+
+def parse_search(
+    data: Any, *, lang: str, api: str, identifier: Identifier, api_url: str | None = None
+) -> tuple[list[Mention], dict[str, Any] | None]:
+    """Mentions from one ``list=search`` page, and the ``continue`` params of the next (or None)."""
+    body = _check(data)
+    hits = (body.get("query") or {}).get("search") or []
+    mentions = []
+    for hit in hits:
+        title = hit.get("title")
+        if not title:
+            continue
+        page = hit.get("pageid") or title
+        mentions.append(
+            Mention(
+                source="wikipedia",
+                external_id=f"{lang}:{page}:{identifier.key}",
+                url=article_url(api, title),
+                title=f"{title} ({lang}.wikipedia)",
+                api_url=api_url,
+                kind="wikipedia",
+            )
+        )
+    more = body.get("continue")
+    return mentions, dict(more) if isinstance(more, dict) else None
+
+
+def parse_exturlusage(
+    data: Any, *, lang: str, api: str, domain: str, api_url: str | None = None
+) -> tuple[list[Mention], dict[str, Any] | None]:
+    """Mentions from one ``list=exturlusage`` page; each carries the linked URL as identifier."""
+    body = _check(data)
+    rows = (body.get("query") or {}).get("exturlusage") or []
+    mentions = []
+    for row in rows:
+        title, link = row.get("title"), clean_url(row.get("url"))
+        # Without a protocol MediaWiki may return scheme-less links; clean_url takes care of it.
+        if not title or link is None or not under_domain(link, domain):
+            continue
+        target = Identifier(scheme="url", value=link)
+        page = row.get("pageid") or title
+        mentions.append(
+            Mention(
+                source="wikipedia",
+                external_id=f"{lang}:{page}:{target.key}",
+                url=article_url(api, title),
+                title=f"{title} ({lang}.wikipedia)",
+                api_url=api_url,
+                kind="wikipedia",
+                identifier=target,
+            )
+        )
+    more = body.get("continue")
+    return mentions, dict(more) if isinstance(more, dict) else None
+
+
+class Wikipedia(Source):
+    name = "wikipedia"
+    label = "Wikipedia"
+    schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "url"})
+    by_domain = True
+    kind = "wikipedia"
+    default_interval_minutes = 24 * 60
+    # Wikimedia asks for at most a few concurrent requests and a descriptive User-Agent.
+    rate_per_second = 2.0
+    concurrency = 3
+
+    def _wikis(self) -> list[tuple[str, str]]:
+        template = self.base_url(DEFAULT_URL)
+        langs = list(self.config.wikipedia_langs) or ["en"]
+        if "{lang}" not in template:
+            return [(langs[0], template)]  # one fixed endpoint: one wiki
+        return [(lang, endpoint(template, lang)) for lang in langs]
+
+    def _pages(self, api: str, params: dict[str, Any], max_pages: int) -> list[tuple[Any, str]]:
+        client = self.http.client(self)
+        out = []
+        extra: dict[str, Any] = {}
+        for _ in range(max_pages):
+            query = {**params, **extra}
+            data = client.get_json(api, params=query)
+            if data is None:
+                raise BadResponse("answered 404: check ATTENTION_WIKIPEDIA_URL", source=self.name)
+            out.append((data, str(httpx.URL(api, params=query))))
+            _check(data)
+            more = data.get("continue")
+            if not isinstance(more, dict):
+                break
+            extra = dict(more)
+        return out
+
+    def lookup(self, identifier: Identifier) -> SourceResult:
+        params = {
+            "action": "query", "list": "search", "format": "json", "formatversion": "2",
+            "srsearch": f'"{search_term(identifier)}"', "srlimit": SEARCH_LIMIT,
+            "srnamespace": 0, "srprop": "timestamp", "srinfo": "totalhits", "continue": "",
+        }
+        found: dict[str, Mention] = {}
+        for lang, api in self._wikis():
+            for data, url in self._pages(api, params, MAX_PAGES):
+                mentions, _ = parse_search(data, lang=lang, api=api, identifier=identifier, api_url=url)
+                # Offset paging drifts while the index changes, so pages can repeat articles.
+                for m in mentions:
+                    found.setdefault(m.external_id, m)
+        return SourceResult(source=self.name, mentions=tuple(found.values()))
+
+    def lookup_domain(self, domain: str) -> SourceResult:
+        target = domain.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+        params = {
+            "action": "query", "list": "exturlusage", "format": "json", "formatversion": "2",
+            "euquery": target, "euprotocol": "", "eunamespace": 0, "eulimit": EXTURL_LIMIT,
+            "euprop": "ids|title|url", "continue": "",
+        }
+        found: dict[str, Mention] = {}
+        for lang, api in self._wikis():
+            for data, url in self._pages(api, params, MAX_EXTURL_PAGES):
+                mentions, _ = parse_exturlusage(data, lang=lang, api=api, domain=target, api_url=url)
+                for m in mentions:
+                    found.setdefault(m.external_id, m)
+        return SourceResult(source=self.name, mentions=tuple(found.values()))

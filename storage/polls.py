@@ -1,0 +1,59 @@
+"""Polls (one row per poll of one source) and baselines (which item/source pairs were polled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from storage.db import utcnow
+
+
+@dataclass(frozen=True)
+class PollRow:
+    id: int
+    source: str
+    started_at: str
+    finished_at: str | None
+    items: int
+    new_mentions: int
+    error: str | None
+
+
+_COLS = "id, source, started_at, finished_at, items, new_mentions, error"
+
+
+def start_poll(db: Database, source: str) -> int:
+    cur = db.execute("INSERT INTO polls (source, started_at) VALUES (?, ?)", [source, utcnow()])
+    return int(cur.lastrowid or 0)
+
+
+def finish_poll(
+    db: Database, poll_id: int, *, items: int, new_mentions: int, error: str | None = None
+) -> None:
+    db.execute(
+        "UPDATE polls SET finished_at = ?, items = ?, new_mentions = ?, error = ? WHERE id = ?",
+        [utcnow(), items, new_mentions, error[:500] if error else None, poll_id],
+    )
+
+
+def last_polls(db: Database) -> dict[str, PollRow]:
+    """The newest poll of every source that has been polled."""
+    rows = db.execute(
+        f"SELECT {_COLS} FROM polls p WHERE id = (SELECT max(id) FROM polls q WHERE q.source = p.source)"
+    ).fetchall()
+    return {r[1]: PollRow(*r) for r in rows}
+
+
+def has_baseline(db: Database, item_id: int, source: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM baselines WHERE item_id = ? AND source = ?", [item_id, source]
+    ).fetchone()
+    return row is not None
+
+
+def set_baseline(db: Database, item_id: int, source: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO baselines (item_id, source, at) VALUES (?, ?, ?)",
+        [item_id, source, utcnow()],
+    )

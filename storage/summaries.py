@@ -1,0 +1,161 @@
+"""Queries for summaries, `top` and exports, and the chart uploads that follow a summary.
+
+A summary's chart is an outbox row of its own (kind ``summary_chart``) with statuses the
+delivery loop never picks up: ``upload`` -> ``uploading`` (committed before the upload) ->
+``sent``. A row found ``uploading`` was cut off by a crash and is not uploaded again: a chart
+may go missing then, but never shows twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.db import utcnow
+
+UPLOAD, UPLOADING = "upload", "uploading"
+
+
+@dataclass(frozen=True)
+class NewWatch:
+    item_id: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class CountRise:
+    item_id: int
+    source: str
+    metric: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    item_id: int
+    identifiers: str
+    item_title: str | None
+    source: str
+    kind: str
+    title: str | None
+    url: str | None
+    occurred_at: str | None
+    first_seen_at: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: int
+    key: str
+    channel: str
+    status: str
+    attempts: int
+    payload: dict[str, Any]
+
+
+def channels_with_watches(db: Database) -> list[str]:
+    """Channels with at least one active watch: the ones that get a weekly summary."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT channel FROM watches WHERE active = 1 ORDER BY channel"
+        ).fetchall()
+    ]
+
+
+def watched_between(db: Database, channel: str, start: str, end: str) -> list[NewWatch]:
+    return [
+        NewWatch(int(r[0]), r[1])
+        for r in db.execute(
+            "SELECT item_id, created_at FROM watches WHERE channel = ? AND created_at >= ? "
+            "AND created_at < ? ORDER BY created_at, id",
+            [channel, start, end],
+        ).fetchall()
+    ]
+
+
+def count_rises(db: Database, channel: str, start: str, end: str) -> list[CountRise]:
+    """Counts of the channel's items that rose in [start, end): value before start -> last value
+    before end. A series first seen inside the period is not a rise (there is no before)."""
+    rows = db.execute(
+        "SELECT DISTINCT c.item_id, c.source, c.metric FROM counts c "
+        "JOIN watches w ON w.item_id = c.item_id AND w.channel = ? "
+        "WHERE c.observed_at >= ? AND c.observed_at < ? ORDER BY c.item_id, c.source, c.metric",
+        [channel, start, end],
+    ).fetchall()
+    out = []
+    for item_id, source, metric in rows:
+        values = []
+        for at in (start, end):
+            row = db.execute(
+                "SELECT value FROM counts WHERE item_id = ? AND source = ? AND metric = ? "
+                "AND observed_at < ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+                [item_id, source, metric, at],
+            ).fetchone()
+            values.append(float(row[0]) if row else None)
+        before, after = values
+        if before is not None and after is not None and after > before:
+            out.append(CountRise(int(item_id), source, metric, before, after))
+    return out
+
+
+def export_rows(
+    db: Database, channel: str, *, start: str | None = None, end: str | None = None
+) -> list[ExportRow]:
+    """Every mention of the items a channel watches (first seen in [start, end) when given)."""
+    sql = (
+        "SELECT m.item_id, (SELECT group_concat(key, ' ') FROM (SELECT key FROM identifiers "
+        "WHERE item_id = m.item_id ORDER BY rowid)), i.title, m.source, m.kind, m.title, m.url, "
+        "m.occurred_at, m.first_seen_at FROM mentions m "
+        "JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
+        "JOIN items i ON i.id = m.item_id"
+    )
+    params: list[object] = [channel]
+    if start is not None:
+        sql += " WHERE m.first_seen_at >= ?"
+        params.append(start)
+    if end is not None:
+        sql += (" AND" if start is not None else " WHERE") + " m.first_seen_at < ?"
+        params.append(end)
+    sql += " ORDER BY m.first_seen_at, m.id"
+    return [ExportRow(int(r[0]), r[1] or "", *r[2:]) for r in db.execute(sql, params).fetchall()]
+
+
+def pending_uploads(db: Database, *, channel: str | None = None) -> list[Upload]:
+    sql = (
+        "SELECT id, key, channel, status, attempts, payload FROM outbox "
+        "WHERE kind = 'summary_chart' AND status IN (?, ?)"
+    )
+    params: list[object] = [UPLOAD, UPLOADING]
+    if channel is not None:
+        sql += " AND channel = ?"
+        params.append(channel)
+    return [
+        Upload(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
+        for r in db.execute(sql + " ORDER BY id", params).fetchall()
+    ]
+
+
+def mark_uploading(db: Database, row_id: int) -> None:
+    db.execute(
+        "UPDATE outbox SET status = ?, attempts = attempts + 1 WHERE id = ?", [UPLOADING, row_id]
+    )
+
+
+def mark_uploaded(db: Database, row_id: int, *, thread_ts: str | None) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, thread_ts = ?, last_error = NULL WHERE id = ?",
+        [utcnow(), thread_ts, row_id],
+    )
+
+
+def mark_upload_failed(db: Database, row_id: int, error: str, *, final: bool) -> None:
+    """A failed upload is tried again by the next summary run unless ``final``."""
+    db.execute(
+        "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
+        ["failed" if final else UPLOAD, error[:500], row_id],
+    )

@@ -1,0 +1,39 @@
+"""Run by the crash-injection tests in a child process: one poll of a scripted source and one
+delivery into a file-backed fake chat. ATTENTION_TEST_CRASH_AT makes it die mid-way.
+
+    python -m tests.alerts.crash_driver DB CHAT_JSON MENTIONS
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from core.models import Identifier
+from handlers.context import Context
+from handlers.deliver import deliver_pending
+from handlers.poll import run_poll
+from storage import open_store, watches
+from tests.fakes.notifier import RecordingNotifier
+from tests.fakes.scripted_source import ScriptedSource
+
+DOI = Identifier(scheme="doi", value="10.1234/abc")
+
+
+def main(db: str, chat: str, mentions: int) -> None:
+    store = open_store(db)
+    source = ScriptedSource()
+    ctx = Context(store=store, sources=[source], options={"alert_broadcast_jump": 100.0})
+    with store.transaction() as tx:
+        for channel in ("C1", "C2"):
+            watches.watch_item(tx, channel, [DOI], title="A paper")
+    for n in range(mentions):
+        source.add(DOI.key, f"m{n}", day=n + 1)
+    poll = run_poll(ctx, source)
+    report = deliver_pending(ctx, RecordingNotifier(Path(chat)))
+    print(json.dumps({"alerts": poll.alerts, "sent": report.sent, "recovered": report.recovered}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

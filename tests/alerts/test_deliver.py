@@ -1,0 +1,132 @@
+"""The delivery loop: threads, broadcast, retries, channels that are gone, rows in flight."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from core.models import Identifier
+from handlers.context import Context
+from handlers.deliver import MAX_ATTEMPTS, deliver_pending
+from handlers.notifier import DeliveryError
+from handlers.poll import run_poll
+from handlers.router import dispatch
+from storage import outbox, watches
+from tests.fakes.notifier import RecordingNotifier
+from tests.fakes.scripted_source import ScriptedSource
+
+DOI = Identifier(scheme="doi", value="10.1234/abc")
+KEY = DOI.key
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False) as t:
+        yield t
+
+
+@pytest.fixture
+def source() -> ScriptedSource:
+    return ScriptedSource()
+
+
+@pytest.fixture
+def alerted(ctx: Context, source: ScriptedSource, clock: object) -> Context:
+    """C1 and C2 watch a DOI, its baseline is taken, and one new mention waits in the outbox."""
+    ctx.sources = [source]
+    ctx.options = {"alert_max_mentions": 5, "alert_broadcast_jump": 20.0}
+    with ctx.store.transaction() as db:
+        watches.watch_item(db, "C1", [DOI], title="A paper")
+        watches.watch_item(db, "C2", [DOI], title="A paper")
+    source.add(KEY, "old")
+    run_poll(ctx, source)
+    source.add(KEY, "new1", day=2)
+    run_poll(ctx, source)
+    return ctx
+
+
+def test_threads_follow_the_first_alert_and_big_jumps_broadcast(alerted: Context, source: ScriptedSource) -> None:
+    chat = RecordingNotifier()
+    report = deliver_pending(alerted, chat)
+    assert report.sent == 2
+    first = chat.in_channel("C1")[0]
+    assert first.thread_ts is None and first.key and first.key.startswith("alert:C1:1:")
+    assert first.blocks and "gained attention" in first.blocks[0]["text"]["text"]
+    source.add(KEY, "new2", day=3)  # +8: stays in the thread
+    run_poll(alerted, source)
+    deliver_pending(alerted, chat)
+    follow = chat.in_channel("C1")[1]
+    assert follow.thread_ts == first.ts and follow.broadcast is False
+    for i in range(3):  # +24: a jump above 20 is also shown in the channel
+        source.add(KEY, f"big{i}", day=4)
+    run_poll(alerted, source)
+    deliver_pending(alerted, chat)
+    big = chat.in_channel("C1")[2]
+    assert big.thread_ts == first.ts and big.broadcast is True
+    assert deliver_pending(alerted, chat).sent == 0  # nothing twice
+
+
+def test_channel_gone_makes_watches_inactive_and_others_still_hear(alerted: Context) -> None:
+    chat = RecordingNotifier()
+    chat.fail_next("C1", DeliveryError("channel_not_found", final=True, channel_gone=True))
+    report = deliver_pending(alerted, chat)
+    assert report.channels_gone == ("C1",) and report.sent == 1
+    assert [p.channel for p in chat.posts] == ["C2"]
+    assert all(not w.active for w in watches.list_watches(alerted.store.db, "C1"))
+    assert all(w.active for w in watches.list_watches(alerted.store.db, "C2"))
+    status = dispatch(alerted, "status").text
+    assert "Inactive channels" in status and "C1: channel_not_found" in status
+
+
+def test_transient_errors_retry_then_give_up(alerted: Context) -> None:
+    chat = RecordingNotifier()
+    chat.fail_next("C1", DeliveryError("Slack answered 503"))
+    report = deliver_pending(alerted, chat)
+    assert report.retrying == 1 and [p.channel for p in chat.posts] == ["C2"]
+    row = next(r for r in outbox.due(alerted.store.db) if r.channel == "C1")
+    assert row.status == "pending" and row.attempts == 1
+    assert deliver_pending(alerted, chat).sent == 1  # next run it goes
+    assert [p.channel for p in chat.posts] == ["C2", "C1"]
+
+
+def test_gives_up_after_max_attempts(alerted: Context) -> None:
+    chat = RecordingNotifier()
+    chat.fail_next("C1", *[DeliveryError("Slack answered 500") for _ in range(MAX_ATTEMPTS)])
+    for _ in range(MAX_ATTEMPTS):
+        deliver_pending(alerted, chat)
+    assert [p.channel for p in chat.posts] == ["C2"]
+    assert "1 gave up" in dispatch(alerted, "status").text
+
+
+def test_row_in_flight_at_a_crash_is_not_posted_again_when_the_chat_has_it(alerted: Context) -> None:
+    chat = RecordingNotifier()
+    rows = outbox.due(alerted.store.db)
+    with alerted.store.transaction() as db:
+        for row in rows:
+            outbox.mark_sending(db, row.id)
+    # C1's message reached the chat before the crash, C2's did not.
+    c1 = next(r for r in rows if r.channel == "C1")
+    chat.post("C1", text="earlier", key=c1.key)
+    report = deliver_pending(alerted, chat)
+    assert report.recovered == 1 and report.sent == 1
+    assert sorted(k for _, k in chat.lookups) == sorted(r.key for r in rows)
+    assert [p.key for p in chat.posts].count(c1.key) == 1
+    sent = outbox.get(alerted.store.db, c1.key)
+    assert sent is not None and sent.status == "sent" and sent.ts == chat.posts[0].ts
+    assert outbox.thread_ts(alerted.store.db, "C1", 1) == chat.posts[0].ts
+
+
+def test_a_channel_that_watches_again_after_being_gone_hears_again(alerted: Context, source: ScriptedSource) -> None:
+    chat = RecordingNotifier()
+    chat.fail_next("C1", DeliveryError("not_in_channel", final=True, channel_gone=True))
+    deliver_pending(alerted, chat)
+    assert dispatch(alerted, "watch 10.1234/abc", channel="C1").ok  # the bot was invited back
+    source.add(KEY, "new2", day=3)
+    run_poll(alerted, source)
+    deliver_pending(alerted, chat)
+    assert [p.channel for p in chat.posts] == ["C2", "C1", "C2"]
+    assert watches.inactive_channels(alerted.store.db) == []
+    assert "Inactive channels" not in dispatch(alerted, "status").text

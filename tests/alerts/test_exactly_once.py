@@ -1,0 +1,86 @@
+"""Crash injection: the process dies between detection and delivery, and between the chat's
+answer and marking the row sent. Rerunning loses nothing and sends nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from storage import open_store, outbox
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def drive(tmp_path: Path, mentions: int, crash: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTENTION_", "SLACK_"))}
+    if crash:
+        env["ATTENTION_TEST_CRASH_AT"] = crash
+    return subprocess.run(
+        [sys.executable, "-m", "tests.alerts.crash_driver", str(tmp_path / "a.db"), str(tmp_path / "chat.json"), str(mentions)],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+    )
+
+
+def chat(tmp_path: Path) -> list[dict[str, object]]:
+    path = tmp_path / "chat.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def statuses(tmp_path: Path) -> dict[str, str]:
+    store = open_store(tmp_path / "a.db")
+    try:
+        rows = store.db.execute("SELECT key, status FROM outbox ORDER BY id").fetchall()
+        return {r[0]: r[1] for r in rows}
+    finally:
+        store.close()
+
+
+def test_crash_after_detection_then_rerun_delivers_each_alert_once(tmp_path: Path) -> None:
+    first = drive(tmp_path, 1)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["alerts"] == 0  # the baseline
+
+    crashed = drive(tmp_path, 2, crash="after_detect")
+    assert crashed.returncode == 17
+    assert chat(tmp_path) == []
+    assert sorted(statuses(tmp_path).values()) == ["pending", "pending"]  # detected, not lost
+
+    rerun = drive(tmp_path, 2)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 2, "recovered": 0}
+    posts = chat(tmp_path)
+    assert sorted(p["channel"] for p in posts) == ["C1", "C2"]
+    assert set(statuses(tmp_path).values()) == {"sent"}
+
+
+def test_crash_after_the_chat_answered_then_rerun_does_not_post_again(tmp_path: Path) -> None:
+    assert drive(tmp_path, 1).returncode == 0
+    crashed = drive(tmp_path, 2, crash="after_post")
+    assert crashed.returncode == 17
+    assert len(chat(tmp_path)) == 1  # the chat got C1's alert; the bot died before noting it
+    assert sorted(statuses(tmp_path).values()) == ["pending", "sending"]
+
+    rerun = drive(tmp_path, 2)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 1, "recovered": 1}
+    keys = Counter(str(p["key"]) for p in chat(tmp_path))
+    assert len(keys) == 2 and set(keys.values()) == {1}  # exactly one message per key
+    assert set(statuses(tmp_path).values()) == {"sent"}
+    # The recovered message became the item's thread: the next alert goes under it.
+    store = open_store(tmp_path / "a.db")
+    try:
+        c1_first = next(p for p in chat(tmp_path) if p["channel"] == "C1")
+        assert outbox.thread_ts(store.db, "C1", 1) == c1_first["ts"]
+    finally:
+        store.close()
+    assert drive(tmp_path, 3).returncode == 0
+    follow = [p for p in chat(tmp_path) if p["channel"] == "C1"][-1]
+    assert follow["thread_ts"] == c1_first["ts"]

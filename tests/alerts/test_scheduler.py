@@ -1,0 +1,72 @@
+"""The background jobs: fixed ids, intervals from settings, no doubles after a restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.notify import ConsoleNotifier
+from bot.scheduler import DELIVERY_JOB, add_jobs, build_notifier, poll_and_deliver, start_scheduler
+from bot.settings import load_settings
+from core.models import Identifier
+from handlers.context import Context
+from storage import state, watches
+from tests.fakes.notifier import RecordingNotifier
+from tests.fakes.scripted_source import ScriptedSource
+
+
+@pytest.fixture
+def two_sources(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
+    news, blogs, off = ScriptedSource("news"), ScriptedSource("blogs"), ScriptedSource("off")
+    monkeypatch.setattr(off, "configured", lambda: False)
+    ctx.sources = [news, blogs, off]
+    return ctx
+
+
+def test_jobs_have_fixed_ids_intervals_and_survive_a_restart_without_doubling(
+    two_sources: Context, tmp_path: Path
+) -> None:
+    settings = load_settings(db=tmp_path / "attention.db", poll_intervals={"news": 30})
+    chat = RecordingNotifier()
+    scheduler = start_scheduler(settings, two_sources, chat)
+    try:
+        ids = sorted(j.id for j in scheduler.get_jobs() if j.id.startswith(("poll:", DELIVERY_JOB)))
+        assert ids == [DELIVERY_JOB, "poll:blogs", "poll:news"]  # nothing for a source switched off
+        total = len(scheduler.get_jobs())  # with the weekly summary's
+        news = scheduler.get_job("poll:news")
+        assert news.trigger.interval == timedelta(minutes=30)
+        assert scheduler.get_job("poll:blogs").trigger.interval == timedelta(minutes=360)
+        assert news.coalesce is True and news.max_instances == 1
+        add_jobs(scheduler, settings, two_sources, chat)  # adding again replaces
+        assert len(scheduler.get_jobs()) == total
+        kept = state.get_state(two_sources.store.db, "news").next_run_at
+        assert kept and datetime.fromisoformat(kept) > datetime.now(UTC)
+    finally:
+        scheduler.shutdown(wait=False)
+    again = start_scheduler(settings, two_sources, chat)
+    try:
+        assert len(again.get_jobs()) == total
+        # The restarted schedule resumes the recorded next run instead of polling at once.
+        resumed = again.get_job("poll:news").next_run_time
+        assert resumed.astimezone(UTC).isoformat(timespec="seconds") == kept
+    finally:
+        again.shutdown(wait=False)
+
+
+def test_a_scheduled_poll_is_followed_by_delivery(ctx: Context) -> None:
+    source = ScriptedSource()
+    ctx.sources = [source]
+    ctx.options = {"alert_on_first_poll": True}
+    with ctx.store.transaction() as db:
+        watches.watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/x")])
+    source.add("doi:10.1/x", "m1")
+    chat = RecordingNotifier()
+    poll_and_deliver(ctx, chat, source)
+    assert [p.channel for p in chat.posts] == ["C1"]
+
+
+def test_console_notifier_without_a_slack_token(ctx: Context, tmp_path: Path) -> None:
+    settings = load_settings(db=tmp_path / "attention.db")
+    assert isinstance(build_notifier(settings, ctx), ConsoleNotifier)

@@ -1,0 +1,193 @@
+"""The shared HTTP client: every fault a source can show becomes a named SourceError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+import httpx
+import pytest
+
+from sources.base import (
+    BadResponse,
+    NotAuthorised,
+    RateLimited,
+    Source,
+    SourcesConfig,
+    SourceTimeout,
+    SourceUnavailable,
+)
+from sources.http import HttpFactory, SourceClient, TokenBucket
+from tests.fakes.http import FakeServer, canned
+
+UA = "attention-bot/0.1 (+https://example.org; ops@example.org) httpx"
+
+
+class Dummy(Source):
+    name = "dummy"
+    label = "Dummy"
+    rate_per_second: ClassVar[float] = 100.0
+    concurrency: ClassVar[int] = 2
+
+
+def make_client(
+    handler: Callable[[httpx.Request], httpx.Response] | None = None, *,
+    timeout: float = 5.0, sleeps: list[float] | None = None,
+) -> SourceClient:
+    config = SourcesConfig(user_agent=UA, timeout=timeout)
+    record = sleeps if sleeps is not None else []
+    transport = httpx.MockTransport(handler) if handler else None
+    factory = HttpFactory(config, transport=transport, sleep=record.append)
+    return factory.client(Dummy(config, factory))
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer() as srv:
+        yield srv
+
+
+def test_timeout_is_named_with_its_seconds(server: FakeServer) -> None:
+    server.route("GET", "/slow", json={"ok": True}, delay=30)
+    client = make_client(timeout=0.3)
+    with pytest.raises(SourceTimeout, match=r"timed out after 0.3 s") as info:
+        client.get(server.url + "/slow")
+    assert info.value.source == "dummy"
+
+
+def test_500_then_200_is_retried(server: FakeServer) -> None:
+    server.route_fn("GET", "/flaky", [canned(status=500, body="oops"), canned(json={"n": 1})])
+    sleeps: list[float] = []
+    client = make_client(sleeps=sleeps)
+    assert client.get_json(server.url + "/flaky") == {"n": 1}
+    assert len(server.requests_to("/flaky")) == 2
+    assert sleeps, "the retry waited (with the injected sleep)"
+
+
+def test_500_every_time_becomes_unavailable(server: FakeServer) -> None:
+    server.route("GET", "/down", status=503, body="maintenance")
+    client = make_client()
+    with pytest.raises(SourceUnavailable, match="HTTP 503"):
+        client.get(server.url + "/down")
+    assert len(server.requests_to("/down")) == 3
+
+
+def test_connection_refused_is_unavailable() -> None:
+    client = make_client()
+    with pytest.raises(SourceUnavailable, match="could not connect"):
+        client.get("http://127.0.0.1:9/nothing-listens-here")
+
+
+def test_short_429_is_waited_out_once(server: FakeServer) -> None:
+    server.route_fn(
+        "GET", "/busy",
+        [canned(status=429, headers={"Retry-After": "2"}), canned(json={"ok": 1})],
+    )
+    sleeps: list[float] = []
+    client = make_client(sleeps=sleeps)
+    assert client.get_json(server.url + "/busy") == {"ok": 1}
+    assert 2.0 in sleeps
+
+
+def test_long_429_raises_rate_limited_with_retry_after(server: FakeServer) -> None:
+    server.route("GET", "/busy", status=429, headers={"Retry-After": "120"})
+    client = make_client()
+    with pytest.raises(RateLimited, match="retry after 2 min") as info:
+        client.get(server.url + "/busy")
+    assert info.value.retry_after == pytest.approx(120)
+    assert len(server.requests_to("/busy")) == 1
+
+
+def test_spent_quota_header_stops_the_next_call(server: FakeServer) -> None:
+    server.route(
+        "GET", "/counted", json={"score": 3},
+        headers={"X-HourlyRateLimit-Remaining": "0", "X-HourlyRateLimit-Limit": "1200"},
+    )
+    client = make_client()
+    assert client.get_json(server.url + "/counted") == {"score": 3}
+    with pytest.raises(RateLimited, match="rate limit used up"):
+        client.get(server.url + "/counted")
+    assert len(server.requests_to("/counted")) == 1
+
+
+def test_ratelimit_reset_header_sets_the_wait(server: FakeServer) -> None:
+    server.route(
+        "GET", "/x", json={}, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "30"}
+    )
+    client = make_client()
+    client.get(server.url + "/x")
+    with pytest.raises(RateLimited) as info:
+        client.get(server.url + "/x")
+    assert info.value.retry_after is not None and 0 < info.value.retry_after <= 30
+
+
+def test_html_with_200_is_a_bad_response(server: FakeServer) -> None:
+    page = "<!DOCTYPE html><html><body>Our service is down for maintenance</body></html>"
+    server.route("GET", "/api", body=page, content_type="text/html; charset=utf-8")
+    with pytest.raises(BadResponse, match="HTML page instead of JSON"):
+        make_client().get_json(server.url + "/api")
+
+
+def test_truncated_json_is_a_bad_response(server: FakeServer) -> None:
+    server.route("GET", "/api", body='{"message": {"is-referenced-by-count": 4', content_type="application/json")
+    with pytest.raises(BadResponse, match="malformed or truncated JSON"):
+        make_client().get_json(server.url + "/api")
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_key_is_not_authorised(server: FakeServer, status: int) -> None:
+    server.route("GET", "/secret", status=status, body="no")
+    with pytest.raises(NotAuthorised, match="check its key"):
+        make_client().get(server.url + "/secret")
+
+
+def test_404_is_returned_and_get_json_gives_none(server: FakeServer) -> None:
+    client = make_client()
+    assert client.get(server.url + "/missing").status_code == 404
+    assert client.get_json(server.url + "/missing") is None
+
+
+def test_user_agent_is_sent(server: FakeServer) -> None:
+    server.route("GET", "/ua", json={})
+    make_client().get(server.url + "/ua")
+    assert server.requests_to("/ua")[0].headers["user-agent"] == UA
+
+
+def test_conditional_request_sends_validators_and_returns_304(server: FakeServer) -> None:
+    server.route("GET", "/feed", status=304)
+    resp = make_client().get(
+        server.url + "/feed", etag='"abc123"', last_modified="Wed, 01 Jan 2025 00:00:00 GMT"
+    )
+    assert resp.status_code == 304
+    sent = server.requests_to("/feed")[0].headers
+    assert sent["if-none-match"] == '"abc123"'
+    assert sent["if-modified-since"] == "Wed, 01 Jan 2025 00:00:00 GMT"
+
+
+def test_post_and_mock_transport() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"accessJwt": "t"})
+
+    resp = make_client(handler).post("https://pds.example/xrpc/login", json={"id": "me"})
+    assert resp.json() == {"accessJwt": "t"}
+    assert seen[0].method == "POST" and seen[0].headers["user-agent"] == UA
+
+
+def test_factory_caches_one_client_per_source() -> None:
+    config = SourcesConfig()
+    factory = HttpFactory(config)
+    assert factory.client(Dummy(config, factory)) is factory.client(Dummy(config, factory))
+    factory.close()
+
+
+def test_token_bucket_spaces_requests() -> None:
+    now = [0.0]
+    waits: list[float] = []
+    bucket = TokenBucket(2.0, capacity=1, clock=lambda: now[0], sleep=waits.append)
+    bucket.acquire()
+    bucket.acquire()
+    bucket.acquire()
+    assert waits == [pytest.approx(0.5), pytest.approx(1.0)]

@@ -1,0 +1,105 @@
+"""`lookup` and `sources` in process, with sources pointed at a loopback fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from core.models import Identifier
+from handlers.context import Context
+from handlers.router import dispatch
+from sources import build_sources
+from sources.base import Source, SourcesConfig
+from storage import items, state
+from storage.db import Store
+from tests.fakes.http import FakeServer
+
+DATA = Path(__file__).parent / "data"
+DOI = "10.1371/journal.pone.0000030"
+
+
+class NeedsKey(Source):
+    name = "altmetric"
+    label = "Altmetric"
+    schemes: ClassVar[frozenset[str]] = frozenset({"doi"})
+    needs_credentials = True
+
+    def configured(self) -> bool:
+        return False
+
+
+@pytest.fixture
+def srv() -> Iterator[FakeServer]:
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def live(fresh_store: Store, srv: FakeServer) -> Context:
+    config = SourcesConfig(
+        urls={name: f"{srv.url}/{name}" for name in ("hackernews", "crossref", "datacite", "europepmc")}
+        | {"wikipedia": f"{srv.url}/w/api.php"},
+        wikipedia_langs=("en",),
+        disabled=("europepmc",),
+    )
+    sources = build_sources(config)
+    sources.append(NeedsKey(config, sources[0].http))
+    return Context(store=fresh_store, sources=sources, lookup_timeout=5)
+
+
+def test_lookup_stores_an_unwatched_item_and_reports_nothing_found(live: Context, srv: FakeServer) -> None:
+    srv.route("GET", "/w/api.php", json={"query": {"search": []}})
+    srv.route("GET", "/hackernews/search_by_date", json={"hits": []})
+    srv.route("GET", f"/crossref/works/{DOI}", body=(DATA / "crossref/work-cited.json").read_text(),
+              content_type="application/json")
+    reply = dispatch(live, f"lookup https://doi.org/{DOI}")
+    assert reply.ok
+    assert "Wikipedia: nothing found" in reply.text
+    assert "DataCite: nothing found" in reply.text  # its 404 is "not a DataCite DOI"
+    assert "Crossref: citations 42" in reply.text
+    assert "Europe PMC" not in reply.text and "Altmetric" not in reply.text
+    # Slack gets the same answer as blocks, with outside text escaped.
+    assert reply.blocks and reply.blocks[0]["type"] == "header"
+    assert any("*Crossref*: citations 42" in b.get("text", {}).get("text", "") for b in reply.blocks)
+    assert items.find_item_id(live.store.db, Identifier(scheme="doi", value=DOI)) is not None
+
+
+def test_lookup_without_a_source_for_the_scheme(live: Context) -> None:
+    reply = dispatch(live, "lookup 978-0-306-40615-7")
+    assert not reply.ok and "No configured source can be asked about ISBN identifiers" in reply.text
+
+
+def test_lookup_rejects_bad_input(live: Context) -> None:
+    reply = dispatch(live, "lookup 10.1234")
+    assert not reply.ok and "is not a DOI" in reply.text
+    assert "Give one identifier" in dispatch(live, "lookup").text
+
+
+def test_sources_lists_health_and_setup(live: Context) -> None:
+    with live.store.transaction() as db:
+        state.record_success(db, "crossref")
+        for _ in range(3):
+            state.record_failure(db, "hackernews", "timed out after 10 s")
+        state.set_next_run(db, "wikipedia", "2026-05-01T10:00:00+00:00")
+    text = dispatch(live, "sources").text
+    lines = {line.split(":")[0]: line for line in text.splitlines()}
+    assert "next poll 2026-05-01 10:00 UTC" in lines["Wikipedia"]
+    assert "last success 20" in lines["Crossref"]
+    assert "resting after 3 failures in a row until" in lines["Hacker News"]
+    assert "last error" in lines["Hacker News"] and "timed out after 10 s" in lines["Hacker News"]
+    assert "switched off" in lines["Europe PMC"] and "ATTENTION_DISABLED_SOURCES" in lines["Europe PMC"]
+    assert "not configured - set ALTMETRIC_API_KEY" in lines["Altmetric"]
+
+
+def test_lookup_shows_a_resting_source(live: Context, srv: FakeServer) -> None:
+    with live.store.transaction() as db:
+        for _ in range(3):
+            state.record_failure(db, "crossref", "is unavailable (HTTP 503)")
+    srv.route("GET", "/w/api.php", json={"query": {"search": []}})
+    srv.route("GET", "/hackernews/search_by_date", json={"hits": []})
+    reply = dispatch(live, f"lookup {DOI}")
+    assert "Crossref: resting after 3 failures in a row" in reply.text
+    assert not srv.requests_to(f"/crossref/works/{DOI}")
