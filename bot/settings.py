@@ -123,6 +123,18 @@ class Settings(BaseSettings):
     def _maps(cls, value: Any) -> Any:
         return _split_map(value)
 
+    @field_validator("url_rules")
+    @classmethod
+    def _url_rules(cls, value: str) -> str:
+        from core.errors import InputError
+        from sources.urlrules import parse_rules
+
+        try:
+            parse_rules(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("summary_day")
     @classmethod
     def _weekday(cls, value: str) -> str:

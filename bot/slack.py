@@ -36,7 +36,7 @@ from handlers.render import (
     truncate_blocks,
 )
 from handlers.replies import Reply
-from handlers.router import dispatch, parse, spec_for
+from handlers.router import dispatch, is_slow, parse
 
 __all__ = ["SlackNotifier", "build_slack_notifier", "create_app", "make_client", "serve"]
 
@@ -128,8 +128,7 @@ def create_app(
 
     def ack_command(ack: Callable[..., Any], body: dict[str, Any]) -> None:
         text = body.get("text") or ""
-        spec = spec_for(text)
-        if spec is not None and spec.slow:
+        if is_slow(text):
             ack(response_type="ephemeral", text=_looking_up(text))
         else:
             ack()

@@ -29,6 +29,11 @@ class CommandSpec:
     usage: str
     #: Slow commands are acknowledged at once in Slack and answered later.
     slow: bool = False
+    #: For a command slow only in some forms (``watch collection ... from <url>``).
+    slow_when: Callable[[list[str]], bool] | None = None
+
+    def is_slow(self, args: list[str]) -> bool:
+        return self.slow or bool(self.slow_when and self.slow_when(args))
 
     @property
     def summary(self) -> str:
@@ -51,16 +56,22 @@ def help_command(ctx: Context, cmd: Command) -> Reply:
             body += "\n\n" + spec.details
         return Reply(text=body)
     lines = ["Commands (type `help <command>` for details):"]
-    width = max(len(s.usage) for s in REGISTRY)
-    lines += [f"  {s.usage.ljust(width)}  {s.summary}" for s in REGISTRY]
+    for spec in REGISTRY:
+        lines += [f"  {spec.usage}", f"      {spec.summary}"]
     return Reply(text="\n".join(lines))
 
 
 # The explicit list of every command, in the order `help` shows them.
 REGISTRY: list[CommandSpec] = [
     CommandSpec("help", help_command, "help [command]"),
-    CommandSpec("watch", watch.watch_command, "watch <id> [<id> ...]"),
-    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...]"),
+    CommandSpec(
+        "watch",
+        watch.watch_command,
+        "watch <id> [<id> ...] | watch domain <site> | watch collection <name> from <csv|url>",
+        # Importing a collection fetches and stores thousands of records.
+        slow_when=lambda args: bool(args) and args[0].lower() == "collection",
+    ),
+    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...] | unwatch domain <site>"),
     CommandSpec("list", watch.list_command, "list [collection]"),
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
@@ -91,12 +102,14 @@ def parse(text: str, *, channel: str = "console", user: str = "console") -> Comm
     return Command(words[0].lower(), words[1:], channel, user, text, flags)
 
 
-def spec_for(text: str) -> CommandSpec | None:
-    """The spec of the command ``text`` would run (for Slack to know if it is slow)."""
+def is_slow(text: str) -> bool:
+    """Whether ``text`` runs a slow command, which Slack acknowledges before answering."""
     try:
-        return COMMANDS.get(parse(text).name)
+        cmd = parse(text)
     except InputError:
-        return None
+        return False
+    spec = COMMANDS.get(cmd.name)
+    return spec is not None and spec.is_slow(cmd.args)
 
 
 def dispatch(ctx: Context, text: str, *, channel: str = "console", user: str = "console") -> Reply:

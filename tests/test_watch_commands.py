@@ -57,3 +57,11 @@ def test_help_comes_from_docstrings(ctx: Context) -> None:
 def test_unwatch_of_something_not_watched_says_so(ctx: Context) -> None:
     reply = dispatch(ctx, "unwatch 10.1/never", channel="C1")
     assert not reply.ok and "Not watched in this channel" in reply.text
+
+
+def test_only_slow_forms_are_acknowledged_first() -> None:
+    from handlers.router import is_slow
+
+    assert is_slow("lookup 10.1/x") and is_slow("summary 30d")
+    assert is_slow("watch collection theses from https://repo.example.edu/oai")
+    assert not is_slow("watch 10.1/x") and not is_slow("list") and not is_slow('watch "bad')

@@ -57,3 +57,13 @@ def test_readme_documents_every_setting() -> None:
     text = README.read_text(encoding="utf-8")
     missing = [env_name(name) for name in Settings.model_fields if f"`{env_name(name)}`" not in text]
     assert missing == [], f"add these to README's configuration table: {missing}"
+
+
+def test_a_bad_url_rule_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTENTION_URL_RULES", "/digital/collection/{alias}/id/{id}")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert info.value.problems[0].startswith("ATTENTION_URL_RULES:")
+    assert "pattern=key" in info.value.problems[0]
+    monkeypatch.setenv("ATTENTION_URL_RULES", "/digital/collection/{alias}/id/{id}=contentdm:{alias}/{id}")
+    assert load_settings().url_rules.startswith("/digital")
