@@ -35,6 +35,10 @@ def _logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if settings.log_level.upper() != "DEBUG":
+        # Their INFO lines (every job added, every request) would drown the console chat.
+        for noisy in ("apscheduler", "httpx", "httpcore", "slack_sdk", "slack_bolt"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
