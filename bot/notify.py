@@ -38,7 +38,8 @@ class ConsoleNotifier:
                 self._keys[(channel, key)] = ts
         return ts
 
-    def find_by_key(self, channel: str, key: str) -> str | None:
+    def find_by_key(self, channel: str, key: str, *, thread_ts: str | None = None) -> str | None:
+        # The console keeps every key it printed this run, threads or not.
         return self._keys.get((channel, key))
 
     def upload(

@@ -86,7 +86,8 @@ def _deliver_all(ctx: Context, notifier: Notifier) -> None:
 
     for _ in range(MAX_DELIVERY_ROUNDS):
         report = deliver_pending(ctx, notifier)
-        if not (report.sent or report.recovered or report.failed or report.digests or report.retrying):
+        if not (report.sent or report.recovered or report.failed or report.digests or report.retrying
+                or report.busy):
             break
         print("outbox: " + report.summary())
         if not (report.sent or report.recovered or report.digests):

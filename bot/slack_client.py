@@ -36,6 +36,8 @@ FINAL = frozenset(
         "restricted_action", "cannot_reply_to_message",
     }
 )
+#: Pages of a thread's replies read when looking for a key (200 replies a page).
+MAX_THREAD_PAGES = 10
 TEXT_CHARS = 39_000  # Slack truncates `text` past 40,000 characters
 
 
@@ -114,8 +116,9 @@ class SlackNotifier:
         ts = resp.get("ts")
         return str(ts) if ts else None
 
-    def find_by_key(self, channel: str, key: str) -> str | None:
-        """Search the channel's recent top-level messages (and broadcast thread replies)."""
+    def find_by_key(self, channel: str, key: str, *, thread_ts: str | None = None) -> str | None:
+        """Search the channel's recent top-level messages (and broadcast thread replies) and,
+        given ``thread_ts``, that thread's replies: conversations.history never shows those."""
         resp = self._call(
             "reading channel history",
             self.client.conversations_history,
@@ -123,10 +126,33 @@ class SlackNotifier:
             limit=self.history_limit,
             include_all_metadata=True,
         )
-        for message in resp.get("messages") or []:
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == key:
-                return str(message.get("ts"))
+        found = _with_key(resp.get("messages"), key)
+        if found or not thread_ts:
+            return found
+        return self._find_in_thread(channel, key, thread_ts)
+
+    def _find_in_thread(self, channel: str, key: str, thread_ts: str) -> str | None:
+        def replies(**kwargs: Any) -> Any:
+            try:
+                return self.client.conversations_replies(**kwargs)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "thread_not_found":  # its parent was deleted
+                    return {"messages": []}
+                raise
+
+        cursor: str | None = None
+        for _ in range(MAX_THREAD_PAGES):
+            resp = self._call(
+                "reading a thread", replies, channel=channel, ts=thread_ts, limit=self.history_limit,
+                include_all_metadata=True, cursor=cursor,
+            )
+            found = _with_key(resp.get("messages"), key)
+            if found:
+                return found
+            # Replies come oldest first: a long thread's newest ones are on later pages.
+            cursor = ((resp.get("response_metadata") or {}).get("next_cursor")) or None
+            if not cursor:
+                break
         return None
 
     def upload(
@@ -141,6 +167,15 @@ class SlackNotifier:
             title=title or filename,
             thread_ts=thread_ts,
         )
+
+
+def _with_key(messages: list[dict[str, Any]] | None, key: str) -> str | None:
+    """The ts of the message whose metadata carries ``key``."""
+    for message in messages or []:
+        meta = message.get("metadata") or {}
+        if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == key:
+            return str(message.get("ts"))
+    return None
 
 
 def build_slack_notifier(settings: Settings) -> SlackNotifier:

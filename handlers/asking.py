@@ -7,6 +7,7 @@ after repeated failures); ``store_result`` files mentions and counts under items
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlite_utils import Database
 
 from core.models import Count, Identifier, Mention, SourceResult
 from handlers.context import Context
+from sources.altmetric import Altmetric
 from sources.base import BadResponse, Source, SourceError, SourceUnavailable
 from storage import counts as counts_store
 from storage import items, state
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 
 #: Consecutive failures after which a source rests (doubling each further failure).
 BACKOFF_AFTER = 3
+
+#: Sources whose counts split between an item's aliases, with the schemes they are asked by:
+#: Altmetric keeps a DOI's and a Handle's attention apart, so the item's count is their sum.
+SUMMED_ACROSS_ALIASES: dict[str, frozenset[str]] = {Altmetric.name: Altmetric.schemes}
 
 
 @dataclass(frozen=True)
@@ -102,22 +108,70 @@ def _owner(db: Database, item_id: int, identifier: Identifier | None) -> int:
     return items.find_item_id(db, identifier) or item_id
 
 
-def store_result(
-    db: Database, item_id: int, result: SourceResult, *, poll_id: int | None = None
+def merge_alias_counts(
+    db: Database, item_id: int, results: Sequence[SourceResult], *,
+    asked: Collection[Identifier] | None = None,
+) -> list[Count]:
+    """One count per (item, source, metric) from the answers about an item's aliases.
+
+    Asking each alias gives one number each; stored one after the other they would make the
+    series flip between them. Sources in SUMMED_ACROSS_ALIASES are summed over the aliases, and
+    only when every alias they answer for was asked (``asked``; by default the aliases the counts
+    name): a partial sum would look like a drop and then a rise. Other sources keep the largest.
+    """
+    groups: dict[tuple[int, str, str], dict[str | None, Count]] = {}
+    for result in results:
+        for c in result.counts:
+            key = (_owner(db, item_id, c.identifier), c.source, c.metric)
+            groups.setdefault(key, {})[c.identifier.key if c.identifier else None] = c
+    asked_keys = {i.key for i in asked} if asked is not None else None
+    merged: list[Count] = []
+    for (owner, source, _), by_alias in groups.items():
+        counts = list(by_alias.values())
+        schemes = SUMMED_ACROSS_ALIASES.get(source)
+        if schemes is None:
+            merged.append(max(counts, key=lambda c: c.value))
+            continue
+        item = items.get_item(db, owner)
+        wanted = {i.key for i in item.identifiers if i.scheme in schemes} if item else set()
+        covered = asked_keys if asked_keys is not None else {k for k in by_alias if k}
+        if not wanted <= covered:
+            continue
+        newest = max(counts, key=lambda c: c.observed_at)
+        merged.append(newest.model_copy(update={
+            "value": sum(c.value for c in counts),
+            "identifier": item.primary if item else newest.identifier,
+        }))
+    return merged
+
+
+def store_results(
+    db: Database, item_id: int, results: Sequence[SourceResult], *, poll_id: int | None = None,
+    asked: Collection[Identifier] | None = None,
 ) -> StoreOutcome:
-    """File a source's answer: new mentions (deduplicated on source + external id) and counts
-    that changed. Mentions and counts without an identifier belong to ``item_id``.
-    Call inside a transaction."""
+    """File one source's answers about an item's aliases: new mentions (deduplicated on
+    source + external id) and the counts that changed, merged across aliases
+    (:func:`merge_alias_counts`). Call inside a transaction."""
     by_item: dict[int, list[Mention]] = {}
-    for m in result.mentions:
-        by_item.setdefault(_owner(db, item_id, m.identifier), []).append(m)
+    for result in results:
+        for m in result.mentions:
+            by_item.setdefault(_owner(db, item_id, m.identifier), []).append(m)
     new: list[StoredMention] = []
     for owner, group in by_item.items():
         new += mentions_store.add_mentions(db, owner, group, poll_id=poll_id)
     counts_by_item: dict[int, list[Count]] = {}
-    for c in result.counts:
+    for c in merge_alias_counts(db, item_id, results, asked=asked):
         counts_by_item.setdefault(_owner(db, item_id, c.identifier), []).append(c)
     changed: list[tuple[Count, float | None]] = []
     for owner, group_counts in counts_by_item.items():
         changed += counts_store.record_counts(db, owner, group_counts)
     return StoreOutcome(new_mentions=new, changed_counts=changed)
+
+
+def store_result(
+    db: Database, item_id: int, result: SourceResult, *, poll_id: int | None = None
+) -> StoreOutcome:
+    """File a source's answer about one identifier (see :func:`store_results`). Mentions and
+    counts without an identifier belong to ``item_id``. Counts that split across aliases are
+    not recorded from one alias's answer when the item has others: the poll asks them all."""
+    return store_results(db, item_id, [result], poll_id=poll_id)

@@ -1,15 +1,19 @@
 """The delivery loop: send outbox rows through a Notifier exactly once.
 
-Each row goes ``pending`` -> ``sending`` (committed before the chat is called) -> ``sent`` (with
-the message ts). A row still ``sending`` when the loop starts was in flight at a crash: the
-chat is searched for its key first and it is only posted again if the chat never got it.
+Each row goes ``pending`` -> ``sending`` (claimed and committed before the chat is called) ->
+``sent`` (with the message ts). Several processes may run this loop on one database (cron's
+``poll --once`` while ``run`` is up): a claim is an atomic conditional UPDATE, so one of them
+gets the row and the others leave it. A row still ``sending`` under a claim older than the
+lease was in flight at a crash; it, and any row tried before, is looked for in the chat (the
+channel's history and the item's thread) and only posted again if the chat never got it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,11 +28,11 @@ log = logging.getLogger(__name__)
 #: Attempts before a row is given up as failed.
 MAX_ATTEMPTS = 5
 
-CRASH_ENV = "ATTENTION_TEST_CRASH_AT"
+#: A ``sending`` row claimed longer ago than this belongs to a process that died. Sending one
+#: message takes seconds (minutes at worst, through Slack's retries): well under the lease.
+CLAIM_LEASE = timedelta(minutes=10)
 
-# The scheduler's delivery job and a poll's own delivery may overlap: one loop at a time,
-# or both would take the same pending row.
-_LOCK = threading.Lock()
+CRASH_ENV = "ATTENTION_TEST_CRASH_AT"
 
 
 def _crash_point(name: str) -> None:
@@ -43,6 +47,8 @@ class DeliveryReport(BaseModel):
     sent: int = 0
     #: Rows in flight at a crash that the chat already had: marked sent, not posted again.
     recovered: int = 0
+    #: Rows another delivery run (another process) is sending right now: left to it.
+    busy: int = 0
     retrying: int = 0
     failed: int = 0
     digests: int = 0
@@ -54,6 +60,8 @@ class DeliveryReport(BaseModel):
             text += f", {self.recovered} already in the chat"
         if self.digests:
             text += f", {self.digests} digest{'s' * (self.digests != 1)} built"
+        if self.busy:
+            text += f", {self.busy} being sent by another run"
         if self.retrying:
             text += f", {self.retrying} to retry"
         if self.failed:
@@ -79,16 +87,25 @@ def _channel_gone(ctx: Context, channel: str, exc: DeliveryError) -> None:
         outbox.fail_channel(db, channel, f"channel gone: {exc}")
 
 
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _claim(ctx: Context, row: OutboxRow, *, token: str, lease: timedelta) -> OutboxRow | None:
+    now = ctx.now()
+    with ctx.store.transaction() as tx:
+        return outbox.claim(tx, row.id, token=token, now=_iso(now), stale_before=_iso(now - lease))
+
+
 def _send(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None, bool]:
-    """Deliver one row; returns (ts, recovered). Raises DeliveryError."""
-    db = ctx.store.db
-    if row.status == "sending":
-        found = notifier.find_by_key(row.channel, row.key)
+    """Deliver one claimed row; returns (ts, recovered). Raises DeliveryError."""
+    thread = outbox.thread_ts(ctx.store.db, row.channel, row.item_id) if row.item_id is not None else None
+    if row.attempts > 1:
+        # Tried before: a crash after posting, or an error after which the chat may still have
+        # got it. A follow-up alert lives in its item's thread, which history does not show.
+        found = notifier.find_by_key(row.channel, row.key, thread_ts=thread)
         if found:
             return found, True
-    thread = outbox.thread_ts(db, row.channel, row.item_id) if row.item_id is not None else None
-    with ctx.store.transaction() as tx:
-        outbox.mark_sending(tx, row.id)
     text, blocks = alert_render.render(row.kind, row.payload)
     ts = notifier.post(
         row.channel, text=text, blocks=blocks, thread_ts=thread,
@@ -108,20 +125,31 @@ def _send_safely(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str 
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def deliver_pending(ctx: Context, notifier: Notifier, *, limit: int = 100) -> DeliveryReport:
-    """Send due outbox rows, oldest first. One channel's trouble never holds up another's."""
+def deliver_pending(
+    ctx: Context, notifier: Notifier, *, limit: int = 100, lease: timedelta = CLAIM_LEASE
+) -> DeliveryReport:
+    """Send due outbox rows, oldest first. One channel's trouble never holds up another's.
+
+    Safe to run in several threads or processes at once: each row is claimed before sending.
+    """
     _crash_point("after_detect")
-    with _LOCK:
-        return _deliver(ctx, notifier, limit=limit)
-
-
-def _deliver(ctx: Context, notifier: Notifier, *, limit: int) -> DeliveryReport:
     digests = alerts.build_digests(ctx)
-    sent = recovered = retrying = failed = 0
+    token = uuid.uuid4().hex  # this run's claims
+    sent = recovered = retrying = failed = busy = 0
     gone: list[str] = []
     skip: set[str] = set()
-    for row in outbox.due(ctx.store.db, limit=limit):
-        if row.channel in skip:
+    held_back: set[tuple[str, int]] = set()
+    for due in outbox.due(ctx.store.db, limit=limit):
+        if due.channel in skip or (due.channel, due.item_id) in held_back:
+            continue
+        row = _claim(ctx, due, token=token, lease=lease)
+        if row is None:
+            current = outbox.get(ctx.store.db, due.key)
+            if current is not None and current.status == "sending":
+                busy += 1
+                if due.item_id is not None:
+                    # Its later alerts wait for it, so they still land in its thread, in order.
+                    held_back.add((due.channel, due.item_id))
             continue
         try:
             ts, was_there = _send_safely(ctx, notifier, row)
@@ -132,12 +160,10 @@ def _deliver(ctx: Context, notifier: Notifier, *, limit: int) -> DeliveryReport:
                 skip.add(row.channel)
                 failed += 1
                 continue
-            current = outbox.get(ctx.store.db, row.key)
-            attempts = current.attempts if current else row.attempts
-            final = exc.final or attempts >= MAX_ATTEMPTS
+            final = exc.final or row.attempts >= MAX_ATTEMPTS
             with ctx.store.transaction() as db:
-                outbox.mark_failed(db, row.id, str(exc), final=final)
-            log.warning("delivery of %s failed (attempt %d%s): %s", row.key, attempts,
+                outbox.mark_failed(db, row.id, str(exc), final=final, claim=token)
+            log.warning("delivery of %s failed (attempt %d%s): %s", row.key, row.attempts,
                         ", giving up" if final else "", exc)
             if final:
                 failed += 1
@@ -147,7 +173,10 @@ def _deliver(ctx: Context, notifier: Notifier, *, limit: int) -> DeliveryReport:
             continue
         with ctx.store.transaction() as db:
             thread = outbox.thread_ts(db, row.channel, row.item_id) if row.item_id is not None else None
-            outbox.mark_sent(db, row.id, ts=ts, thread_ts=thread)
+            if not outbox.mark_sent(db, row.id, ts=ts, thread_ts=thread, claim=token):
+                # Our lease ran out mid-send and another run took the row over: it will find
+                # this message by its key instead of posting again.
+                log.warning("delivery of %s outlasted its claim; another run is settling it", row.key)
             if ts and row.item_id is not None and row.kind == "alert" and thread is None:
                 outbox.set_thread(db, row.channel, row.item_id, ts)
             if not channels.get_settings(db, row.channel).active:
@@ -158,6 +187,6 @@ def _deliver(ctx: Context, notifier: Notifier, *, limit: int) -> DeliveryReport:
         else:
             sent += 1
     return DeliveryReport(
-        sent=sent, recovered=recovered, retrying=retrying, failed=failed, digests=len(digests),
+        sent=sent, recovered=recovered, busy=busy, retrying=retrying, failed=failed, digests=len(digests),
         channels_gone=tuple(gone),
     )

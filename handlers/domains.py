@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from core.models import Mention, SourceResult
 from handlers.asking import BackingOff, ask, store_result
 from handlers.context import Context
 from handlers.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
 from sources.base import Source, SourceError
-from sources.linking import under_domain
+from sources.matching import under_domain
 from storage import watches
 from storage.items import ensure_item
 from storage.mentions import StoredMention
@@ -36,21 +37,35 @@ def distinct_targets(targets: list[str]) -> list[str]:
     return kept
 
 
-def poll_domains(
-    ctx: Context, source: Source, *, resolver: PageReader | None = None,
-    poll_id: int | None = None,
-) -> list[tuple[int, list[StoredMention]]]:
-    """Ask ``source`` once per watched domain and file what it found under items.
+@dataclass
+class DomainFinds:
+    """What one round of domain questions found, not yet stored."""
 
-    Returns ``(item_id, new mentions)`` for every item that got new mentions, for the poll job
-    to alert about. A source failing for one domain is logged and the next domain is asked;
-    a source resting after repeated failures is not asked at all.
+    #: The mentions to file under each item (created and watched as needed).
+    by_item: dict[int, list[Mention]] = field(default_factory=dict)
+    #: The target each mention was found under (by external id), for domain baselines.
+    target_of: dict[str, str] = field(default_factory=dict)
+    #: Targets the source answered for, and the errors of those it did not.
+    asked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def find_domain_mentions(
+    ctx: Context, source: Source, *, resolver: PageReader | None = None
+) -> DomainFinds:
+    """Ask ``source`` once per watched domain and resolve each link it reports to an item.
+
+    Items are created and watched by the channels watching the domain; the mentions are
+    returned for the caller to store (the poll job stores and alerts in one transaction).
+    A source failing for one domain is logged and the next domain is asked; a source resting
+    after repeated failures is not asked at all.
     """
+    found = DomainFinds()
     if not source.by_domain:
-        return []
+        return found
     watchers = watches.domain_watchers(ctx.store.db)
     if not watchers:
-        return []
+        return found
     reader = resolver or page_reader(ctx)
     rules = url_rules(ctx)
     links: dict[str, Resolved] = {}
@@ -58,12 +73,15 @@ def poll_domains(
     for target in distinct_targets([t for _, t, _ in watchers]):
         try:
             result = ask(ctx, source, domain=target)
-        except BackingOff:
+        except BackingOff as exc:
             log.info("%s rests; domains not asked", source.name)
+            found.failed.append(str(exc))
             break
         except SourceError as exc:
             log.warning("%s: domain %s failed: %s", source.name, target, exc)
+            found.failed.append(str(exc))
             continue
+        found.asked.append(target)
         for mention in result.mentions:
             ident = mention.identifier
             if ident is None or ident.scheme != "url":
@@ -77,8 +95,23 @@ def poll_domains(
                     if under_domain(link.url, watched):
                         watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
             by_item[item_id].append(mention)
+            found.target_of.setdefault(mention.external_id, target)
+    found.by_item.update(by_item)
+    return found
+
+
+def poll_domains(
+    ctx: Context, source: Source, *, resolver: PageReader | None = None,
+    poll_id: int | None = None,
+) -> list[tuple[int, list[StoredMention]]]:
+    """Ask ``source`` once per watched domain and file what it found under items (no alerts:
+    the poll job does that with :func:`find_domain_mentions`).
+
+    Returns ``(item_id, new mentions)`` for every item that got new mentions.
+    """
+    found = find_domain_mentions(ctx, source, resolver=resolver)
     out: list[tuple[int, list[StoredMention]]] = []
-    for item_id, mentions in by_item.items():
+    for item_id, mentions in found.by_item.items():
         with ctx.store.transaction() as db:
             outcome = store_result(
                 db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)), poll_id=poll_id

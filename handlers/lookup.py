@@ -21,16 +21,6 @@ from storage import items, state
 #: Newest mentions shown per source; the rest are counted.
 SHOWN_PER_SOURCE = 3
 
-#: The settings that configure a source needing credentials (for the `sources` command).
-SETUP_HINTS = {
-    "altmetric": "set ALTMETRIC_API_KEY (a free key exists)",
-    "openalex": "set OPENALEX_API_KEY",
-    "bluesky": "set ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD",
-    "reddit": "set ATTENTION_REDDIT_CLIENT_ID, ATTENTION_REDDIT_CLIENT_SECRET and ATTENTION_REDDIT_USERNAME",
-    "feeds": "list feed URLs in ATTENTION_FEEDS",
-    "mastodon": "list servers in ATTENTION_MASTODON_SERVERS",
-}
-
 
 def _in_background(fn: Callable[[], SourceResult]) -> Future[SourceResult]:
     """Run ``fn`` on a daemon thread. Not a ThreadPoolExecutor: its workers are joined when the
@@ -199,7 +189,7 @@ def sources_command(ctx: Context, cmd: Command) -> Reply:
             lines.append(f"{source.label}: switched off (remove it from ATTENTION_DISABLED_SOURCES)")
             continue
         if not source.configured():
-            hint = SETUP_HINTS.get(source.name, "its credentials are not set")
+            hint = source.setup_hint or "its credentials are not set"
             lines.append(f"{source.label}: not configured - {hint}")
             continue
         st = states.get(source.name) or state.SourceState(source=source.name)

@@ -33,8 +33,9 @@ class Notifier(Protocol):
         idempotency key, carried in message metadata so it can be found again."""
         ...
 
-    def find_by_key(self, channel: str, key: str) -> str | None:
-        """The ts of a message already posted with ``key`` in the channel's recent history."""
+    def find_by_key(self, channel: str, key: str, *, thread_ts: str | None = None) -> str | None:
+        """The ts of a message already posted with ``key`` in the channel's recent history or,
+        given ``thread_ts``, in that thread too (thread replies are not in channel history)."""
         ...
 
     def upload(

@@ -3,19 +3,20 @@ is new, and write alerts for the items that gained attention (handlers.alerts)."
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
-from typing import Any
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from core.models import Identifier, SourceResult
-from handlers import alerts
-from handlers.asking import BackingOff, ask, store_result
+from handlers import alerts, domains
+from handlers.asking import BackingOff, ask, store_result, store_results
 from handlers.context import Context
 from sources.base import Source, SourceError
-from storage import items, polls, watches
+from storage import items, polls, state, watches
+from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,35 @@ class PollReport(BaseModel):
         return text
 
 
+@runtime_checkable
+class KeepsValidators(Protocol):
+    """A source fetching many URLs with conditional requests (sources.feeds.Feeds)."""
+
+    name: str
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]: ...
+
+    def remember_validators(self, known: Mapping[str, tuple[str | None, str | None]]) -> None: ...
+
+
+#: Sources whose validators this process has loaded from the database.
+_validators_loaded: weakref.WeakSet[Source] = weakref.WeakSet()
+
+
+def _load_validators(ctx: Context, source: Source) -> None:
+    """Before a source's first poll in this process: the ETags it kept, so a restart does not
+    fetch every feed in full again."""
+    if isinstance(source, KeepsValidators) and source not in _validators_loaded:
+        source.remember_validators(state.url_validators(ctx.store.db, source.name))
+        _validators_loaded.add(source)
+
+
+def _save_validators(ctx: Context, source: Source) -> None:
+    if isinstance(source, KeepsValidators):
+        with ctx.store.transaction() as db:
+            state.set_url_validators(db, source.name, source.validators())
+
+
 def targets(ctx: Context, source: Source) -> dict[int, list[Identifier]]:
     """Watched identifiers the source can answer for, grouped by item."""
     grouped: dict[int, list[Identifier]] = {}
@@ -74,58 +104,94 @@ def _owner(db: Any, item_id: int, ident: Identifier | None) -> int:
     return items.find_item_id(db, ident) or item_id
 
 
+def _enqueue(
+    ctx: Context, db: Any, *, source: Source, poll_id: int, owners: set[int], first: Callable[[int], bool],
+    new_by_item: dict[int, list[StoredMention]], changed_by_item: dict[int, list[Any]],
+) -> int:
+    """Alert rows for the items that gained attention; ``first(owner)`` marks a baseline poll."""
+    first_alerts = bool(ctx.options.get("alert_on_first_poll"))
+    written = 0
+    for owner in sorted(owners):
+        # The first poll of a pair only records what is already there, unless asked otherwise.
+        if first(owner) and not first_alerts:
+            continue
+        written += len(
+            alerts.enqueue_alerts(
+                ctx, db, item_id=owner, source=source, poll_id=poll_id,
+                new_mentions=new_by_item.get(owner, []),
+                changes=alerts.rises(changed_by_item.get(owner, [])),
+            )
+        )
+    return written
+
+
 def _store_and_detect(
-    ctx: Context, source: Source, poll_id: int, item_id: int, results: list[SourceResult]
+    ctx: Context, source: Source, poll_id: int, item_id: int, results: list[SourceResult],
+    *, asked: list[Identifier],
 ) -> tuple[int, bool, int]:
     """Store one item's answers and write its alerts in ONE transaction.
 
     Returns (new mentions, baseline recorded, alerts written).
     """
-    first_alerts = bool(ctx.options.get("alert_on_first_poll"))
     with ctx.store.transaction() as db:
         baseline = not polls.has_baseline(db, item_id, source.name)
-        new_by_item: dict[int, list[Any]] = {}
+        new_by_item: dict[int, list[StoredMention]] = {}
         changed_by_item: dict[int, list[Any]] = {}
-        for result in results:
-            outcome = store_result(db, item_id, result, poll_id=poll_id)
-            for m in outcome.new_mentions:
-                new_by_item.setdefault(m.item_id, []).append(m)
-            for count, before in outcome.changed_counts:
-                changed_by_item.setdefault(_owner(db, item_id, count.identifier), []).append((count, before))
+        outcome = store_results(db, item_id, results, poll_id=poll_id, asked=asked)
+        for m in outcome.new_mentions:
+            new_by_item.setdefault(m.item_id, []).append(m)
+        for count, before in outcome.changed_counts:
+            changed_by_item.setdefault(_owner(db, item_id, count.identifier), []).append((count, before))
         if baseline:
             polls.set_baseline(db, item_id, source.name)
-        written = 0
-        for owner in sorted(set(new_by_item) | set(changed_by_item)):
-            # The first poll of a pair only records what is already there, unless asked otherwise.
-            first = baseline if owner == item_id else not polls.has_baseline(db, owner, source.name)
-            if first and not first_alerts:
-                continue
-            written += len(
-                alerts.enqueue_alerts(
-                    ctx, db, item_id=owner, source=source, poll_id=poll_id,
-                    new_mentions=new_by_item.get(owner, []),
-                    changes=alerts.rises(changed_by_item.get(owner, [])),
-                )
-            )
+        written = _enqueue(
+            ctx, db, source=source, poll_id=poll_id, owners=set(new_by_item) | set(changed_by_item),
+            first=lambda owner: baseline if owner == item_id else not polls.has_baseline(db, owner, source.name),
+            new_by_item=new_by_item, changed_by_item=changed_by_item,
+        )
         found = sum(len(v) for v in new_by_item.values())
     return found, baseline, written
 
 
-def _poll_domains(ctx: Context, source: Source) -> str | None:
-    """Domain watches are helper module handlers.domains' business, when it is there."""
+def _poll_domains(ctx: Context, source: Source, poll_id: int) -> tuple[int, int, str | None]:
+    """Ask about the watched web domains; store and alert one item per transaction.
+
+    A domain's first poll by a source is its baseline: links already out there are stored
+    without alerts. Returns (new mentions, alerts written, note for the report).
+    """
     try:
-        domains = importlib.import_module("handlers.domains")
-    except ImportError:
-        return None
-    poll_domains = getattr(domains, "poll_domains", None)
-    if poll_domains is None:
-        return None
-    try:
-        outcome = poll_domains(ctx, source)
+        found = domains.find_domain_mentions(ctx, source)
     except Exception as exc:
         log.exception("%s: domain poll failed", source.name)
-        return f"failed ({exc})"
-    return None if outcome is None else str(getattr(outcome, "summary", lambda: outcome)())
+        return 0, 0, f"failed ({exc})"
+    new = written = 0
+    for item_id, mentions in found.by_item.items():
+        with ctx.store.transaction() as db:
+            fresh = {
+                m.external_id for m in mentions
+                if ctx.options.get("alert_on_first_poll")
+                or polls.has_domain_baseline(db, found.target_of[m.external_id], source.name)
+            }
+            outcome = store_result(
+                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)), poll_id=poll_id
+            )
+            new_by_item: dict[int, list[StoredMention]] = {}
+            for m in outcome.new_mentions:
+                new_by_item.setdefault(m.item_id, []).append(m)
+            alertable = {
+                owner: [m for m in ms if m.external_id in fresh] for owner, ms in new_by_item.items()
+            }
+            written += _enqueue(
+                ctx, db, source=source, poll_id=poll_id, owners={o for o, ms in alertable.items() if ms},
+                first=lambda owner: False, new_by_item=alertable, changed_by_item={},
+            )
+            new += len(outcome.new_mentions)
+    with ctx.store.transaction() as db:
+        for target in found.asked:
+            polls.set_domain_baseline(db, target, source.name)
+    if not found.asked and found.failed:
+        return new, written, f"failed ({found.failed[0]})"
+    return new, written, None
 
 
 def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) -> PollReport:
@@ -135,6 +201,7 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
     """
     with ctx.store.transaction() as db:
         poll_id = polls.start_poll(db, source.name)
+    _load_validators(ctx, source)
     grouped = targets(ctx, source)
     total = len(grouped)
     asked = new = baselines = written = 0
@@ -146,10 +213,12 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
         if resting is not None:
             break  # the source rests after repeated failures: every other ask would be refused
         results = []
+        answered: list[Identifier] = []
         for ident in idents:
             asked += 1
             try:
                 results.append(ask(ctx, source, identifier=ident))
+                answered.append(ident)
             except BackingOff as exc:
                 resting = exc
                 break
@@ -160,7 +229,9 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
                 failures.append(PollFailure(target=ident.key, error=f"{type(exc).__name__}: {exc}"))
         if results:
             try:
-                found, baseline, count = _store_and_detect(ctx, source, poll_id, item_id, results)
+                found, baseline, count = _store_and_detect(
+                    ctx, source, poll_id, item_id, results, asked=answered
+                )
             except Exception as exc:
                 log.exception("%s: storing results for item %s failed", source.name, item_id)
                 failures.append(PollFailure(target=f"item {item_id}", error=f"{type(exc).__name__}: {exc}"))
@@ -172,7 +243,12 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
             progress(done, total)
     if resting is not None:
         failures.append(PollFailure(target=source.name, error=str(resting)))
-    domains = _poll_domains(ctx, source) if source.by_domain and resting is None else None
+    note = None
+    if source.by_domain and resting is None:
+        found, count, note = _poll_domains(ctx, source, poll_id)
+        new += found
+        written += count
+    _save_validators(ctx, source)
     error = None
     if failures and (resting is not None or len(failures) == asked):
         error = failures[-1].error if resting is not None else failures[0].error
@@ -180,7 +256,7 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
         polls.finish_poll(db, poll_id, items=total, new_mentions=new, error=error)
     report = PollReport(
         source=source.name, poll_id=poll_id, items=total, asked=asked, new_mentions=new,
-        baselines=baselines, alerts=written, failures=tuple(failures), domains=domains,
+        baselines=baselines, alerts=written, failures=tuple(failures), domains=note,
     )
     log.info("poll %s", report.summary())
     return report

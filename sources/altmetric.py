@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourceUnavailable
+from sources.base import BadResponse, NotAuthorised, Source, SourceUnavailable, json_object
 
 DEFAULT_URL = "https://api.altmetric.com/v1"
 
@@ -87,8 +87,7 @@ def parse_altmetric(
     data: Any, *, identifier: Identifier | None = None, api_url: str | None = None
 ) -> SourceResult:
     """Counts and the details page from one Details Page API answer (or a ``fetch`` answer)."""
-    if not isinstance(data, dict):
-        raise BadResponse("answered with something other than a JSON object", source="altmetric")
+    data = json_object(data, source="altmetric")
     counts: dict[str, float] = {}
 
     def keep(metric: str, value: Any) -> None:
@@ -143,6 +142,7 @@ class Altmetric(Source):
     rate_per_second = 1.0
     concurrency = 2
     needs_credentials = True
+    setup_hint = "set ALTMETRIC_API_KEY (a free key exists)"
 
     def configured(self) -> bool:
         return super().configured() and bool(self.config.altmetric_api_key)

@@ -7,8 +7,12 @@ web domain (``lookup_domain``). Each splits into ``fetch`` (I/O through the shar
 
 from __future__ import annotations
 
+import threading
+import time
 from abc import ABC
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +20,8 @@ from core.models import Identifier, SourceResult
 
 if TYPE_CHECKING:
     from sources.http import HttpFactory
+
+T = TypeVar("T")
 
 
 class SourceError(Exception):
@@ -49,6 +55,64 @@ class BadResponse(SourceError):
 
 class NotAuthorised(SourceError):
     """401/403: the key or token is wrong or lacks access."""
+
+
+def json_object(data: Any, *, source: str) -> dict[str, Any]:
+    """``data`` when it is a JSON object; otherwise the BadResponse every parser raises."""
+    if not isinstance(data, dict):
+        raise BadResponse("answered with something other than a JSON object", source=source)
+    return data
+
+
+def from_epoch(seconds: object) -> datetime | None:
+    """A UTC time from Unix seconds (int, float or numeric string), or None when unreadable."""
+    try:
+        return datetime.fromtimestamp(float(seconds), UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def from_iso(text: object) -> datetime | None:
+    """A time from ISO 8601 text (``Z`` allowed; naive means UTC), or None when unreadable."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class TokenCache:
+    """An access token kept until ``margin`` seconds before it expires, renewed by one login at a
+    time: login endpoints (Bluesky's createSession, Reddit's access_token) are tightly limited."""
+
+    def __init__(
+        self, login: Callable[[], tuple[str, float]], *, clock: Callable[[], float] = time.time,
+        margin: float = 60.0,
+    ) -> None:
+        #: Logs in and gives (token, the clock time it expires at).
+        self.login = login
+        self.clock = clock
+        self.margin = margin
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, *, renew: bool = False) -> str:
+        """The cached token, or a new one when it is stale or ``renew`` is asked."""
+        with self._lock:
+            if not renew and self._token and self.clock() < self._expires - self.margin:
+                return self._token
+            self._token, self._expires = self.login()
+            return self._token
+
+    def call(self, request: Callable[[str], T]) -> T:
+        """``request(token)``; when refused, once more with a new token (revoked or expired early)."""
+        try:
+            return request(self.get())
+        except NotAuthorised:
+            return request(self.get(renew=True))
 
 
 class SourcesConfig(BaseModel):
@@ -94,6 +158,9 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
     rate_per_second: ClassVar[float] = 1.0
     concurrency: ClassVar[int] = 2
     needs_credentials: ClassVar[bool] = False
+    #: What an operator sets to switch the source on, naming the settings' variables
+    #: (shown by the `sources` command while it is not configured).
+    setup_hint: ClassVar[str] = ""
 
     def __init__(self, config: SourcesConfig, http: HttpFactory) -> None:
         self.config = config

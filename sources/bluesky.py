@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,9 +17,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourcesConfig
-from sources.linking import from_iso, search_term
-from sources.matching import bare_domain, host_of, links_under, mentions
+from sources.base import (
+    BadResponse,
+    NotAuthorised,
+    Source,
+    SourcesConfig,
+    TokenCache,
+    from_iso,
+    json_object,
+)
+from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 from sources.matching import snippet as make_snippet
 
 if TYPE_CHECKING:
@@ -35,9 +41,7 @@ DEFAULT_LIFETIME = 3600.0
 
 
 def _posts(data: Any) -> list[dict[str, Any]]:
-    if not isinstance(data, dict):
-        raise BadResponse("answered with something other than a JSON object", source="bluesky")
-    posts = data.get("posts")
+    posts = json_object(data, source="bluesky").get("posts")
     if not isinstance(posts, list):
         raise BadResponse("answered without a posts list", source="bluesky")
     return [p for p in posts if isinstance(p, dict)]
@@ -58,6 +62,10 @@ def _links(post: dict[str, Any]) -> list[str | None]:
                 found.append(external.get("uri"))
             embed = embed.get("media")  # recordWithMedia wraps the external embed
     return found
+
+
+def _parts(post: dict[str, Any]) -> tuple[list[str | None], str | None]:
+    return _links(post), (post.get("record") or {}).get("text")
 
 
 def post_url(post: dict[str, Any]) -> str | None:
@@ -89,26 +97,14 @@ def parse_search_posts(
     data: Any, *, identifier: Identifier, api_url: str | None = None
 ) -> list[Mention]:
     """Mentions from one searchPosts answer: posts whose links or text really name the item."""
-    out = []
-    for post in _posts(data):
-        text = (post.get("record") or {}).get("text")
-        if mentions(identifier, links=_links(post), text=text):
-            made = _mention(post, identifier, api_url)
-            if made:
-                out.append(made)
-    return out
+    made = (_mention(p, identifier, api_url) for p in posts_naming(_posts(data), identifier, parts=_parts))
+    return [m for m in made if m]
 
 
 def parse_domain_posts(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per post and linked URL under ``domain`` (identifier = that URL)."""
-    out = []
-    for post in _posts(data):
-        text = (post.get("record") or {}).get("text")
-        for link in links_under(domain, links=_links(post), text=text):
-            made = _mention(post, Identifier(scheme="url", value=link), api_url)
-            if made:
-                out.append(made)
-    return out
+    made = (_mention(p, url, api_url) for p, url in posts_linking_under(_posts(data), domain, parts=_parts))
+    return [m for m in made if m]
 
 
 def token_expiry(token: str, *, now: float) -> float:
@@ -132,15 +128,14 @@ class Bluesky(Source):
     rate_per_second = 2.0
     concurrency = 2
     needs_credentials = True
+    setup_hint = "set ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD"
 
     def __init__(
         self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
     ) -> None:
         super().__init__(config, http)
         self._clock = clock
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
+        self._tokens = TokenCache(self._login, clock=clock, margin=RENEW_MARGIN)
 
     def configured(self) -> bool:
         return (
@@ -150,48 +145,38 @@ class Bluesky(Source):
         )
 
     # --- the session ---
-    def _session(self, *, renew: bool = False) -> str:
-        with self._lock:
-            if not renew and self._token and self._clock() < self._expires - RENEW_MARGIN:
-                return self._token
-            if not self.configured():
-                raise NotAuthorised(
-                    "needs ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD",
-                    source=self.name,
-                )
-            url = self.base_url(DEFAULT_URL) + "/com.atproto.server.createSession"
-            try:
-                resp = self.http.client(self).post(
-                    url,
-                    json={"identifier": self.config.bluesky_handle,
-                          "password": self.config.bluesky_app_password},
-                )
-            except NotAuthorised as exc:
-                raise NotAuthorised(
-                    "refused to log in: check ATTENTION_BLUESKY_HANDLE and "
-                    "ATTENTION_BLUESKY_APP_PASSWORD (an app password from Settings > App passwords)",
-                    source=self.name,
-                ) from exc
-            body = self.http.client(self).decode_json(resp)
-            token = body.get("accessJwt") if isinstance(body, dict) else None
-            if not isinstance(token, str) or not token:
-                raise BadResponse("createSession answered without an access token", source=self.name)
-            self._token = token
-            self._expires = token_expiry(token, now=self._clock())
-            return token
-
-    def _auth(self, *, renew: bool) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._session(renew=renew)}"}
+    def _login(self) -> tuple[str, float]:
+        if not self.configured():
+            raise NotAuthorised(
+                "needs ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD",
+                source=self.name,
+            )
+        url = self.base_url(DEFAULT_URL) + "/com.atproto.server.createSession"
+        try:
+            resp = self.http.client(self).post(
+                url,
+                json={"identifier": self.config.bluesky_handle,
+                      "password": self.config.bluesky_app_password},
+            )
+        except NotAuthorised as exc:
+            raise NotAuthorised(
+                "refused to log in: check ATTENTION_BLUESKY_HANDLE and "
+                "ATTENTION_BLUESKY_APP_PASSWORD (an app password from Settings > App passwords)",
+                source=self.name,
+            ) from exc
+        body = self.http.client(self).decode_json(resp)
+        token = body.get("accessJwt") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise BadResponse("createSession answered without an access token", source=self.name)
+        return token, token_expiry(token, now=self._clock())
 
     def _search(self, params: dict[str, Any]) -> tuple[Any, str]:
         url = self.base_url(DEFAULT_URL) + "/app.bsky.feed.searchPosts"
         query = {**params, "limit": SEARCH_LIMIT, "sort": "latest"}
         client = self.http.client(self)
-        try:
-            data = client.get_json(url, params=query, headers=self._auth(renew=False))
-        except NotAuthorised:
-            # The token was revoked or expired early: log in again, once.
-            data = client.get_json(url, params=query, headers=self._auth(renew=True))
+        data = self._tokens.call(
+            lambda token: client.get_json(url, params=query, headers={"Authorization": f"Bearer {token}"})
+        )
         if data is None:
             raise BadResponse("has no searchPosts (HTTP 404): check ATTENTION_BLUESKY_URL", source=self.name)
         return data, str(httpx.URL(url, params=query))

@@ -159,6 +159,7 @@ def entry_domain_mentions(
 class Feeds(Source):
     name = "feeds"
     label = "Blog and news feeds"
+    setup_hint = "list feed URLs in ATTENTION_FEEDS"
     schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "pmcid", "url"})
     by_domain = True
     kind = "blog"

@@ -13,8 +13,8 @@ import httpx
 
 from core.identifiers import identifier_url
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source
-from sources.linking import clean_url, from_epoch, is_link_to, links_in, search_term, under_domain
+from sources.base import BadResponse, Source, from_epoch
+from sources.matching import bare_domain, is_link_to, links_in, links_under, search_term
 
 DEFAULT_URL = "https://hn.algolia.com/api/v1"
 HITS_PER_PAGE = 100
@@ -69,11 +69,9 @@ def parse_domain(data: Any, *, domain: str, api_url: str | None = None) -> list[
     """One mention per (hit, linked URL under ``domain``), carrying the URL as identifier."""
     found = []
     for hit in _hits(data):
-        for link in _links(hit):
-            clean = clean_url(link)
-            if clean and under_domain(clean, domain):
-                target = Identifier(scheme="url", value=clean)
-                found.append(_mention(hit, api_url=api_url, target=target))
+        for link in links_under(domain, links=_links(hit)):
+            target = Identifier(scheme="url", value=link)
+            found.append(_mention(hit, api_url=api_url, target=target))
     return list({m.external_id: m for m in found}.values())
 
 
@@ -119,7 +117,7 @@ class HackerNews(Source):
         return self._ask(queries, parse_search, identifier=identifier)
 
     def lookup_domain(self, domain: str) -> SourceResult:
-        target = domain.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+        target = bare_domain(domain)
         queries = [
             {"query": target, "restrictSearchableAttributes": "url", "tags": "story"},
             {"query": target, "tags": "comment"},

@@ -16,9 +16,8 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourceError
-from sources.linking import from_iso, search_term
-from sources.matching import bare_domain, links_under, mentions, snippet
+from sources.base import BadResponse, NotAuthorised, Source, SourceError, from_iso, json_object
+from sources.matching import bare_domain, posts_linking_under, posts_naming, search_term, snippet
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +25,7 @@ SEARCH_LIMIT = 40
 
 
 def _statuses(data: Any) -> list[dict[str, Any]]:
-    if not isinstance(data, dict):
-        raise BadResponse("answered with something other than a JSON object", source="mastodon")
-    found = data.get("statuses")
+    found = json_object(data, source="mastodon").get("statuses")
     if found is None:
         raise BadResponse("answered without a statuses list", source="mastodon")
     if not isinstance(found, list):
@@ -55,31 +52,24 @@ def _mention(status: dict[str, Any], *, api_url: str | None, target: Identifier)
     )
 
 
-def _links(status: dict[str, Any]) -> list[str | None]:
+def _parts(status: dict[str, Any]) -> tuple[list[str | None], str | None]:
+    """A status's preview-card link and its HTML content."""
     card = status.get("card")
-    return [card.get("url")] if isinstance(card, dict) else []
+    return ([card.get("url")] if isinstance(card, dict) else []), status.get("content")
 
 
 def parse_search(data: Any, *, identifier: Identifier, api_url: str | None = None) -> list[Mention]:
     """Mentions from one ``/api/v2/search`` answer: statuses that really link to ``identifier``."""
-    out = []
-    for status in _statuses(data):
-        if mentions(identifier, links=_links(status), text=status.get("content")):
-            made = _mention(status, api_url=api_url, target=identifier)
-            if made:
-                out.append(made)
-    return out
+    found = posts_naming(_statuses(data), identifier, parts=_parts)
+    made = (_mention(s, api_url=api_url, target=identifier) for s in found)
+    return [m for m in made if m]
 
 
 def parse_domain_search(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per status and linked URL under ``domain`` (identifier = that URL)."""
-    out = []
-    for status in _statuses(data):
-        for link in links_under(domain, links=_links(status), text=status.get("content")):
-            made = _mention(status, api_url=api_url, target=Identifier(scheme="url", value=link))
-            if made:
-                out.append(made)
-    return out
+    found = posts_linking_under(_statuses(data), domain, parts=_parts)
+    made = (_mention(s, api_url=api_url, target=url) for s, url in found)
+    return [m for m in made if m]
 
 
 class Mastodon(Source):
@@ -92,6 +82,7 @@ class Mastodon(Source):
     # mastodon.social allows 300 requests per 5 minutes per client: stay well under.
     rate_per_second = 0.5
     concurrency = 2
+    setup_hint = "list servers in ATTENTION_MASTODON_SERVERS"
 
     def configured(self) -> bool:
         return super().configured() and bool(self.config.mastodon_servers)

@@ -1,72 +1,90 @@
-"""Does a post, status or feed entry really mention an item? Shared by feeds and social sources.
+"""Does a link, post, status or feed entry really name an item, or lie under a watched domain?
 
-Search APIs and feeds give text and links; these checks decide exactly. An identifier counts
-when one of the post's links is the item (``sources.linking.is_link_to``) or when its text carries
-the identifier in a form people write: a bare or ``doi:`` DOI (also percent-encoded, as in
-``info%3Adoi%2F10.1371%2F...``), ``hdl:``/hdl.handle.net Handles, ``arXiv:`` ids.
+Search APIs and feeds match loosely (Algolia splits URLs into words, full-text search finds
+prefixes); these checks decide exactly, in one place for every source. An identifier counts when
+one of a post's links is the item (``is_link_to``) or when its text carries the identifier in a
+form people write: a bare or ``doi:`` DOI (also percent-encoded, as in
+``info%3Adoi%2F10.1371%2F...``), ``hdl:``/hdl.handle.net Handles, ``arXiv:`` ids. A longer
+identifier that only starts the same (``10.1/abcd`` for ``10.1/abc``) never matches.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from urllib.parse import unquote
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from core.errors import InputError
+from core.identifiers import identifier_url, normalise_url
 from core.models import Identifier
-from sources.linking import clean_url, is_link_to, links_in, under_domain
+
+P = TypeVar("P")
+#: A post's links and its text (plain or HTML), as each source finds them.
+Parts = Callable[[P], tuple[Iterable[str | None], str | None]]
+
+_DOI_HOSTS = {"doi.org", "dx.doi.org", "www.doi.org"}
+_HANDLE_HOSTS = {"hdl.handle.net", "handle.net"}
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_BARE = re.compile(r"""https?://[^\s"'<>]+""", re.IGNORECASE)
 
 
-def _pattern(text: str) -> re.Pattern[str]:
-    # Not inside a longer token before; not continued by more identifier characters after
-    # (10.1/abc must not match 10.1/abcd), though a sentence's full stop may follow.
-    return re.compile(r"(?<![\w.])" + re.escape(text) + r"(?![\w/\-]|\.\w)", re.IGNORECASE)
+# --- links ---
+def clean_url(url: str | None) -> str | None:
+    """A link in the stored form, or None when it is not an http(s) URL we can read."""
+    if not url:
+        return None
+    url = url.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        return normalise_url(url)
+    except InputError:
+        return None
 
 
-def _forms(identifier: Identifier) -> list[str]:
-    value = identifier.value
-    match identifier.scheme:
-        case "doi":
-            return [value]
-        case "handle":
-            return ["hdl:" + value, "hdl.handle.net/" + value]
-        case "arxiv":
-            return ["arxiv:" + value, "arxiv.org/abs/" + value]
-        case "pmcid":
-            return [value]
-    return []
-
-
-def text_mentions(text: str | None, identifier: Identifier) -> bool:
-    """True when plain text or HTML names the identifier (not for URLs: compare links)."""
+def links_in(text: str | None) -> list[str]:
+    """Every http(s) link in a piece of HTML or plain text (hrefs first, then bare URLs)."""
     if not text:
-        return False
+        return []
     body = html.unescape(text)
-    variants = {body, unquote(body)}
-    return any(_pattern(form).search(v) for form in _forms(identifier) for v in variants)
+    found = _HREF.findall(body) + [u.rstrip(".,;:)]") for u in _BARE.findall(body)]
+    return list(dict.fromkeys(found))
 
 
-def mentions(identifier: Identifier, *, links: Iterable[str | None] = (), text: str | None = None) -> bool:
-    """True when any link is the item, or the text names it (links inside the text count too)."""
-    found = [link for link in links if link] + links_in(text)
-    if any(is_link_to(link, identifier) for link in found):
-        return True
-    return text_mentions(text, identifier)
+def is_link_to(url: str | None, identifier: Identifier) -> bool:
+    """True when ``url`` points at exactly this item: its resolver URL (doi.org, hdl.handle.net),
+    a URL ending in the whole DOI (``.../article?id=10.1/x``), or the same URL for URL items."""
+    if not url:
+        return False
+    raw = html.unescape(url).strip()
+    if identifier.scheme == "url":
+        return clean_url(raw) == identifier.value
+    try:
+        parts = urlsplit(raw if "://" in raw else "https://" + raw)
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    path = unquote(parts.path).strip("/")
+    value = identifier.value.lower()
+    if identifier.scheme == "doi":
+        if host in _DOI_HOSTS:
+            return path.lower() == value
+        # Publisher links carry the DOI whole at the end of the path or as a query value.
+        tail = unquote(raw).lower().rstrip("/")
+        return tail.endswith(("/" + value, "=" + value))
+    if identifier.scheme == "handle":
+        return host in _HANDLE_HOSTS and path.lower() == value
+    own = identifier_url(identifier)
+    return own is not None and clean_url(raw) == clean_url(own)
 
 
-def links_under(domain: str, *, links: Iterable[str | None] = (), text: str | None = None) -> list[str]:
-    """The distinct normalised links (from ``links`` and inside ``text``) lying under ``domain``."""
-    found = [link for link in links if link] + links_in(text)
-    out: list[str] = []
-    for link in found:
-        clean = clean_url(html.unescape(link))
-        if clean and clean not in out and under_domain(clean, domain):
-            out.append(clean)
-    return out
-
-
+# --- domains ---
 def bare_domain(domain: str) -> str:
     """``https://Repo.edu/items/`` -> ``repo.edu/items``: the form domains are compared in."""
     text = domain.strip()
@@ -80,6 +98,95 @@ def bare_domain(domain: str) -> str:
 def host_of(domain: str) -> str:
     """The host (without port or path) of a watched domain, for APIs that take a hostname."""
     return bare_domain(domain).split("/", 1)[0].split(":", 1)[0]
+
+
+def under_domain(url: str, domain: str) -> bool:
+    """True when ``url`` lies under ``domain`` (``host[:port][/path-prefix]``, any scheme);
+    ``repo.edu/items`` covers ``/items`` and ``/items/1`` but not ``/itemsx``."""
+    clean = clean_url(url)
+    if clean is None:
+        return False
+    rest = clean.split("://", 1)[1].lower()
+    target = bare_domain(domain).lower()
+    if not rest.startswith(target):
+        return False
+    return rest[len(target) : len(target) + 1] in ("", "/", "?", "#")
+
+
+# --- posts ---
+def _pattern(text: str) -> re.Pattern[str]:
+    # Not inside a longer token before; not continued by more identifier characters after
+    # (10.1/abc must not match 10.1/abcd), though a sentence's full stop may follow.
+    return re.compile(r"(?<![\w.])" + re.escape(text) + r"(?![\w/\-]|\.\w)", re.IGNORECASE)
+
+
+def _forms(identifier: Identifier) -> list[str]:
+    value = identifier.value
+    match identifier.scheme:
+        case "doi" | "pmcid":
+            return [value]
+        case "handle":
+            return ["hdl:" + value, "hdl.handle.net/" + value]
+        case "arxiv":
+            return ["arxiv:" + value, "arxiv.org/abs/" + value]
+    return []
+
+
+def text_mentions(text: str | None, identifier: Identifier) -> bool:
+    """True when plain text or HTML names the identifier (not for URLs: compare links)."""
+    if not text:
+        return False
+    body = html.unescape(text)
+    variants = {body, unquote(body)}
+    return any(_pattern(form).search(v) for form in _forms(identifier) for v in variants)
+
+
+def _all_links(links: Iterable[str | None], text: str | None) -> list[str]:
+    return [link for link in links if link] + links_in(text)
+
+
+def mentions(identifier: Identifier, *, links: Iterable[str | None] = (), text: str | None = None) -> bool:
+    """True when any link is the item, or the text names it (links inside the text count too)."""
+    if any(is_link_to(link, identifier) for link in _all_links(links, text)):
+        return True
+    return text_mentions(text, identifier)
+
+
+def links_under(domain: str, *, links: Iterable[str | None] = (), text: str | None = None) -> list[str]:
+    """The distinct normalised links (from ``links`` and inside ``text``) lying under ``domain``."""
+    out: list[str] = []
+    for link in _all_links(links, text):
+        clean = clean_url(html.unescape(link))
+        if clean and clean not in out and under_domain(clean, domain):
+            out.append(clean)
+    return out
+
+
+def posts_naming(posts: Iterable[P], identifier: Identifier, *, parts: Parts[P]) -> Iterator[P]:
+    """The posts whose links or text really name ``identifier``."""
+    for post in posts:
+        links, text = parts(post)
+        if mentions(identifier, links=links, text=text):
+            yield post
+
+
+def posts_linking_under(
+    posts: Iterable[P], domain: str, *, parts: Parts[P]
+) -> Iterator[tuple[P, Identifier]]:
+    """Each post with each distinct link of it under ``domain``, as a URL identifier."""
+    for post in posts:
+        links, text = parts(post)
+        for link in links_under(domain, links=links, text=text):
+            yield post, Identifier(scheme="url", value=link)
+
+
+def search_term(identifier: Identifier) -> str:
+    """The text a full-text search should look for: the DOI, Handle or URL without its scheme."""
+    if identifier.scheme == "url":
+        return identifier.value.split("://", 1)[-1]
+    if identifier.scheme == "arxiv":
+        return "arXiv:" + identifier.value
+    return identifier.value
 
 
 def snippet(text: str | None, *, limit: int = 200) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source
+from sources.base import BadResponse, NotAuthorised, Source, json_object
 
 DEFAULT_URL = "https://api.openalex.org"
 PATHS = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid"}
@@ -22,8 +22,7 @@ def parse_work(
     data: Any, *, identifier: Identifier | None = None, api_url: str | None = None
 ) -> SourceResult:
     """The ``citations`` count (``cited_by_count``) and the work's OpenAlex page."""
-    if not isinstance(data, dict):
-        raise BadResponse("answered with something other than a JSON object", source="openalex")
+    data = json_object(data, source="openalex")
     cited = data.get("cited_by_count")
     if isinstance(cited, bool) or not isinstance(cited, int | float | str):
         raise BadResponse("answered without a cited_by_count for the work", source="openalex")
@@ -52,6 +51,7 @@ class OpenAlex(Source):
     rate_per_second = 10.0
     concurrency = 4
     needs_credentials = True
+    setup_hint = "set OPENALEX_API_KEY"
 
     def configured(self) -> bool:
         return super().configured() and bool(self.config.openalex_api_key)

@@ -11,7 +11,6 @@ Handles) and ``/domain/{host}/new``. Reddit wants a User-Agent like
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,9 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourcesConfig
-from sources.linking import from_epoch, search_term
-from sources.matching import bare_domain, host_of, links_under, mentions
+from sources.base import BadResponse, NotAuthorised, Source, SourcesConfig, TokenCache, from_epoch
+from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 
 if TYPE_CHECKING:
     from sources.http import HttpFactory
@@ -70,26 +68,14 @@ def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> M
 
 def parse_listing(data: Any, *, identifier: Identifier, api_url: str | None = None) -> list[Mention]:
     """Mentions from one Listing: posts that link to the item or name it in their text."""
-    out = []
-    for post in _children(data):
-        links, text = _parts(post)
-        if mentions(identifier, links=links, text=text):
-            made = _mention(post, identifier, api_url)
-            if made:
-                out.append(made)
-    return out
+    made = (_mention(p, identifier, api_url) for p in posts_naming(_children(data), identifier, parts=_parts))
+    return [m for m in made if m]
 
 
 def parse_domain_listing(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per post and linked URL under ``domain`` (identifier = that URL)."""
-    out = []
-    for post in _children(data):
-        links, text = _parts(post)
-        for link in links_under(domain, links=links, text=text):
-            made = _mention(post, Identifier(scheme="url", value=link), api_url)
-            if made:
-                out.append(made)
-    return out
+    made = (_mention(p, url, api_url) for p, url in posts_linking_under(_children(data), domain, parts=_parts))
+    return [m for m in made if m]
 
 
 class Reddit(Source):
@@ -103,15 +89,16 @@ class Reddit(Source):
     rate_per_second = 1.0
     concurrency = 2
     needs_credentials = True
+    setup_hint = (
+        "set ATTENTION_REDDIT_CLIENT_ID, ATTENTION_REDDIT_CLIENT_SECRET and ATTENTION_REDDIT_USERNAME"
+    )
 
     def __init__(
         self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
     ) -> None:
         super().__init__(config, http)
         self._clock = clock
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
+        self._tokens = TokenCache(self._login, clock=clock, margin=RENEW_MARGIN)
 
     def configured(self) -> bool:
         return (
@@ -126,58 +113,51 @@ class Reddit(Source):
         who = self.config.reddit_username or "attention-bot"
         return f"python:attention-bot:{version} (by /u/{who.removeprefix('/u/').removeprefix('u/')})"
 
-    def _access_token(self, *, renew: bool = False) -> str:
-        with self._lock:
-            if not renew and self._token and self._clock() < self._expires - RENEW_MARGIN:
-                return self._token
-            if not self.configured():
-                raise NotAuthorised(
-                    "needs ATTENTION_REDDIT_CLIENT_ID and ATTENTION_REDDIT_CLIENT_SECRET",
-                    source=self.name,
-                )
-            client = self.http.client(self)
-            pair = f"{self.config.reddit_client_id}:{self.config.reddit_client_secret}"
-            header = "Basic " + base64.b64encode(pair.encode()).decode()
-            try:
-                resp = client.post(
-                    self.config.urls.get("reddit_auth", DEFAULT_AUTH_URL),
-                    data={"grant_type": "client_credentials"},
-                    headers={"Authorization": header, "User-Agent": self.user_agent()},
-                )
-            except NotAuthorised as exc:
-                raise NotAuthorised(
-                    "refused the client: check ATTENTION_REDDIT_CLIENT_ID and "
-                    "ATTENTION_REDDIT_CLIENT_SECRET (an approved script or web app)",
-                    source=self.name,
-                ) from exc
-            body = client.decode_json(resp)
-            token = body.get("access_token") if isinstance(body, dict) else None
-            if not isinstance(token, str) or not token:
-                error = body.get("error") if isinstance(body, dict) else None
-                raise NotAuthorised(
-                    f"gave no access token ({error or 'no reason given'}): check the client id "
-                    "and secret", source=self.name,
-                )
-            try:
-                lifetime = float(body.get("expires_in", 3600))
-            except (TypeError, ValueError):
-                lifetime = 3600.0
-            self._token, self._expires = token, self._clock() + lifetime
-            return token
+    def _login(self) -> tuple[str, float]:
+        if not self.configured():
+            raise NotAuthorised(
+                "needs ATTENTION_REDDIT_CLIENT_ID and ATTENTION_REDDIT_CLIENT_SECRET",
+                source=self.name,
+            )
+        client = self.http.client(self)
+        pair = f"{self.config.reddit_client_id}:{self.config.reddit_client_secret}"
+        header = "Basic " + base64.b64encode(pair.encode()).decode()
+        try:
+            resp = client.post(
+                self.config.urls.get("reddit_auth", DEFAULT_AUTH_URL),
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": header, "User-Agent": self.user_agent()},
+            )
+        except NotAuthorised as exc:
+            raise NotAuthorised(
+                "refused the client: check ATTENTION_REDDIT_CLIENT_ID and "
+                "ATTENTION_REDDIT_CLIENT_SECRET (an approved script or web app)",
+                source=self.name,
+            ) from exc
+        body = client.decode_json(resp)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            error = body.get("error") if isinstance(body, dict) else None
+            raise NotAuthorised(
+                f"gave no access token ({error or 'no reason given'}): check the client id "
+                "and secret", source=self.name,
+            )
+        try:
+            lifetime = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        return token, self._clock() + lifetime
 
     def _get(self, path: str, params: dict[str, Any]) -> tuple[Any, str]:
         url = self.base_url(DEFAULT_URL) + path
         query = {**params, "limit": SEARCH_LIMIT, "raw_json": 1}
         client = self.http.client(self)
-
-        def headers(renew: bool) -> dict[str, str]:
-            token = self._access_token(renew=renew)
-            return {"Authorization": f"bearer {token}", "User-Agent": self.user_agent()}
-
-        try:
-            data = client.get_json(url, params=query, headers=headers(False))
-        except NotAuthorised:
-            data = client.get_json(url, params=query, headers=headers(True))  # token revoked: once
+        data = self._tokens.call(
+            lambda token: client.get_json(
+                url, params=query,
+                headers={"Authorization": f"bearer {token}", "User-Agent": self.user_agent()},
+            )
+        )
         if data is None:
             raise BadResponse(f"has no {path} (HTTP 404): check ATTENTION_REDDIT_URL", source=self.name)
         return data, str(httpx.URL(url, params=query))

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source
-from sources.linking import clean_url, search_term, under_domain
+from sources.base import BadResponse, Source, json_object
+from sources.matching import bare_domain, clean_url, search_term, under_domain
 
 DEFAULT_URL = "https://{lang}.wikipedia.org/w/api.php"
 SEARCH_LIMIT = 50
@@ -40,15 +40,14 @@ def article_url(api: str, title: str) -> str:
 
 
 def _check(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise BadResponse("answered with something other than a JSON object", source="wikipedia")
-    error = data.get("error")
+    body = json_object(data, source="wikipedia")
+    error = body.get("error")
     if isinstance(error, dict):
         raise BadResponse(
             f"reported an error: {error.get('code', '?')}: {error.get('info', '')}".rstrip(": "),
             source="wikipedia",
         )
-    return data
+    return body
 
 
 def parse_search(
@@ -157,7 +156,7 @@ class Wikipedia(Source):
         return SourceResult(source=self.name, mentions=tuple(found.values()))
 
     def lookup_domain(self, domain: str) -> SourceResult:
-        target = domain.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+        target = bare_domain(domain)
         params = {
             "action": "query", "list": "exturlusage", "format": "json", "formatversion": "2",
             "euquery": target, "euprotocol": "", "eunamespace": 0, "eulimit": EXTURL_LIMIT,

@@ -254,3 +254,25 @@ def m001_core(db: Database) -> None:
             fetched_at TEXT NOT NULL
         )"""
     )
+
+
+@migrations()
+def m002_outbox_claims(db: Database) -> None:
+    # Who is sending a row and since when: two bot processes (cron `poll --once` beside `run`)
+    # share the outbox, and a row another live process is sending must be left to it.
+    db.execute("ALTER TABLE outbox ADD COLUMN claim TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_at TEXT")
+
+
+@migrations()
+def m003_domain_baselines(db: Database) -> None:
+    # Which web domains a source has been asked about: a domain's first poll only records the
+    # links already out there, later polls alert about new ones.
+    db.execute(
+        """CREATE TABLE domain_baselines (
+            target TEXT NOT NULL,
+            source TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (target, source)
+        )"""
+    )

@@ -1,8 +1,11 @@
 """The outbox: messages to deliver, each with a unique idempotency key.
 
-Life of a row: ``pending`` -> ``sending`` (just before the notifier is called) -> ``sent``
-(with the message ts). A row found ``sending`` after a crash may or may not have reached the
-chat: the delivery loop checks the channel for its key before sending it again.
+Life of a row: ``pending`` -> ``sending`` (claimed just before the notifier is called) -> ``sent``
+(with the message ts). Several bot processes may deliver from one database (cron's
+``poll --once`` beside ``run``): a claim is a conditional UPDATE, so only one of them gets a
+row. A ``sending`` row whose claim is older than the lease was in flight at a crash: it may or
+may not have reached the chat, so the delivery loop checks the channel for its key before
+sending it again. A younger claim belongs to a process that may still be sending: left alone.
 """
 
 from __future__ import annotations
@@ -28,13 +31,18 @@ class OutboxRow:
     attempts: int
     ts: str | None
     thread_ts: str | None
+    #: The token of the delivery run that last claimed the row, and when (ISO 8601, UTC).
+    claim: str | None = None
+    claimed_at: str | None = None
 
 
-_COLS = "id, key, channel, item_id, kind, payload, status, attempts, ts, thread_ts"
+_COLS = "id, key, channel, item_id, kind, payload, status, attempts, ts, thread_ts, claim, claimed_at"
 
 
 def _row(r: tuple[Any, ...]) -> OutboxRow:
-    return OutboxRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8], r[9])
+    return OutboxRow(
+        r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+    )
 
 
 def enqueue(
@@ -62,25 +70,54 @@ def due(db: Database, *, limit: int = 100) -> list[OutboxRow]:
     ]
 
 
-def mark_sending(db: Database, row_id: int) -> None:
-    db.execute(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", [row_id]
+def claim(db: Database, row_id: int, *, token: str, now: str, stale_before: str) -> OutboxRow | None:
+    """Take a row to send it: a ``pending`` one, or a ``sending`` one whose claim is older than
+    ``stale_before`` (its process died mid-way). Returns the claimed row (``attempts`` counts
+    this try), or None when another delivery holds it or it is no longer due.
+
+    Each UPDATE is atomic in SQLite and checks the state it changes, so of two processes
+    claiming the same row at once exactly one sees rowcount 1.
+    """
+    cur = db.execute(
+        "UPDATE outbox SET status = 'sending', claim = ?, claimed_at = ?, attempts = attempts + 1 "
+        "WHERE id = ? AND (status = 'pending' OR (status = 'sending' "
+        "AND (claimed_at IS NULL OR claimed_at < ?)))",
+        [token, now, row_id, stale_before],
     )
+    if cur.rowcount != 1:
+        return None
+    r = db.execute(f"SELECT {_COLS} FROM outbox WHERE id = ?", [row_id]).fetchone()
+    return _row(r) if r else None
 
 
-def mark_sent(db: Database, row_id: int, *, ts: str | None, thread_ts: str | None = None) -> None:
-    db.execute(
+def _owned(claim_token: str | None) -> tuple[str, list[str]]:
+    # Only the run holding the claim may settle a row: a run whose lease ran out and was taken
+    # over must not put it back to pending under the new owner's feet.
+    return (" AND claim = ?", [claim_token]) if claim_token is not None else ("", [])
+
+
+def mark_sent(
+    db: Database, row_id: int, *, ts: str | None, thread_ts: str | None = None, claim: str | None = None
+) -> bool:
+    """Record the message ts; False when ``claim`` no longer holds the row."""
+    where, args = _owned(claim)
+    cur = db.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, ts = ?, thread_ts = ?, last_error = NULL "
-        "WHERE id = ?",
-        [utcnow(), ts, thread_ts, row_id],
+        "WHERE id = ?" + where,
+        [utcnow(), ts, thread_ts, row_id, *args],
     )
+    return bool(cur.rowcount)
 
 
-def mark_failed(db: Database, row_id: int, error: str, *, final: bool) -> None:
-    db.execute(
-        "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
-        ["failed" if final else "pending", error[:500], row_id],
+def mark_failed(db: Database, row_id: int, error: str, *, final: bool, claim: str | None = None) -> bool:
+    """Back to ``pending`` for the next run, or ``failed`` when ``final``; False when ``claim``
+    no longer holds the row."""
+    where, args = _owned(claim)
+    cur = db.execute(
+        "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?" + where,
+        ["failed" if final else "pending", error[:500], row_id, *args],
     )
+    return bool(cur.rowcount)
 
 
 def get(db: Database, key: str) -> OutboxRow | None:

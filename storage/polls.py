@@ -57,3 +57,17 @@ def set_baseline(db: Database, item_id: int, source: str) -> None:
         "INSERT OR IGNORE INTO baselines (item_id, source, at) VALUES (?, ?, ?)",
         [item_id, source, utcnow()],
     )
+
+
+def has_domain_baseline(db: Database, target: str, source: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM domain_baselines WHERE target = ? AND source = ?", [target, source]
+    ).fetchone()
+    return row is not None
+
+
+def set_domain_baseline(db: Database, target: str, source: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO domain_baselines (target, source, at) VALUES (?, ?, ?)",
+        [target, source, utcnow()],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -97,3 +98,31 @@ def all_states(db: Database) -> dict[str, SourceState]:
     return {
         r[0]: SourceState(*r) for r in db.execute(f"SELECT {_FIELDS} FROM source_state").fetchall()
     }
+
+
+def url_validators(db: Database, source: str) -> dict[str, tuple[str | None, str | None]]:
+    """Per-URL (ETag, Last-Modified) kept for a source that fetches many URLs (feeds), stored
+    as JSON in its ``cursor``; an unreadable value counts as none kept."""
+    raw = get_state(db, source).cursor
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for url, pair in data.items():
+        if isinstance(pair, list) and len(pair) == 2:
+            out[str(url)] = (pair[0] or None, pair[1] or None)
+    return out
+
+
+def set_url_validators(
+    db: Database, source: str, validators: dict[str, tuple[str | None, str | None]]
+) -> None:
+    _ensure(db, source)
+    kept = {url: list(pair) for url, pair in validators.items() if any(pair)}
+    db.execute(
+        "UPDATE source_state SET cursor = ? WHERE source = ?",
+        [json.dumps(kept, sort_keys=True), source],
+    )

@@ -12,6 +12,7 @@ from core.models import Identifier
 from handlers.context import Context
 from handlers.router import dispatch
 from sources import build_sources
+from sources.altmetric import Altmetric
 from sources.base import Source, SourcesConfig
 from storage import items, state
 from storage.db import Store
@@ -26,6 +27,7 @@ class NeedsKey(Source):
     label = "Altmetric"
     schemes: ClassVar[frozenset[str]] = frozenset({"doi"})
     needs_credentials = True
+    setup_hint = Altmetric.setup_hint
 
     def configured(self) -> bool:
         return False

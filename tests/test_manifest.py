@@ -23,6 +23,7 @@ METHOD_SCOPES = {
     "chat_postEphemeral": {"chat:write"},
     "files_upload_v2": {"files:write"},
     "conversations_history": {"channels:history", "groups:history"},
+    "conversations_replies": {"channels:history", "groups:history"},
 }
 #: Scopes that come from features rather than method calls.
 FEATURE_SCOPES = {"commands", "app_mentions:read", "chat:write.public"}

@@ -69,6 +69,22 @@ def test_post_carries_key_thread_and_broadcast_and_is_found_again(fake_slack: Fa
     assert fake_slack.calls_to("conversations.history")[0]["include_all_metadata"] in ("1", "true", True)
 
 
+def test_a_thread_reply_is_found_only_by_searching_its_thread(fake_slack: FakeSlack, notifier: SlackNotifier) -> None:  # noqa: F811
+    parent = notifier.post("C1", text="first alert", key="alert:1")
+    assert parent
+    notifier.history_limit = 2  # a page of replies: the thread is read page after page
+    for n in range(2, 6):
+        notifier.post("C1", text=f"follow-up {n}", thread_ts=parent, key=f"alert:{n}")
+    reply = fake_slack.messages[-1]["ts"]
+    assert notifier.find_by_key("C1", "alert:5") is None  # channel history has no replies
+    assert notifier.find_by_key("C1", "alert:5", thread_ts=parent) == reply
+    calls = fake_slack.calls_to("conversations.replies")
+    assert len(calls) == 3 and calls[0]["ts"] == parent
+    assert calls[0]["include_all_metadata"] in ("1", "true", True)
+    assert notifier.find_by_key("C1", "alert:9", thread_ts=parent) is None
+    assert notifier.find_by_key("C1", "alert:5", thread_ts="1.000001") is None  # parent deleted
+
+
 def test_upload_goes_through_files_upload_v2(fake_slack: FakeSlack, notifier: SlackNotifier) -> None:  # noqa: F811
     notifier.upload("C1", filename="chart.png", content=b"\x89PNG data", title="Weekly chart", thread_ts="1.2")
     (f,) = fake_slack.files

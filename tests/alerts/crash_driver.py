@@ -2,6 +2,7 @@
 delivery into a file-backed fake chat. ATTENTION_TEST_CRASH_AT makes it die mid-way.
 
     python -m tests.alerts.crash_driver DB CHAT_JSON MENTIONS
+    python -m tests.alerts.later 11 tests.alerts.crash_driver ...   # a rerun 11 minutes later
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def main(db: str, chat: str, mentions: int) -> None:
         source.add(DOI.key, f"m{n}", day=n + 1)
     poll = run_poll(ctx, source)
     report = deliver_pending(ctx, RecordingNotifier(Path(chat)))
-    print(json.dumps({"alerts": poll.alerts, "sent": report.sent, "recovered": report.recovered}))
+    print(json.dumps({"alerts": poll.alerts, "sent": report.sent, "recovered": report.recovered, "busy": report.busy}))
 
 
 if __name__ == "__main__":

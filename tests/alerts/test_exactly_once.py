@@ -12,19 +12,26 @@ from pathlib import Path
 
 import pytest
 
+from handlers.deliver import CLAIM_LEASE
 from storage import open_store, outbox
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Minutes after which a rerun comes: past the claim lease of a run that died.
+LATER = int(CLAIM_LEASE.total_seconds() // 60) + 1
 
 
-def drive(tmp_path: Path, mentions: int, crash: str | None = None) -> subprocess.CompletedProcess[str]:
+def drive(
+    tmp_path: Path, mentions: int, crash: str | None = None, *, minutes_later: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """One poll and delivery in a new process, ``minutes_later`` than the clock says."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTENTION_", "SLACK_"))}
     if crash:
         env["ATTENTION_TEST_CRASH_AT"] = crash
     return subprocess.run(
-        [sys.executable, "-m", "tests.alerts.crash_driver", str(tmp_path / "a.db"), str(tmp_path / "chat.json"), str(mentions)],
+        [sys.executable, "-m", "tests.alerts.later", str(minutes_later), "tests.alerts.crash_driver",
+         str(tmp_path / "a.db"), str(tmp_path / "chat.json"), str(mentions)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
     )
 
@@ -55,7 +62,7 @@ def test_crash_after_detection_then_rerun_delivers_each_alert_once(tmp_path: Pat
 
     rerun = drive(tmp_path, 2)
     assert rerun.returncode == 0, rerun.stderr
-    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 2, "recovered": 0}
+    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 2, "recovered": 0, "busy": 0}
     posts = chat(tmp_path)
     assert sorted(p["channel"] for p in posts) == ["C1", "C2"]
     assert set(statuses(tmp_path).values()) == {"sent"}
@@ -68,9 +75,17 @@ def test_crash_after_the_chat_answered_then_rerun_does_not_post_again(tmp_path: 
     assert len(chat(tmp_path)) == 1  # the chat got C1's alert; the bot died before noting it
     assert sorted(statuses(tmp_path).values()) == ["pending", "sending"]
 
-    rerun = drive(tmp_path, 2)
+    # At once, the row in flight may still be another live run's: it is left alone.
+    at_once = drive(tmp_path, 2)
+    assert at_once.returncode == 0, at_once.stderr
+    assert json.loads(at_once.stdout) == {"alerts": 0, "sent": 1, "recovered": 0, "busy": 1}
+    assert len(chat(tmp_path)) == 2
+    assert sorted(statuses(tmp_path).values()) == ["sending", "sent"]
+
+    # Once its claim has run out, it is found in the chat and not posted again.
+    rerun = drive(tmp_path, 2, minutes_later=LATER)
     assert rerun.returncode == 0, rerun.stderr
-    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 1, "recovered": 1}
+    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 0, "recovered": 1, "busy": 0}
     keys = Counter(str(p["key"]) for p in chat(tmp_path))
     assert len(keys) == 2 and set(keys.values()) == {1}  # exactly one message per key
     assert set(statuses(tmp_path).values()) == {"sent"}
@@ -81,6 +96,22 @@ def test_crash_after_the_chat_answered_then_rerun_does_not_post_again(tmp_path: 
         assert outbox.thread_ts(store.db, "C1", 1) == c1_first["ts"]
     finally:
         store.close()
-    assert drive(tmp_path, 3).returncode == 0
+    assert drive(tmp_path, 3, minutes_later=LATER).returncode == 0
     follow = [p for p in chat(tmp_path) if p["channel"] == "C1"][-1]
     assert follow["thread_ts"] == c1_first["ts"]
+
+
+def test_crash_after_a_threaded_follow_up_then_rerun_does_not_post_it_again(tmp_path: Path) -> None:
+    assert drive(tmp_path, 1).returncode == 0
+    assert json.loads(drive(tmp_path, 2).stdout)["sent"] == 2  # the first alerts start threads
+    crashed = drive(tmp_path, 3, crash="after_post")
+    assert crashed.returncode == 17
+    follow = chat(tmp_path)[-1]
+    assert follow["channel"] == "C1" and follow["thread_ts"]  # in the thread, not in history
+
+    rerun = drive(tmp_path, 3, minutes_later=LATER)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout) == {"alerts": 0, "sent": 1, "recovered": 1, "busy": 0}
+    keys = Counter(str(p["key"]) for p in chat(tmp_path))
+    assert len(keys) == 4 and set(keys.values()) == {1}
+    assert set(statuses(tmp_path).values()) == {"sent"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -188,18 +186,6 @@ def test_inactive_channel_does_not_alert(watched: Context, source: ScriptedSourc
     source.add(KEY, "n1", day=2)
     r = run_poll(watched, source)
     assert pending_keys(watched) == [f"alert:C1:1:{r.poll_id}"]
-
-
-def test_domain_poll_runs_for_by_domain_sources(
-    watched: Context, source: ScriptedSource, clock: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = []
-    fake = types.ModuleType("handlers.domains")
-    fake.poll_domains = lambda ctx, src: calls.append(src.name) or "2 new"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "handlers.domains", fake)
-    monkeypatch.setattr(source, "by_domain", True)
-    report = run_poll(watched, source)
-    assert calls == ["scripted"] and report.domains == "2 new"
 
 
 def test_a_resting_source_is_not_asked_about_every_item(watched: Context, source: ScriptedSource, clock: object) -> None:

@@ -19,7 +19,7 @@ from bot.scheduler import build_notifier
 from bot.settings import load_settings
 from core.models import Identifier
 from handlers.context import Context
-from handlers.deliver import deliver_pending
+from handlers.deliver import CLAIM_LEASE, deliver_pending
 from handlers.poll import run_poll
 from storage import watches
 from tests.alerts.test_poll_once import FakeHackerNews, env_for
@@ -27,6 +27,9 @@ from tests.fakes.scripted_source import ScriptedSource
 from tests.fakes.slack import FakeSlack, fake_slack  # noqa: F401 - the fixture
 
 DOI = Identifier(scheme="doi", value="10.1234/abc")
+ROOT = Path(__file__).resolve().parents[2]
+#: Minutes after which a rerun comes: past the claim lease of a run that died.
+LATER = int(CLAIM_LEASE.total_seconds() // 60) + 1
 
 
 @pytest.fixture
@@ -93,10 +96,11 @@ def test_killed_after_slacks_answer_the_rerun_finds_the_message_and_does_not_rep
     env.update(env_for(tmp_path, hn))
     env.update({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake_slack.api_url})
 
-    def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    def cli(*args: str, later: int = 0, **extra: str) -> subprocess.CompletedProcess[str]:
+        """The CLI in a new process, ``later`` minutes on (past a dead run's claim lease)."""
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
-            env={**env, **extra}, cwd=tmp_path, timeout=60,
+            [sys.executable, "-m", "tests.alerts.later", str(later), "bot.cli", *args], capture_output=True,
+            text=True, env={**env, **extra, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, timeout=60,
         )
 
     assert cli("cmd", "--channel", "C1", "watch", DOI.value).returncode == 0
@@ -109,15 +113,25 @@ def test_killed_after_slacks_answer_the_rerun_finds_the_message_and_does_not_rep
     assert crashed.returncode == 17
     assert len(fake_slack.messages) == 1  # Slack has it; the bot died before noting that
 
-    rerun = cli("poll", "--once")
+    rerun = cli("poll", "--once", later=LATER)
     assert rerun.returncode == 0, rerun.stderr
     assert "1 already in the chat" in rerun.stdout
     assert fake_slack.calls_to("conversations.history")  # it looked before re-sending
     assert len(fake_slack.messages) == 1
 
+    # Killed again, after Slack took a follow-up into the first alert's thread.
     hn.publish("3", "Ask HN: follow-up", datetime(2026, 3, 5, tzinfo=UTC))
-    assert cli("poll", "--once").returncode == 0
-    keys = Counter(m["metadata"]["event_payload"]["key"] for m in fake_slack.messages)
-    assert len(keys) == 2 and set(keys.values()) == {1}
+    crashed = cli("poll", "--once", later=LATER, ATTENTION_TEST_CRASH_AT="after_post")
+    assert crashed.returncode == 17
     first, follow = fake_slack.messages
     assert "thread_ts" not in first and follow["thread_ts"] == first["ts"]
+
+    at_once = cli("poll", "--once", later=LATER)  # the dead run's claim still holds
+    assert "1 being sent by another run" in at_once.stdout
+    rerun = cli("poll", "--once", later=2 * LATER)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "1 already in the chat" in rerun.stdout
+    (replies,) = fake_slack.calls_to("conversations.replies")  # history does not show replies
+    assert replies["ts"] == first["ts"] and replies["include_all_metadata"] in ("1", "true", True)
+    keys = Counter(m["metadata"]["event_payload"]["key"] for m in fake_slack.messages)
+    assert len(keys) == 2 and set(keys.values()) == {1}  # exactly one message for each key

@@ -8,7 +8,8 @@
         fake_slack.error("chat.postMessage", "channel_not_found")        # ok: false
 
 Every API call is recorded in ``calls`` as ``(method, args)``; posts to ``response_url()``
-land in ``responses``.
+land in ``responses``. conversations.history shows top-level messages (and broadcast replies),
+conversations.replies one thread, as Slack does.
 """
 
 from __future__ import annotations
@@ -126,9 +127,24 @@ class FakeSlack:
         for m in reversed(self.messages):  # newest first, like Slack
             if m.get("channel") != args.get("channel") or (m.get("thread_ts") and not m.get("reply_broadcast")):
                 continue
-            shown = {k: v for k, v in m.items() if k not in ("channel", "metadata") or (k == "metadata" and with_meta)}
-            found.append(shown)
+            found.append(_shown(m, with_meta))
         return {"messages": found[:limit], "has_more": len(found) > limit}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread, parent first then replies oldest first, paged by ``cursor``; like Slack,
+        metadata only with include_all_metadata."""
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(args.get("limit") or 100)
+        channel, ts = args.get("channel"), args.get("ts")
+        with self._lock:
+            thread = [m for m in self.messages if m.get("channel") == channel and ts in (m["ts"], m.get("thread_ts"))]
+        if not thread or thread[0]["ts"] != ts:
+            return {"ok": False, "error": "thread_not_found"}
+        start = int(str(args.get("cursor") or "0").removeprefix("off:"))
+        page = [_shown(m, with_meta) for m in thread[start:start + limit]]
+        more = start + limit < len(thread)
+        return {"messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": f"off:{start + limit}" if more else ""}}
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{len(self._uploads) + 1:04d}"
@@ -161,9 +177,14 @@ METHODS = (
     "chat.postMessage",
     "chat.postEphemeral",
     "conversations.history",
+    "conversations.replies",
     "files.getUploadURLExternal",
     "files.completeUploadExternal",
 )
+
+
+def _shown(message: dict[str, Any], with_meta: bool) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k != "channel" and (k != "metadata" or with_meta)}
 
 
 def _args(rec: Recorded) -> dict[str, Any]:
