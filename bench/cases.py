@@ -68,7 +68,66 @@ def bulk_watch() -> dict[str, Any]:
     }
 
 
+def domain_poll_cost() -> dict[str, Any]:
+    """Requests one poll sends to Wikipedia for a watched web site holding N items, against
+    asking about each of those N items by identifier (the baseline). The site's cost must not
+    grow with N. Answers come from an in-memory transport: only requests are counted."""
+    import httpx
+
+    from handlers.context import Context
+    from handlers.domains import find_domain_mentions
+    from handlers.poll import run_poll
+    from sources.base import SourcesConfig
+    from sources.http import HttpFactory
+    from sources.wikipedia import Wikipedia
+    from storage.watches import watch_domain
+
+    sent = {"n": 0}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent["n"] += 1
+        if request.url.params.get("list") == "exturlusage":
+            return httpx.Response(200, json={"batchcomplete": "", "query": {"exturlusage": []}})
+        return httpx.Response(200, json={"batchcomplete": "", "query": {"searchinfo": {"totalhits": 0}, "search": []}})
+
+    config = SourcesConfig(urls={"wikipedia": "https://{lang}.wikipedia.org/w/api.php"}, wikipedia_langs=("en",))
+    out: dict[str, Any] = {}
+    for n in (10, 100, 1000):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(Path(tmp) / "bench.db")
+            http = HttpFactory(config, transport=httpx.MockTransport(answer), sleep=lambda _s: None)
+            source = Wikipedia(config, http)
+            ctx = Context(store=store, sources=[source])
+            with store.transaction() as db:
+                watch_domain(db, "C1", "repo.example.edu")
+                for i in range(n):
+                    watch_item(db, "C1", [Identifier(scheme="url", value=f"https://repo.example.edu/items/{i}")])
+            sent["n"] = 0
+            start = time.perf_counter()
+            find_domain_mentions(ctx, source)
+            domain_requests, domain_s = sent["n"], time.perf_counter() - start
+            sent["n"] = 0
+            start = time.perf_counter()
+            run_poll(ctx, source)
+            all_requests, poll_s = sent["n"], time.perf_counter() - start
+            per_item_requests = all_requests - domain_requests
+            store.close()
+            http.close()
+        out[f"items_{n}"] = {
+            "domain_requests": domain_requests,
+            "per_item_requests": per_item_requests,
+            "ratio_domain_to_per_item": round(domain_requests / max(per_item_requests, 1), 4),
+            "domain_seconds": round(domain_s, 4),
+            "full_poll_seconds": round(poll_s, 3),
+        }
+    out["ratio_domain_requests_1000_to_10_items"] = round(
+        out["items_1000"]["domain_requests"] / max(out["items_10"]["domain_requests"], 1), 2
+    )
+    return out
+
+
 BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
     ("identifier_parsing", identifier_parsing),
     ("bulk_watch", bulk_watch),
+    ("domain_poll_cost", domain_poll_cost),
 ]

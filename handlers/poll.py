@@ -15,6 +15,7 @@ from handlers import alerts, domains
 from handlers.asking import BackingOff, ask, store_result, store_results
 from handlers.context import Context
 from sources.base import Source, SourceError
+from sources.matching import under_domain
 from storage import items, polls, state, watches
 from storage.mentions import StoredMention
 
@@ -90,11 +91,21 @@ def _save_validators(ctx: Context, source: Source) -> None:
 
 
 def targets(ctx: Context, source: Source) -> dict[int, list[Identifier]]:
-    """Watched identifiers the source can answer for, grouped by item."""
+    """Watched identifiers the source can answer for, grouped by item.
+
+    A source asked by domain already covers every URL under a watched site in one request, so
+    those URLs are not asked about one by one: the site's cost stays flat however many pages
+    it has. Their DOIs and Handles are still asked (a post may cite doi.org, not the site).
+    """
+    db = ctx.store.db
+    sites = [t for _, t, _ in watches.domain_watchers(db)] if source.by_domain else []
     grouped: dict[int, list[Identifier]] = {}
-    for item_id, ident in watches.watched_identifiers(ctx.store.db, source.schemes):
-        if source.can_answer(ident):
-            grouped.setdefault(item_id, []).append(ident)
+    for item_id, ident in watches.watched_identifiers(db, source.schemes):
+        if not source.can_answer(ident):
+            continue
+        if ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites):
+            continue
+        grouped.setdefault(item_id, []).append(ident)
     return grouped
 
 
