@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     from bot.app import build_context
     from bot.cli import _logging, _settings
     from core.errors import InputError
-    from handlers.collections import harvest, import_csv
+    from handlers.collections import ImportReport, harvest, import_csv
     from sources.base import SourceError
 
     settings = _settings()
@@ -54,10 +54,11 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
         print(f"There is no file {args.file}: give the path of a CSV file.", file=sys.stderr)
         return EXIT_USER_ERROR
     ctx = build_context(settings)
+    report = ImportReport()
     try:
         if harvesting:
-            report = harvest(ctx, args.url, channel=args.channel, collection=args.collection,
-                             set_spec=args.set_spec, progress=progress)
+            harvest(ctx, args.url, channel=args.channel, collection=args.collection,
+                    set_spec=args.set_spec, progress=progress, report=report)
         else:
             text = Path(args.file).read_text(encoding="utf-8-sig", errors="replace")
             report = import_csv(ctx, text, channel=args.channel, collection=args.collection,
@@ -66,6 +67,9 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
         if tty:
             print(file=sys.stderr)
         print(f"Import stopped: {exc}", file=sys.stderr)
+        if report.rows:
+            print(f"Collection {args.collection}: {report.summary()} before it stopped; "
+                  "run the same command again to resume.", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
         ctx.store.close()

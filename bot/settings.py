@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -165,7 +166,8 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         contact = f"; {self.contact_email}" if self.contact_email else ""
-        return f"attention-bot/{__version__} (+{PROJECT_URL}{contact}) httpx"
+        # Wikimedia's policy: name/version (contact) library/version.
+        return f"attention-bot/{__version__} (+{PROJECT_URL}{contact}) httpx/{httpx.__version__}"
 
     def sources_config(self) -> SourcesConfig:
         return SourcesConfig(

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -48,6 +49,8 @@ PRIVATE_BY_DEFAULT = frozenset({"help", "sources"})
 EXIT_OK, EXIT_CONFIG = 0, 2
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+# Slack's auto-links: <url> or <url|what the user typed>; user and channel refs are left alone.
+_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|\s]*)(?:\|([^<>]*))?>", re.IGNORECASE)
 
 
 def is_private(reply: Reply, text: str) -> bool:
@@ -69,10 +72,21 @@ def message_payload(reply: Reply, *, note: str | None = None) -> dict[str, Any]:
     return {"text": clip(escape_mrkdwn(reply.text or " "), 3000), "blocks": blocks}
 
 
+def as_typed(text: str) -> str:
+    """Undo Slack's formatting of what a user typed: ``<http://example.org|example.org>`` ->
+    ``example.org``, ``<https://doi.org/10.1/x>`` -> the URL, ``&lt;`` ``&gt;`` ``&amp;`` -> ``< > &``.
+
+    Message events always arrive formatted this way (slash commands may), and an identifier
+    with a ``<`` or a site Slack auto-linked must reach the router as the user wrote it.
+    """
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def command_after_mention(text: str) -> str:
     """``<@UBOT> watch 10.1/x`` -> ``watch 10.1/x`` (whatever precedes the mention is chatter)."""
     match = _MENTION.search(text or "")
-    return (text[match.end() :] if match else text or "").strip()
+    return as_typed(text[match.end() :] if match else text or "").strip()
 
 
 def _looking_up(text: str) -> str:
@@ -101,6 +115,14 @@ def _upload_files(client: WebClient, reply: Reply, *, channel: str, thread_ts: s
     return None
 
 
+class _TokenNoticeFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins: the same
+    token, so the warning would only alarm operators on every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(
     settings: Settings,
     ctx: Context,
@@ -110,6 +132,9 @@ def create_app(
 ) -> App:
     """The Bolt App with its listeners. Calls ``auth.test`` once to check the bot token."""
     client = client or make_client(settings)
+    bolt_log = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _TokenNoticeFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenNoticeFilter())
     app = App(
         client=client,
         # Socket Mode requests are not signed; a random secret makes stray HTTP requests fail.
@@ -127,14 +152,14 @@ def create_app(
         )
 
     def ack_command(ack: Callable[..., Any], body: dict[str, Any]) -> None:
-        text = body.get("text") or ""
+        text = as_typed(body.get("text") or "")
         if is_slow(text):
             ack(response_type="ephemeral", text=_looking_up(text))
         else:
             ack()
 
     def run_command(body: dict[str, Any], respond: Callable[..., Any], client: WebClient) -> None:
-        text = body.get("text") or ""
+        text = as_typed(body.get("text") or "")
         channel = body.get("channel_id") or ""
         reply = dispatch(ctx, text, channel=channel, user=body.get("user_id") or "")
         respond_reply(respond, reply, text)
@@ -257,6 +282,22 @@ def _start_transport(
     return 0
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc)
+    return str(getattr(exc, "reason", None) or exc)
+
+
+def _transport_problem(exc: BaseException, *, http: bool, port: int) -> str:
+    """One line saying why Slack could not be served, and what to change."""
+    if http:
+        return f"Cannot serve HTTP mode on port {port} ({_reason(exc)}): choose another with --port N."
+    if isinstance(exc, SlackApiError):
+        return (f"Slack refused SLACK_APP_TOKEN ({_reason(exc)}): create an app-level token (xapp-...) with "
+                "the connections:write scope under Basic Information > App-Level Tokens.")
+    return f"Could not open a Socket Mode connection to Slack ({_reason(exc)}): check the network."
+
+
 def serve(
     settings: Settings,
     ctx: Context,
@@ -282,13 +323,21 @@ def serve(
     except BoltError as exc:
         print(f"Slack did not accept SLACK_BOT_TOKEN ({exc}): copy it again from OAuth & Permissions.", file=sys.stderr)
         return EXIT_CONFIG
+    except (SlackClientError, URLError, OSError) as exc:
+        print(f"Could not reach Slack at {settings.slack_api_url} ({_reason(exc)}): check the network, "
+              "or SLACK_API_URL if you changed it.", file=sys.stderr)
+        return EXIT_CONFIG
     stop = stop or threading.Event()
     restore_signals = _install_signals(stop)
     scheduler = None
     closers: list[Callable[[], None]] = []
     try:
+        try:
+            bound = _start_transport(app, settings, http=http, host=host, port=port, closers=closers)
+        except (SlackClientError, URLError, OSError) as exc:
+            print(_transport_problem(exc, http=http, port=port), file=sys.stderr)
+            return EXIT_CONFIG
         scheduler = _start_scheduler(settings, ctx, SlackNotifier(client))
-        bound = _start_transport(app, settings, http=http, host=host, port=port, closers=closers)
         if ready:
             ready(bound)
         while not stop.wait(0.5):  # a timed wait lets KeyboardInterrupt through everywhere

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
+from core.scoring import DEFAULT_WEIGHTS
 from handlers.context import Context
 from handlers.replies import Command, Reply, error
 from storage import channels, outbox, polls, state, watches
@@ -34,17 +35,19 @@ def _show(ctx: Context, channel: str) -> Reply:
 
 
 def _source_names(ctx: Context, text: str) -> tuple[str, ...] | None:
+    """Source names (`wikipedia`) or kinds of mention (`news`, `blog`, `policy`...)."""
     if text.lower() == "all":
         return None
     names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
     known = [s.name for s in ctx.sources]
-    unknown = [n for n in names if known and n not in known]
+    kinds = [k for k in DEFAULT_WEIGHTS if k not in known]
+    unknown = [n for n in names if known and n not in known and n not in kinds]
     if not names or unknown:
         shown = ", ".join(unknown) or text
         raise InputError(
-            f"`{shown}` is not a source. Give `all` or names separated by commas"
-            + (f", from: {', '.join(known)}" if known else "")
-            + "; e.g. `settings sources wikipedia,feeds`."
+            f"`{shown}` is not a source or a kind of mention. Give `all` or names separated by commas"
+            + (f", from the sources {', '.join(known)}" if known else "")
+            + f" or the kinds {', '.join(kinds)}; e.g. `settings sources news,wikipedia`."
         )
     return names
 
@@ -54,7 +57,8 @@ def settings_command(ctx: Context, cmd: Command) -> Reply:
 
     `settings` or `settings show`: the current settings.
     `settings min-score 5`: alert only when an item's attention score rises by at least 5.
-    `settings sources wikipedia,feeds`: only these sources alert (`settings sources all` undoes it).
+    `settings sources news,wikipedia`: only these sources, or kinds of mention (news, blog,
+    policy, social...), alert (`settings sources all` undoes it).
     `settings mode digest`: one grouped message a day instead of alerts as they happen
     (`settings mode realtime` goes back).
     """

@@ -27,23 +27,50 @@ def _name(p: dict[str, Any]) -> str:
     return str(p.get("title") or p.get("identifier") or f"item {p.get('item_id')}")
 
 
+def _quoted_name(p: dict[str, Any]) -> str:
+    # A title is quoted so it reads as one; a bare DOI or Handle is not a title.
+    return f'"{p["title"]}"' if p.get("title") else _name(p)
+
+
+def _label(p: dict[str, Any]) -> str:
+    return str(p.get("source_label") or p.get("source"))
+
+
 def headline(p: dict[str, Any]) -> str:
-    """``"Title" gained attention: 3 new mentions on Wikipedia``."""
+    """``"Title" gained attention on Wikipedia: 3 new mentions``."""
     parts = []
     n = int(p.get("new_count") or 0)
     if n:
         parts.append(f"{n} new mention{'s' * (n != 1)}")
     if p.get("counts"):
-        parts.append(", ".join(_count_text(c) for c in p["counts"]))
-    return f'"{_name(p)}" gained attention on {p.get("source_label") or p.get("source")}: ' + "; ".join(parts)
+        parts.append(", ".join(_count_text(c, _label(p)) for c in p["counts"]))
+    return f"{_quoted_name(p)} gained attention on {_label(p)}: " + "; ".join(parts)
 
 
-def _count_text(c: dict[str, Any]) -> str:
-    return f"{str(c['metric']).replace('_', ' ')} {float(c['before']):g} -> {float(c['after']):g}"
+def count_text(metric: str, before: float, after: float, *, source_label: str | None = None) -> str:
+    """``Crossref citations 3 -> 5``; without a source label, ``citations 3 -> 5``."""
+    name = metric.replace("_", " ")
+    return f"{source_label + ' ' if source_label else ''}{name} {before:g} -> {after:g}"
+
+
+def _count_text(c: dict[str, Any], source_label: str) -> str:
+    # A source's own score (Altmetric's) must not read as the bot's attention score.
+    return count_text(
+        str(c["metric"]), float(c["before"]), float(c["after"]),
+        source_label=source_label if c["metric"] == "score" else None,
+    )
 
 
 def _score_text(p: dict[str, Any]) -> str:
-    return "attention score " + format_change(float(p.get("score_before", 0)), float(p.get("score", 0)))
+    before, after = float(p.get("score_before", 0)), float(p.get("score", 0))
+    if round(after - before, 2) == 0:
+        return f"attention score {after:g} (unchanged)"
+    return "attention score " + format_change(before, after)
+
+
+def _footer(p: dict[str, Any], *, sep: str = " - ") -> str:
+    # The identifier closes the alert when the headline shows a title instead.
+    return _score_text(p) + (f"{sep}{p.get('identifier')}" if p.get("title") and p.get("identifier") else "")
 
 
 def _mention_line(m: dict[str, Any]) -> str:
@@ -58,7 +85,7 @@ def alert_text(p: dict[str, Any]) -> str:
         lines.append(f"  - {_mention_line(m)}" + (f" {m['url']}" if m.get("url") else ""))
     if p.get("more"):
         lines.append(f"  and {p['more']} more")
-    lines.append(f"  {_score_text(p)} - {p.get('identifier')}")
+    lines.append(f"  {_footer(p)}")
     return "\n".join(lines)
 
 
@@ -68,8 +95,8 @@ def alert_blocks(p: dict[str, Any]) -> Blocks:
     what = []
     if n:
         what.append(f"{n} new mention{'s' * (n != 1)}")
-    what += [escape_mrkdwn(_count_text(c)) for c in p.get("counts", [])]
-    label = escape_mrkdwn(str(p.get("source_label") or p.get("source")))
+    what += [escape_mrkdwn(_count_text(c, _label(p))) for c in p.get("counts", [])]
+    label = escape_mrkdwn(_label(p))
     blocks: Blocks = [section(f"*{title}* gained attention on {label}: " + "; ".join(what))]
     items = []
     for m in p.get("mentions", []):
@@ -80,7 +107,7 @@ def alert_blocks(p: dict[str, Any]) -> Blocks:
         items.append(f"and {p['more']} more")
     if items:
         blocks.append(section("\n".join(items)))
-    blocks.append(context(escape_mrkdwn(f"{_score_text(p)} · {p.get('identifier')}")))
+    blocks.append(context(escape_mrkdwn(_footer(p, sep=" · "))))
     actions = actions_for_alert(p)
     if actions:
         blocks.append(actions)

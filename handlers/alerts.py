@@ -130,26 +130,43 @@ def enqueue_alerts(
     """Write one outbox row per channel that should hear about this item; returns their keys.
 
     Call inside the transaction that stored ``new_mentions``. Channels that muted the item,
-    filter this source out, or want a bigger score rise are skipped; inactive watches (a channel
-    that is gone) are not recipients at all.
+    filter this source out, or want a bigger score rise are skipped; a channel hearing only
+    some kinds of mention gets only those. Inactive watches (a channel that is gone) are not
+    recipients at all.
     """
     if not new_mentions and not changes:
         return []
-    payload = build_payload(
-        db, item_id=item_id, source=source, poll_id=poll_id, new_mentions=new_mentions,
-        changes=changes, weights=ctx.score_weights,
-        max_mentions=int(ctx.options.get("alert_max_mentions") or DEFAULT_MAX_MENTIONS),
-    )
-    rise = payload["score"] - payload["score_before"]
+    max_mentions = int(ctx.options.get("alert_max_mentions") or DEFAULT_MAX_MENTIONS)
+    payloads: dict[tuple[int, ...] | None, dict[str, Any]] = {}
+
+    def payload_for(chosen: Sequence[StoredMention] | None) -> dict[str, Any]:
+        """The whole alert (None), or only the chosen mentions of it; built once each."""
+        key = None if chosen is None else tuple(m.id for m in chosen)
+        if key not in payloads:
+            payloads[key] = build_payload(
+                db, item_id=item_id, source=source, poll_id=poll_id,
+                new_mentions=new_mentions if chosen is None else chosen,
+                changes=changes if chosen is None else (), weights=ctx.score_weights,
+                max_mentions=max_mentions,
+            )
+        return payloads[key]
+
     now = ctx.now()
     keys = []
     for r in channels.recipients(db, item_id):
         s = r.settings
         if _muted(r.muted_until, now):
             continue
-        if s.sources is not None and source.name not in s.sources:
-            continue
-        if s.min_score_rise > 0 and rise < s.min_score_rise:
+        if s.sources is None or source.name in s.sources:
+            payload = payload_for(None)
+        else:
+            # The channel chose kinds of mention (`settings sources news,wikipedia`): a feed's
+            # news stories alert there, its blog posts and a source's counts do not.
+            kept = [m for m in new_mentions if m.kind in s.sources]
+            if not kept:
+                continue
+            payload = payload_for(kept)
+        if s.min_score_rise > 0 and payload["score"] - payload["score_before"] < s.min_score_rise:
             continue
         key = alert_key(r.channel, item_id, poll_id)
         status = "held" if s.mode == "digest" else "pending"

@@ -7,6 +7,7 @@ through the safe resolver (no cache: the point is to see the page as it is now).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from core.errors import InputError
 from core.identifiers import display
@@ -30,6 +31,8 @@ class Audit:
     scholar_missing: tuple[str, ...]
     rule_key: str | None
     fix: str
+    #: The home page the page's canonical link (or og:url) names instead of itself.
+    home_canonical: str | None = None
 
     def lines(self) -> list[str]:
         p = self.page
@@ -52,7 +55,11 @@ class Audit:
             out.append(f"{no} Google Scholar: missing {', '.join(self.scholar_missing)}")
         else:
             out.append(f"{ok} Google Scholar: title, author and publication date present")
-        bot = [display(i) for i in p.identifiers][:4]
+        if self.home_canonical:
+            out.append(f"{no} Canonical link: {self.home_canonical} is the site's home page, not this item")
+        ours = [f.identifier for f in p.registered]
+        ours += [i for i in p.identifiers if i not in ours and not _is_home(i.value, p.url)]
+        bot = [display(i) for i in ours][:4]
         if self.rule_key:
             bot.append(self.rule_key + " (URL rule)")
         out.append(f"{ok} This bot: links to the page count for {', '.join(bot) or p.url + ' (its URL)'}")
@@ -73,7 +80,15 @@ def audit(page: LandingPage, *, rules: tuple[UrlRule, ...] = ()) -> Audit:
         missing.remove("citation_publication_date")
     key = key_for(page.url, rules)
     inferred = next((f for f in page.registered if f.inferred), None)
-    if not declared and inferred is not None:
+    home = next((u for u in (page.canonical, *(f.identifier.value for f in page.found if f.tag == "og:url"))
+                 if u and _is_home(u, page.url)), None)
+    if home is not None:
+        # Aggregators (and this bot) take a page for the one its canonical link names:
+        # every item page naming the home page looks like the home page.
+        tag = (f'<link rel="canonical" href="{page.url}">' if page.canonical == home
+               else f'<meta property="og:url" content="{page.url}">')
+        fix = f"make the page name itself, not the home page: {tag}"
+    elif not declared and inferred is not None:
         scheme = "Handle" if inferred.identifier.scheme == "handle" else "DOI"
         link = "https://hdl.handle.net/" if scheme == "Handle" else "https://doi.org/"
         fix = (f"declare the {scheme} the URL already carries: add "
@@ -91,7 +106,12 @@ def audit(page: LandingPage, *, rules: tuple[UrlRule, ...] = ()) -> Audit:
     else:
         fix = "nothing: Altmetric, Google Scholar and this bot can all track this page."
     return Audit(page=page, altmetric_ok=altmetric_ok, scholar_missing=tuple(missing),
-                 rule_key=key.key if key else None, fix=fix)
+                 rule_key=key.key if key else None, fix=fix, home_canonical=home)
+
+
+def _is_home(url: str, page_url: str) -> bool:
+    """``url`` is a site's home page and ``page_url`` is not."""
+    return url != page_url and urlsplit(url).path in ("", "/") and urlsplit(page_url).path not in ("", "/")
 
 
 def check_command(ctx: Context, cmd: Command, *, reader: PageReader | None = None) -> Reply:

@@ -13,18 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
+
 from core.errors import InputError
 from core.identifiers import parse_identifier
 from core.models import Identifier
 from handlers.context import Context
 from handlers.replies import Command, Reply
 from handlers.resolve import resolver_config, url_rules
-from sources.base import SourceError, SourcesConfig
+from sources.base import BadResponse, SourceError, SourcesConfig
 from sources.http import HttpFactory
-from sources.oaipmh import Harvester, OaiRecord
+from sources.oaipmh import Get, Harvester, OaiRecord
 from sources.resolver import Refused, check_url, fetch_page
 from sources.urlrules import UrlRule, key_for
-from storage import watches
+from storage import items, watches
 
 #: (rows done, rows expected or None): the CLI draws its counter from this.
 Progress = Callable[[int, int | None], None]
@@ -39,6 +41,7 @@ _COLUMN_PREFIX = {"doi": "doi:", "handle": "hdl:", "hdl": "hdl:", "pmid": "pmid:
                   "pmcid": "pmcid:", "isbn": "isbn:", "arxiv": "arxiv:"}
 #: What a repository's dc:identifier may name an item by (not bare numbers: they are local ids).
 OAI_SCHEMES = ("doi", "handle", "ark", "urn", "arxiv", "pmcid", "url")
+OAI_MAX_BYTES, OAI_TIMEOUT = 50_000_000, 60.0
 
 
 @dataclass
@@ -88,6 +91,9 @@ def store_rows(
     def flush() -> None:
         with ctx.store.transaction() as db:
             for idents, title in batch:
+                # A row naming a DOI and a Handle says they are one item, even if each was
+                # watched on its own before.
+                items.merge_owners(db, [i for i in idents if i.scheme != "url"])
                 _, new = watches.watch_item(db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id)
                 report.rows += 1
                 report.new_items += int(new)
@@ -205,17 +211,33 @@ def harvester(ctx: Context) -> Harvester:
     return Harvester(config, HttpFactory(config))
 
 
+def safe_get(ctx: Context) -> Get:
+    """Fetch OAI-PMH pages through the resolver's checks: a user-given repository URL, or a
+    redirect from it, must not reach the bot's own network (pages may be large and slow)."""
+    base = resolver_config(ctx)
+    config = base.model_copy(update={"max_bytes": OAI_MAX_BYTES, "timeout": max(base.timeout, OAI_TIMEOUT)})
+
+    def get(url: str, params: dict[str, str]) -> tuple[int, bytes]:
+        fetched = fetch_page(str(httpx.URL(url, params=params)), config=config)
+        if fetched.truncated:
+            raise BadResponse(f"sent a page larger than {OAI_MAX_BYTES // 1_000_000} MB: stopped", source="oaipmh")
+        return fetched.status, fetched.body
+
+    return get
+
+
 def harvest(
     ctx: Context, base_url: str, *, channel: str, collection: str, set_spec: str | None = None,
     progress: Progress | None = None, client: Harvester | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import every record of an OAI-PMH repository (or one set). Raises SourceError when the
     repository cannot be read; what was imported before stays."""
     check_url(base_url, allow_hosts=resolver_config(ctx).allow_hosts)
     client = client or harvester(ctx)
-    report = ImportReport()
+    report = report if report is not None else ImportReport()
     origin = base_url + (f" set={set_spec}" if set_spec else "")
-    for page in client.pages(base_url, set_spec=set_spec):
+    for page in client.pages(base_url, set_spec=set_spec, get=safe_get(ctx)):
         rows: list[tuple[list[Identifier], str | None] | str] = []
         for record in page.records:
             if record.deleted:
@@ -237,11 +259,16 @@ def normalise_target(text: str) -> str:
     if "://" in raw and not lowered.startswith(("http://", "https://")):
         raise InputError(f"`{raw}` is not a web address: give host[:port][/path], e.g. `repository.example.edu/handle`.")
     bare = raw.split("://", 1)[-1]
+    if bare.startswith("*."):
+        raise InputError(f"`{raw}`: give each site without a wildcard, e.g. `watch domain {bare[2:]}` "
+                         "(a site covers only its own host name).")
     try:
         parts = urlsplit("http://" + bare)
         port = parts.port
+        if port == 0:
+            raise ValueError("port 0")
     except ValueError as exc:
-        raise InputError(f"`{raw}` has a bad port ({exc}): give host[:port][/path].") from exc
+        raise InputError(f"`{raw}` has a bad port ({exc}): give host[:port][/path], e.g. `repo.example.edu:8443`.") from exc
     host = (parts.hostname or "").rstrip(".")
     labels = host.split(".")
     valid = all(lab and len(lab) <= 63 and all(c.isalnum() or c == "-" for c in lab) for lab in labels)
@@ -315,6 +342,8 @@ def watch_collection_command(ctx: Context, cmd: Command) -> Reply:
             "e.g. `watch collection maps from https://repo.example.edu/oai/request set=col_1794_12`."
         )
     name, origin = words[0], words[2]
+    # Filled as pages arrive, so a harvest that stops halfway can say what it kept.
+    report = ImportReport()
     if origin.lower().startswith(("http://", "https://")):
         path = urlsplit(origin).path.lower()
         try:
@@ -325,11 +354,12 @@ def watch_collection_command(ctx: Context, cmd: Command) -> Reply:
                 report = import_csv(ctx, fetched.body.decode("utf-8-sig", "replace"),
                                     channel=cmd.channel, collection=name, origin=origin)
             else:
-                report = harvest(ctx, origin, channel=cmd.channel, collection=name, set_spec=opts.get("set"))
-        except Refused as exc:
-            raise InputError(f"Cannot read {origin}: {exc}.") from exc
-        except SourceError as exc:
-            return Reply(text=f"Collection {name}: the import stopped: {exc}", ok=False)
+                harvest(ctx, origin, channel=cmd.channel, collection=name, set_spec=opts.get("set"), report=report)
+        except (Refused, SourceError) as exc:
+            if not report.rows and isinstance(exc, Refused):
+                raise InputError(f"Cannot read {origin}: {exc}.") from exc
+            kept = f"; {report.summary()} before it stopped (run the same command again to resume)" if report.rows else ""
+            return Reply(text=f"Collection {name}: the import stopped: {exc}{kept}.", ok=False)
     else:
         if cmd.user != "console":
             raise InputError(

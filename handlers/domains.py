@@ -13,14 +13,14 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.models import Mention, SourceResult
+from core.models import Identifier, Mention, SourceResult
 from handlers.asking import BackingOff, ask, store_result
 from handlers.context import Context
 from handlers.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
 from sources.base import Source, SourceError
 from sources.matching import under_domain
 from storage import watches
-from storage.items import ensure_item
+from storage.items import ensure_item, find_item_id, merge_owners
 from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def find_domain_mentions(
     rules = url_rules(ctx)
     links: dict[str, Resolved] = {}
     by_item: dict[int, list[Mention]] = defaultdict(list)
+    named_by: dict[int, Identifier] = {}
     for target in distinct_targets([t for _, t, _ in watchers]):
         try:
             result = ask(ctx, source, domain=target)
@@ -90,13 +91,21 @@ def find_domain_mentions(
             if link is None:
                 link = links[ident.value] = resolve_link(ctx, ident.value, reader=reader, rules=rules)
             with ctx.store.transaction() as db:
+                # The page declares these are one work: items watched by its DOI and by its
+                # Handle become one. URLs (canonical links) only join an item, never merge
+                # two, since a site template can point every page at the same one.
+                merge_owners(db, [i for i in link.identifiers if i.scheme != "url"])
                 item_id, _ = ensure_item(db, link.identifiers, title=link.title)
                 for channel, watched, collection_id in watchers:
                     if under_domain(link.url, watched):
                         watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
             by_item[item_id].append(mention)
+            named_by.setdefault(item_id, link.identifiers[0])
             found.target_of.setdefault(mention.external_id, target)
-    found.by_item.update(by_item)
+    # A later link may have merged an item found earlier in this round into another one.
+    for item_id, mentions in by_item.items():
+        now_id = find_item_id(ctx.store.db, named_by[item_id]) or item_id
+        found.by_item.setdefault(now_id, []).extend(mentions)
     return found
 
 

@@ -176,6 +176,29 @@ def _at(iso: str | None) -> str:
         return iso
 
 
+def _hours(minutes: float) -> str:
+    return f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"
+
+
+def _next_ask(ctx: Context, source: Source, st: state.SourceState, resting: bool) -> str:
+    """When the source will be asked next, as the poll schedule and any rest allow."""
+    planned = st.next_run_at
+    if resting and (not planned or planned <= (st.backoff_until or "")):
+        # Polls while it rests skip it: the first one after the rest asks it.
+        return f"asked again at the first poll after {_at(st.backoff_until)}"
+    if not planned:
+        intervals = ctx.options.get("poll_intervals") or {}
+        minutes = float(intervals.get(source.name) or source.default_interval_minutes)
+        return f"next poll once `attention-bot run` is running (every {_hours(minutes)})"
+    try:
+        overdue = datetime.fromisoformat(planned) < ctx.now()
+    except ValueError:
+        overdue = False
+    if overdue:
+        return f"next poll was due {_at(planned)}: is `attention-bot run` running?"
+    return f"next poll {_at(planned)}"
+
+
 def sources_command(ctx: Context, cmd: Command) -> Reply:
     """Show each source: configured or not, last success and error, next poll.
 
@@ -193,16 +216,17 @@ def sources_command(ctx: Context, cmd: Command) -> Reply:
             lines.append(f"{source.label}: not configured - {hint}")
             continue
         st = states.get(source.name) or state.SourceState(source=source.name)
+        resting = state.in_backoff(st, now)
         detail = [f"last success {_at(st.last_success)}"]
         if st.last_error:
             detail.append(f"last error {_at(st.last_error_at)}: {st.last_error}")
-        if state.in_backoff(st, now):
+        if resting:
             detail.append(
                 f"resting after {st.consecutive_failures} failures in a row until {_at(st.backoff_until)}"
             )
         elif st.consecutive_failures:
             detail.append(f"{st.consecutive_failures} failure(s) in a row")
-        detail.append(f"next poll {_at(st.next_run_at) if st.next_run_at else 'not scheduled'}")
+        detail.append(_next_ask(ctx, source, st, resting))
         lines.append(f"{source.label}: configured; " + "; ".join(detail))
     if len(lines) == 1:
         lines.append("  none are registered")

@@ -12,6 +12,7 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -114,6 +115,12 @@ def cached_page(ctx: Context, url: str, *, reader: PageReader) -> tuple[LandingP
     return page, status
 
 
+def _home(ident: Identifier, link: str) -> bool:
+    """A site's home page named by an item page (a template's canonical link pointing at
+    ``/``): not this item, and taking it as an alias would fold every page into one item."""
+    return ident.scheme == "url" and ident.value != link and urlsplit(ident.value).path in ("", "/")
+
+
 def resolve_link(
     ctx: Context, url: str, *, reader: PageReader | None = None,
     rules: tuple[UrlRule, ...] | None = None,
@@ -125,7 +132,7 @@ def resolve_link(
     idents: list[Identifier] = []
     if page is not None:
         registered = [f.identifier for f in page.registered]
-        idents += registered + [i for i in page.identifiers if i not in registered]
+        idents += registered + [i for i in page.identifiers if i not in registered and not _home(i, link)]
     for candidate in [link] + [i.value for i in idents if i.scheme == "url"]:
         key = key_for(candidate, rules)
         if key is not None:

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict
 
 from core.errors import InputError
 from core.identifiers import display, identifier_url
+from core.models import Item
 from core.scoring import weights as score_weights
 from handlers import render
+from handlers.alert_render import count_text
 from handlers.context import Context
 from handlers.replies import Reply
 from storage import items as items_store
@@ -166,6 +168,11 @@ class Summary(BaseModel):
         return f"{first:%d %b} - {last:%d %b %Y}"
 
 
+def _item_label(item: Item) -> str:
+    """The title, else the identifier as people write it (``10.1234/abc``, not ``doi:10.1234/abc``)."""
+    return item.title or (display(item.primary) if item.primary else item.label)
+
+
 def _source_label(ctx: Context, name: str) -> str:
     source = ctx.source(name)
     return source.label if source is not None else name
@@ -192,17 +199,24 @@ def build_summary(
         return round(sum(weight(k) for k in mentions_store.kinds_of(db, item_id, before=before)), 2)
 
     db = ctx.store.db
-    found = mentions_store.mentions_between(db, start, end, channel=channel)
+    # What an item's first poll found is attention it had before it was watched, not news:
+    # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
+    fresh_only = not ctx.options.get("alert_on_first_poll")
+    found = mentions_store.mentions_between(db, start, end, channel=channel, exclude_baseline=fresh_only)
     length = _parse(end) - _parse(start)
-    previous = mentions_store.mentions_between(db, _iso(_parse(start) - length), start, channel=channel)
+    previous = mentions_store.mentions_between(
+        db, _iso(_parse(start) - length), start, channel=channel, exclude_baseline=fresh_only
+    )
     rises = summaries_store.count_rises(db, channel, start, end)
 
     per_item: dict[int, Counter[str]] = defaultdict(Counter)
+    gained: defaultdict[int, float] = defaultdict(float)
     for m in found:
         per_item[m.item_id][m.source] += 1
+        gained[m.item_id] += weight(m.kind)
     rises_of: dict[int, list[str]] = defaultdict(list)
     for r in rises:
-        rises_of[r.item_id].append(f"{r.metric.replace('_', ' ')} {r.before:g} -> {r.after:g}")
+        rises_of[r.item_id].append(count_text(r.metric, r.before, r.after, source_label=_source_label(ctx, r.source)))
     attended = set(per_item) | set(rises_of)
     known = items_store.get_items(db, sorted(attended))
 
@@ -210,15 +224,18 @@ def build_summary(
     for item_id in attended:
         item = known.get(item_id)
         primary = item.primary if item else None
+        # The score it ended with, less what it gained: old mentions found when it was
+        # watched are part of its score, never of its gain.
+        after = item_score(item_id, end)
         changes.append(
             ItemChange(
                 item_id=item_id,
-                label=item.label if item else f"item {item_id}",
+                label=_item_label(item) if item else f"item {item_id}",
                 identifier=display(primary) if primary else None,
                 url=identifier_url(primary) if primary else None,
                 new_mentions=sum(per_item[item_id].values()),
-                score_before=item_score(item_id, start),
-                score_after=item_score(item_id, end),
+                score_before=round(after - gained[item_id], 2),
+                score_after=after,
                 sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
                 counts=tuple(rises_of[item_id]),
             )
@@ -249,7 +266,7 @@ def build_summary(
             continue
         watched.append(
             NewlyWatched(
-                item_id=item.id, label=item.label, watched_at=w.created_at,
+                item_id=item.id, label=_item_label(item), watched_at=w.created_at,
                 identifier=display(item.primary) if item.primary else None,
                 url=identifier_url(item.primary) if item.primary else None,
             )

@@ -78,25 +78,61 @@ def unwatch_command(ctx: Context, cmd: Command) -> Reply:
 
 
 def list_command(ctx: Context, cmd: Command) -> Reply:
-    """List what this channel watches (optionally one collection)."""
+    """List what this channel watches: items, web sites and collections (`list <collection>` for one).
+
+    A collection shows its web sites (old and new addresses alike) and its items.
+    """
+    if len(cmd.args) > 1:
+        raise InputError("Give one collection name at most: `list maps`.")
     collection = cmd.args[0] if cmd.args else None
     db = ctx.store.db
+    colls = watches.channel_collections(db, cmd.channel)
+    if collection is not None:
+        return _list_collection(ctx, cmd.channel, collection, colls)
     total = watches.count_watches(db, cmd.channel)
-    rows = watches.list_watches(db, cmd.channel, collection=collection, limit=LIST_LIMIT)
-    domains = [t for _, t in watches.list_domains(db, cmd.channel)] if collection is None else []
+    rows = watches.list_watches(db, cmd.channel, limit=LIST_LIMIT)
+    domains = [t for _, t in watches.list_domains(db, cmd.channel)]
     if not rows and not domains:
-        where = f"collection `{collection}`" if collection else cmd.channel
-        return Reply(text=f"Nothing is watched in {where} yet. Try `watch 10.1038/nature12373`.")
+        return Reply(text=f"Nothing is watched in {cmd.channel} yet. Try `watch 10.1038/nature12373`.")
     lines = []
     if rows:
-        lines.append(f"Watched in {cmd.channel}" + (f" (collection {collection})" if collection else "") + ":")
-        for w in rows:
-            aliases = ", ".join(display(i) for i in w.item.identifiers)
-            title = f" - {w.item.title}" if w.item.title else ""
-            muted = f" (muted until {w.muted_until[:10]})" if w.muted_until else ""
-            lines.append(f"  {aliases}{title}{muted}")
-        if collection is None and total > len(rows):
+        lines.append(f"Watched in {cmd.channel}:")
+        lines += [_item_line(w) for w in rows]
+        if total > len(rows):
             lines.append(f"  and {total - len(rows)} more - use export")
     if domains:
         lines.append("Web sites watched: " + ", ".join(domains))
+    if colls:
+        lines.append("Collections: " + "; ".join(
+            f"{name} ({n} item{'s' * (n != 1)}" + (f", sites {', '.join(sites)}" if sites else "") + ")"
+            for name, _, n, sites in colls
+        ) + " - `list <collection>` shows one")
+    return Reply(text="\n".join(lines))
+
+
+def _item_line(w: watches.Watch) -> str:
+    aliases = ", ".join(display(i) for i in w.item.identifiers)
+    title = f" - {w.item.title}" if w.item.title else ""
+    muted = f" (muted until {w.muted_until[:10]})" if w.muted_until else ""
+    return f"  {aliases}{title}{muted}"
+
+
+def _list_collection(
+    ctx: Context, channel: str, name: str, colls: list[tuple[str, str | None, int, list[str]]]
+) -> Reply:
+    found = next((c for c in colls if c[0] == name), None)
+    if found is None:
+        known = ", ".join(c[0] for c in colls)
+        hint = f"Collections here: {known}." if known else "Make one with `watch collection <name> from <file.csv | OAI-PMH URL>` or `watch domain <site> collection=<name>`."
+        return Reply(text=f"There is no collection `{name}` in {channel}. {hint}", ok=False)
+    _, origin, total, sites = found
+    rows = watches.list_watches(ctx.store.db, channel, collection=name, limit=LIST_LIMIT)
+    lines = [f"Collection {name} in {channel}: {total} item{'s' * (total != 1)}" + (f", imported from {origin}" if origin else "")]
+    if sites:
+        lines.append("Web sites: " + ", ".join(sites))
+    lines += [_item_line(w) for w in rows]
+    if total > len(rows):
+        lines.append(f"  and {total - len(rows)} more - use export")
+    if not rows and not sites:
+        lines.append("  nothing yet")
     return Reply(text="\n".join(lines))

@@ -21,6 +21,13 @@ def parse_work(data: Any, *, api_url: str | None = None) -> SourceResult:
     """A ``/works/{doi}`` answer -> the citation count (none when the field is absent)."""
     if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
         raise BadResponse("answered without a `message` object", source="crossref")
+    kind = data.get("message-type")
+    if kind not in (None, "work"):
+        # A list or another resource: the base URL does not lead to /works/{doi}.
+        raise BadResponse(
+            f"answered with a `{kind}` instead of one work: check ATTENTION_CROSSREF_URL",
+            source="crossref",
+        )
     cited = data["message"].get("is-referenced-by-count")
     counts: tuple[Count, ...] = ()
     if isinstance(cited, int | float) and not isinstance(cited, bool):

@@ -8,12 +8,15 @@ Every source talks to the network only through :class:`SourceClient`, which
 * honours 429 ``Retry-After`` (waits once if short, else raises :class:`RateLimited`) and the
   rate-limit headers (``X-RateLimit-Remaining``, Altmetric's ``X-HourlyRateLimit-Remaining`` ...):
   a remaining of 0 makes later calls raise RateLimited until the window resets,
+* paces itself at the rate a source announces (Crossref's ``X-Rate-Limit-Limit`` requests per
+  ``X-Rate-Limit-Interval``) instead of the source's declared default,
 * turns every failure into a named :class:`SourceError` carrying the source's name.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +48,9 @@ RATE_HEADERS = (
     ("x-hourlyratelimit-remaining", None, 3600.0),
     ("x-dailyratelimit-remaining", None, 86400.0),
 )
+#: ``X-Rate-Limit-Interval`` units (Crossref sends ``1s``).
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.IGNORECASE)
 
 
 class _Transient(Exception):
@@ -86,6 +92,13 @@ class TokenBucket:
             self._sleep(wait)
         return wait
 
+    def set_rate(self, rate: float) -> None:
+        """Pace at ``rate`` requests a second from now on (bursts of at most one second's worth)."""
+        with self._lock:
+            self.rate = max(rate, 1e-6)
+            self.capacity = max(1.0, rate)
+            self.tokens = min(self.tokens, self.capacity)
+
 
 def _seconds(text: str | None, *, now: float) -> float | None:
     """Seconds from a Retry-After / reset header: a delta, an epoch time, or an HTTP date."""
@@ -101,6 +114,23 @@ def _seconds(text: str | None, *, now: float) -> float | None:
             return None
     # Large numbers are epoch times (GitHub-style X-RateLimit-Reset), small ones are deltas.
     return max(0.0, value - now) if value > 1_000_000_000 else max(0.0, value)
+
+
+def _announced_rate(headers: httpx.Headers) -> float | None:
+    """Requests a second from ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval`` (Crossref:
+    ``50`` per ``1s``), or None when absent or unreadable."""
+    limit, interval = headers.get("x-rate-limit-limit"), headers.get("x-rate-limit-interval")
+    if limit is None or interval is None:
+        return None
+    match = _INTERVAL.match(interval)
+    try:
+        count = float(limit)
+    except ValueError:
+        return None
+    if match is None or count <= 0:
+        return None
+    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    return count / seconds if seconds > 0 else None
 
 
 def _human(seconds: float) -> str:
@@ -129,6 +159,11 @@ class SourceClient:
         self._lock = threading.Lock()
         #: Wall-clock time before which the quota is spent (from rate-limit headers).
         self._blocked_until = 0.0
+
+    @property
+    def rate_per_second(self) -> float:
+        """The pace kept now: the source's default until it announces its own."""
+        return self._bucket.rate
 
     # --- public ---
     def get(
@@ -167,6 +202,12 @@ class SourceClient:
         """The JSON body of a response, or BadResponse saying what came instead."""
         ctype = resp.headers.get("content-type", "").lower()
         head = resp.content[:200].lstrip().lower()
+        if "html" not in ctype and ("xml" in ctype or head.startswith(b"<?xml")):
+            # e.g. a mirror or an old endpoint answering in XML: the base URL is wrong.
+            raise BadResponse(
+                f"answered with XML instead of JSON (HTTP {resp.status_code}): check its URL setting",
+                source=self.name,
+            )
         if "html" in ctype or head.startswith((b"<!doctype", b"<html", b"<")):
             raise BadResponse(
                 f"answered with an HTML page instead of JSON (HTTP {resp.status_code})",
@@ -243,7 +284,11 @@ class SourceClient:
             )
 
     def _note_quota(self, resp: httpx.Response) -> None:
-        """Remember a spent quota so the next call stops before the server says 429."""
+        """Remember a spent quota so the next call stops before the server says 429, and keep
+        the pace the server announces."""
+        announced = _announced_rate(resp.headers)
+        if announced is not None and announced != self._bucket.rate:
+            self._bucket.set_rate(announced)
         now = self._clock()
         for remaining_name, reset_name, window in RATE_HEADERS:
             remaining = resp.headers.get(remaining_name)

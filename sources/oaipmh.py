@@ -7,7 +7,7 @@ same User-Agent, retries and fault mapping as every source.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 from xml.etree.ElementTree import Element, ParseError
 
@@ -19,6 +19,8 @@ from sources.base import BadResponse, Source
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+#: (base URL, query parameters) -> (HTTP status, body)
+Get = Callable[[str, dict[str, str]], tuple[int, bytes]]
 #: Pages followed before giving up on a repository that never stops sending tokens.
 MAX_PAGES = 10_000
 
@@ -101,17 +103,28 @@ class Harvester(Source):
     rate_per_second = 2.0
     concurrency = 1
 
-    def pages(self, base_url: str, *, set_spec: str | None = None) -> Iterator[OaiPage]:
-        """Every page of ``ListRecords`` (oai_dc), following resumption tokens."""
-        client = self.http.client(self)
+    def pages(
+        self, base_url: str, *, set_spec: str | None = None, get: Get | None = None
+    ) -> Iterator[OaiPage]:
+        """Every page of ``ListRecords`` (oai_dc), following resumption tokens. ``get`` fetches
+        one page (the caller's safe fetcher for user-given URLs); by default the shared client."""
+        if get is None:
+            client = self.http.client(self)
+
+            def get(url: str, params: dict[str, str]) -> tuple[int, bytes]:
+                resp = client.get(url, params=params)
+                return resp.status_code, resp.content
+
         params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
         if set_spec:
             params["set"] = set_spec
         for _ in range(MAX_PAGES):
-            resp = client.get(base_url, params=params)
-            if resp.status_code == 404:
+            status, body = get(base_url, params)
+            if status == 404:
                 raise BadResponse(f"{base_url} answered 404: is it the OAI-PMH base URL?", source=self.name)
-            page = parse_list_records(resp.content)
+            if status >= 400:
+                raise BadResponse(f"{base_url} answered HTTP {status}", source=self.name)
+            page = parse_list_records(body)
             yield page
             if not page.resumption_token:
                 return

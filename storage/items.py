@@ -83,3 +83,47 @@ def get_items(db: Database, item_ids: Iterable[int]) -> dict[int, Item]:
 
 def set_title(db: Database, item_id: int, title: str) -> None:
     db.execute("UPDATE items SET title = ? WHERE id = ?", [title, item_id])
+
+
+def merge_owners(db: Database, identifiers: Iterable[Identifier]) -> int | None:
+    """Make the items that any of ``identifiers`` names one item: the oldest keeps its id and
+    takes the others' aliases, watches, mentions, counts and threads. Returns the kept id, or
+    None when none of them is known. Call inside a transaction."""
+    owners = sorted({i for i in (find_item_id(db, ident) for ident in identifiers) if i})
+    if not owners:
+        return None
+    keep = owners[0]
+    for gone in owners[1:]:
+        _merge(db, keep=keep, gone=gone)
+    return keep
+
+
+def _merge(db: Database, *, keep: int, gone: int) -> None:
+    db.execute("UPDATE identifiers SET item_id = ? WHERE item_id = ?", [keep, gone])
+    db.execute("UPDATE mentions SET item_id = ? WHERE item_id = ?", [keep, gone])
+    db.execute("UPDATE outbox SET item_id = ? WHERE item_id = ?", [keep, gone])
+    # A channel watching both keeps its older watch, in whichever collection either was in.
+    db.execute(
+        "UPDATE watches SET collection_id = COALESCE(collection_id, (SELECT w.collection_id FROM "
+        "watches w WHERE w.item_id = ? AND w.channel = watches.channel)), active = MAX(active, "
+        "(SELECT w.active FROM watches w WHERE w.item_id = ? AND w.channel = watches.channel)) "
+        "WHERE item_id = ? AND channel IN (SELECT channel FROM watches WHERE item_id = ?)",
+        [gone, gone, keep, gone],
+    )
+    # Two series of one (source, metric) cannot be interleaved: the kept item's series stays
+    # and the next poll, asking by every alias, records the combined value.
+    db.execute(
+        "DELETE FROM counts WHERE item_id = ? AND EXISTS (SELECT 1 FROM counts k WHERE "
+        "k.item_id = ? AND k.source = counts.source AND k.metric = counts.metric)",
+        [gone, keep],
+    )
+    db.execute("UPDATE counts SET item_id = ? WHERE item_id = ?", [keep, gone])
+    for table in ("watches", "baselines", "threads"):
+        db.execute(f"UPDATE OR IGNORE {table} SET item_id = ? WHERE item_id = ?", [keep, gone])
+        db.execute(f"DELETE FROM {table} WHERE item_id = ?", [gone])
+    db.execute(
+        "UPDATE items SET title = (SELECT title FROM items WHERE id = ?) "
+        "WHERE id = ? AND (title IS NULL OR title = '')",
+        [gone, keep],
+    )
+    db.execute("DELETE FROM items WHERE id = ?", [gone])

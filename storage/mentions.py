@@ -69,22 +69,32 @@ def mentions_of(db: Database, item_id: int, *, limit: int = 100) -> list[StoredM
     )
 
 
+#: Mentions stored by the first poll of their item by their source (the baseline): the poll
+#: records the baseline after storing them, in the same transaction, so they are not later.
+_NOT_BASELINE = (
+    " AND NOT EXISTS (SELECT 1 FROM baselines b WHERE b.item_id = m.item_id "
+    "AND b.source = m.source AND m.first_seen_at <= b.at)"
+)
+
+
 def mentions_between(
-    db: Database, start: str, end: str, *, channel: str | None = None
+    db: Database, start: str, end: str, *, channel: str | None = None, exclude_baseline: bool = False
 ) -> list[StoredMention]:
-    """Mentions first seen in [start, end), for the items a channel watches (or all)."""
+    """Mentions first seen in [start, end), for the items a channel watches (or all).
+
+    ``exclude_baseline`` leaves out what an item's first poll found: attention it already had
+    when it was watched, not attention it gained.
+    """
+    columns = ", ".join("m." + c.strip() for c in _COLUMNS.split(","))
+    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + (_NOT_BASELINE if exclude_baseline else "")
     if channel is None:
         return _rows(
-            db,
-            f"SELECT {_COLUMNS} FROM mentions WHERE first_seen_at >= ? AND first_seen_at < ? "
-            "ORDER BY first_seen_at, id",
-            [start, end],
+            db, f"SELECT {columns} FROM mentions m WHERE {where} ORDER BY m.first_seen_at, m.id", [start, end]
         )
     return _rows(
         db,
-        f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} FROM mentions m "
-        "JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
-        "WHERE m.first_seen_at >= ? AND m.first_seen_at < ? ORDER BY m.first_seen_at, m.id",
+        f"SELECT {columns} FROM mentions m JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
+        f"WHERE {where} ORDER BY m.first_seen_at, m.id",
         [channel, start, end],
     )
 

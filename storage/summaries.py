@@ -80,7 +80,8 @@ def watched_between(db: Database, channel: str, start: str, end: str) -> list[Ne
 
 def count_rises(db: Database, channel: str, start: str, end: str) -> list[CountRise]:
     """Counts of the channel's items that rose in [start, end): value before start -> last value
-    before end. A series first seen inside the period is not a rise (there is no before)."""
+    before end. A series first seen inside the period rises from its first value (an item
+    watched this week whose Altmetric score went 10 -> 26 was alerted about: so is it here)."""
     rows = db.execute(
         "SELECT DISTINCT c.item_id, c.source, c.metric FROM counts c "
         "JOIN watches w ON w.item_id = c.item_id AND w.channel = ? "
@@ -98,6 +99,13 @@ def count_rises(db: Database, channel: str, start: str, end: str) -> list[CountR
             ).fetchone()
             values.append(float(row[0]) if row else None)
         before, after = values
+        if before is None:
+            first = db.execute(
+                "SELECT value FROM counts WHERE item_id = ? AND source = ? AND metric = ? "
+                "AND observed_at >= ? ORDER BY observed_at, id LIMIT 1",
+                [item_id, source, metric, start],
+            ).fetchone()
+            before = float(first[0]) if first else None
         if before is not None and after is not None and after > before:
             out.append(CountRise(int(item_id), source, metric, before, after))
     return out

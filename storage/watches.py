@@ -210,3 +210,32 @@ def collection_domains(db: Database, channel: str, name: str) -> list[str]:
             [channel, name],
         ).fetchall()
     ]
+
+
+def channel_collections(db: Database, channel: str) -> list[tuple[str, str | None, int, list[str]]]:
+    """``(name, origin, items watched, domains)`` of each collection of a channel."""
+    out = []
+    for coll_id, name, origin in db.execute(
+        "SELECT id, name, origin FROM collections WHERE channel = ? ORDER BY name", [channel]
+    ).fetchall():
+        n = db.execute(
+            "SELECT count(*) FROM watches WHERE channel = ? AND collection_id = ?", [channel, coll_id]
+        ).fetchone()[0]
+        sites = [r[0] for r in db.execute(
+            "SELECT target FROM domain_watches WHERE channel = ? AND collection_id = ? ORDER BY target",
+            [channel, coll_id],
+        ).fetchall()]
+        out.append((name, origin, int(n), sites))
+    return out
+
+
+def collection_item_ids(db: Database, channel: str, name: str) -> set[int]:
+    """The items a channel watches in one collection (for `list` and summaries per collection)."""
+    return {
+        int(r[0])
+        for r in db.execute(
+            "SELECT w.item_id FROM watches w JOIN collections c ON c.id = w.collection_id "
+            "WHERE w.channel = ? AND c.name = ?",
+            [channel, name],
+        ).fetchall()
+    }

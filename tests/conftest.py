@@ -30,18 +30,26 @@ def _is_loopback(host: object) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[None]:
     """Only 127.0.0.0/8, ::1 and Unix sockets may be dialled; DNS only for localhost."""
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
     real_getaddrinfo = socket.getaddrinfo
+
+    # Code under test may catch the guard's error (a source turns it into "could not connect"),
+    # so every trip is also recorded and fails the test afterwards.
+    tripped: list[str] = []
+
+    def refuse(what: str) -> NetworkGuardError:
+        tripped.append(what)
+        return NetworkGuardError(f"test tried to {what}: only loopback is allowed")
 
     def check(sock: socket.socket, address: object) -> None:
         if sock.family == socket.AF_UNIX:
             return
         host = address[0] if isinstance(address, tuple) else address
         if not _is_loopback(host):
-            raise NetworkGuardError(f"test tried to connect to {address!r}: only loopback is allowed")
+            raise refuse(f"connect to {address!r}")
 
     def connect(sock: socket.socket, address: object) -> None:
         check(sock, address)
@@ -53,13 +61,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def getaddrinfo(host: object, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         if not _is_loopback(host):
-            raise NetworkGuardError(f"test tried to resolve {host!r}: only loopback is allowed")
+            raise refuse(f"resolve {host!r}")
         return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     yield
+    if tripped and request.node.get_closest_marker("trips_network_guard") is None:
+        pytest.fail(f"the test reached for the network ({'; '.join(tripped)}), even if the code caught it")
 
 
 @pytest.fixture

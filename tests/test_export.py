@@ -14,7 +14,7 @@ import yaml
 from handlers.context import Context
 from handlers.router import dispatch
 from handlers.summary_commands import EXPORT_COLUMNS, csv_cell, export_csv
-from storage import Store
+from storage import Store, polls
 from storage.mentions import add_mentions
 from storage.watches import watch_item
 from tests.bot.test_cli import run_cli
@@ -87,6 +87,11 @@ def _recent_store(path: Path) -> None:
 
 def test_datasette_canned_queries_run_on_a_fresh_store(fresh_store: Store) -> None:
     _recent_store(Path(fresh_store.path))
+    # An old Wikipedia link found by the first poll of worms, two days ago: not "gained".
+    earlier = datetime.now(UTC) - timedelta(days=2)
+    with time_machine.travel(earlier, tick=False), fresh_store.transaction() as db:
+        add_mentions(db, 1, [mention("wikipedia", "w0", "wikipedia")])
+        polls.set_baseline(db, 1, "wikipedia")
     meta = yaml.safe_load((ROOT / "datasette.yml").read_text())
     queries = meta["databases"]["attention"]["queries"]
     assert set(queries) == {"top_items_this_week", "mentions_by_source", "items_never_mentioned"}
@@ -97,7 +102,7 @@ def test_datasette_canned_queries_run_on_a_fresh_store(fresh_store: Store) -> No
     [top] = results["top_items_this_week"]
     assert (top["item"], top["new_mentions"], top["score_gained"]) == ("Deep-sea worms", 2, 11)
     by_source = {r["source"]: (r["mentions"], r["last_7_days"]) for r in results["mentions_by_source"]}
-    assert by_source == {"feeds": (2, 1), "wikipedia": (1, 1)}
+    assert by_source == {"feeds": (2, 1), "wikipedia": (2, 2)}
     [never] = results["items_never_mentioned"]
     assert (never["title"], never["identifiers"], never["channels"]) == ("Glacier data", "doi:10.5555/glacier", "C1")
     conn.close()

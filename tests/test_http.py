@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from typing import ClassVar
 
@@ -191,3 +192,61 @@ def test_token_bucket_spaces_requests() -> None:
     bucket.acquire()
     bucket.acquire()
     assert waits == [pytest.approx(0.5), pytest.approx(1.0)]
+
+
+def test_announced_rate_limit_headers_set_the_pace(server: FakeServer) -> None:
+    # Crossref announces its budget on every answer: 1 request per 2 s here, below our default.
+    server.route(
+        "GET", "/works", json={"message": {}},
+        headers={"X-Rate-Limit-Limit": "1", "X-Rate-Limit-Interval": "2s"},
+    )
+    sleeps: list[float] = []
+    client = make_client(sleeps=sleeps)
+    assert client.rate_per_second == 100.0
+    client.get(server.url + "/works")
+    assert client.rate_per_second == pytest.approx(0.5)
+    client.get(server.url + "/works")
+    client.get(server.url + "/works")
+    # The third request waited for the announced pace (the injected sleep returns at once).
+    assert sleeps and 1.0 < sleeps[-1] <= 2.0
+
+
+@pytest.mark.parametrize(
+    ("limit", "interval"), [("50", "soon"), ("many", "1s"), ("0", "1s"), ("5", None)]
+)
+def test_unreadable_rate_headers_keep_the_declared_pace(
+    server: FakeServer, limit: str, interval: str | None
+) -> None:
+    headers = {"X-Rate-Limit-Limit": limit} | ({"X-Rate-Limit-Interval": interval} if interval else {})
+    server.route("GET", "/works", json={}, headers=headers)
+    client = make_client()
+    client.get(server.url + "/works")
+    assert client.rate_per_second == 100.0
+
+
+# --- the test network guard (tests/conftest.py) ---
+@pytest.mark.trips_network_guard
+def test_guard_refuses_a_connection_to_the_outside_world() -> None:
+    from tests.conftest import NetworkGuardError
+
+    with socket.socket() as sock, pytest.raises(NetworkGuardError, match="connect to \\('192.0.2.1'"):
+        sock.connect(("192.0.2.1", 80))
+    with pytest.raises(NetworkGuardError, match="only loopback is allowed"):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)
+    with pytest.raises(NetworkGuardError, match="tried to resolve 'api.crossref.org'"):
+        socket.getaddrinfo("api.crossref.org", 443)
+
+
+@pytest.mark.trips_network_guard
+def test_guard_fails_a_source_left_on_its_real_url_instead_of_hiding_it() -> None:
+    from tests.conftest import NetworkGuardError
+
+    # Not turned into SourceUnavailable: a test that forgot its fake URL must fail loudly.
+    with pytest.raises(NetworkGuardError):
+        make_client().get("https://api.crossref.org/works/10.1371/journal.pone.0000030")
+
+
+def test_guard_lets_loopback_through(server: FakeServer) -> None:
+    server.route("GET", "/ok", json={"ok": True})
+    assert make_client().get_json(server.url + "/ok") == {"ok": True}
+    assert make_client().get_json(server.url.replace("127.0.0.1", "localhost") + "/ok") == {"ok": True}

@@ -111,3 +111,27 @@ def test_alert_actions_carry_router_commands() -> None:
     from_payload = actions_for_alert({"identifier": "10.1/it's"})
     assert from_payload is not None and from_payload["elements"][2]["value"] == "unwatch '10.1/it'\"'\"'s'"
     assert actions_for_alert({"identifier": "10.1/" + "x" * 2000}) is None
+
+
+HOSTILE = "<!channel> Fish & <http://evil.example|click here>"
+
+
+def test_every_rich_reply_escapes_hostile_titles(ctx) -> None:  # type: ignore[no-untyped-def]
+    """An item and a post titled like a ping or a link reach Slack inert, in list, summary and top."""
+    from bot.slack import message_payload
+    from core.models import Identifier, Mention
+    from handlers.router import dispatch
+    from storage.mentions import add_mentions
+    from storage.watches import watch_item
+
+    with ctx.store.transaction() as db:
+        item_id, _ = watch_item(db, "C1", [Identifier(scheme="doi", value="10.1234/x<y>")], title=HOSTILE)
+        add_mentions(db, item_id, [Mention(source="feeds", external_id="p1", kind="blog", title=HOSTILE,
+                                           url="https://blog.example/p?a=1&b=<2>")])
+    for command in ("list", "summary 7d", "top"):
+        reply = dispatch(ctx, command, channel="C1", user="U1")
+        assert reply.ok, reply.text
+        payload = json.dumps(message_payload(reply))
+        assert "&lt;!channel&gt;" in payload or "10.1234/x&lt;y&gt;" in payload, command  # shown, escaped
+        assert "<!channel>" not in payload and "<http://evil" not in payload, command
+        assert "Fish & " not in payload and "x<y>" not in payload, command

@@ -265,3 +265,37 @@ def test_sigterm_asks_serve_to_stop_and_handlers_are_restored() -> None:
     finally:
         restore()
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize(
+    ("sent", "typed"),
+    [
+        ("<@UBOT> check <https://repo.example.edu/item/1?a=1&amp;b=2>", "check https://repo.example.edu/item/1?a=1&b=2"),
+        ("<@UBOT> watch domain <http://repo.example.edu|repo.example.edu>", "watch domain repo.example.edu"),
+        ("<@UBOT> watch 10.1002/(SICI)1097-4571(199806)49:8&lt;693::AID-ASI4&gt;3.0.CO;2-0",
+         "watch 10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0"),
+        ("<@UBOT> lookup &amp;lt;", "lookup &lt;"),  # a user who really typed an entity keeps it
+    ],
+)
+def test_slack_formatting_is_undone_before_the_router_sees_it(sent: str, typed: str) -> None:
+    from bot.slack import command_after_mention
+
+    assert command_after_mention(sent) == typed
+
+
+def test_a_mention_with_an_auto_linked_site_and_an_escaped_doi_watches_them(running: Running) -> None:
+    def mention(text: str, n: int) -> None:
+        event = {"type": "event_callback", "team_id": "T0001", "api_app_id": "A0APP", "event_id": f"Ev{n}",
+                 "event_time": 1700000000, "token": "legacy",
+                 "event": {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": f"1700000000.00030{n}",
+                           "text": text}}
+        assert running.post(json.dumps(event), content_type="application/json").status_code == 200
+        assert wait_for(lambda: len(running.fake.messages) >= n)
+
+    mention("<@UBOT> watch 10.1002/(SICI)1097-4571(199806)49:8&lt;693::AID-ASI4&gt;3.0.CO;2-0", 1)
+    mention("<@UBOT> watch domain <http://repo.example.edu|repo.example.edu>", 2)
+    first, second = running.fake.messages
+    assert "Now watching" in first["text"] and "8&lt;693" in first["text"]  # stored as `<`, shown escaped
+    assert "repo.example.edu" in second["text"] and "not a web site" not in second["text"]
+    listed = router.dispatch(running.ctx, "list", channel=CHANNEL).text
+    assert "49:8<693::aid-asi4>3.0.co;2-0" in listed and "repo.example.edu" in listed

@@ -148,3 +148,33 @@ def test_europepmc_pmid_and_pmcid_paths(srv: FakeServer) -> None:
     assert [c.value for c in src.lookup(Identifier(scheme="pmid", value="123")).counts] == [0]
     assert [c.value for c in src.lookup(Identifier(scheme="pmcid", value="PMC77")).counts] == [0]
     assert srv.requests_to("/epmc/MED/123/citations")[0].query["format"] == ["json"]
+
+
+# --- The faults every JSON source meets served with HTTP 200 ---
+FAULTY = [
+    (HackerNews, "/hn/search_by_date", DOI, "hackernews/search-fuzzy-mix.json"),
+    (Crossref, f"/crossref/works/{DOI.value}", DOI, "crossref/work-cited.json"),
+    (DataCite, f"/datacite/dois/{DOI.value}", DOI, "datacite/doi-missing-counts.json"),
+    (EuropePMC, "/epmc/MED/17183631/citations", Identifier(scheme="pmid", value="17183631"),
+     "europepmc/citations-missing-fields.json"),
+]
+
+
+@pytest.mark.parametrize(("cls", "path", "ident", "good"), FAULTY, ids=lambda v: getattr(v, "name", ""))
+def test_html_error_page_with_200_is_named(srv: FakeServer, cls: type[Source], path: str,
+                                           ident: Identifier, good: str) -> None:
+    srv.route("GET", path, body=file_body("wikipedia", "maintenance-page.html"),
+              content_type="text/html; charset=utf-8")
+    with pytest.raises(BadResponse, match=r"HTML page instead of JSON \(HTTP 200\)") as info:
+        build(cls, srv).lookup(ident)
+    assert info.value.source == cls.name
+
+
+@pytest.mark.parametrize(("cls", "path", "ident", "good"), FAULTY, ids=lambda v: getattr(v, "name", ""))
+def test_truncated_json_is_named(srv: FakeServer, cls: type[Source], path: str,
+                                 ident: Identifier, good: str) -> None:
+    whole = (DATA / good).read_text()
+    srv.route("GET", path, body=whole[: len(whole) // 2], content_type="application/json")
+    with pytest.raises(BadResponse, match="malformed or truncated JSON") as info:
+        build(cls, srv).lookup(ident)
+    assert info.value.source == cls.name

@@ -8,18 +8,27 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from core.models import Count
 from handlers.chart import chart_png
 from handlers.context import Context
 from handlers.router import dispatch
 from handlers.summary import build_summary, parse_period, render_summary, week_bounds
-from storage import Store
-from tests.summary_data import SUMMARY_TIME, WEEK_END, WEEK_START, seed_week
+from sources import build_sources
+from sources.base import SourcesConfig
+from storage import Store, polls
+from storage.counts import record_counts
+from storage.mentions import add_mentions
+from storage.watches import watch_item
+from tests.summary_data import GLACIER, SUMMARY_TIME, WEEK_END, WEEK_START, mention, seed_week
 
 
 @pytest.fixture
 def berlin_ctx(fresh_store: Store) -> Context:
     seed_week(fresh_store)
-    return Context(store=fresh_store, options={"summary_day": "mon", "summary_tz": "Europe/Berlin"})
+    return Context(
+        store=fresh_store, options={"summary_day": "mon", "summary_tz": "Europe/Berlin"},
+        sources=build_sources(SourcesConfig()),  # for their labels; never asked here
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,8 +68,8 @@ def test_summary_counts_the_berlin_week_across_dst(berlin_ctx: Context) -> None:
     assert [c.label for c in s.top] == ["Deep-sea worms", "Glacier data"]
     worms = s.top[0]
     assert (worms.score_before, worms.score_after, worms.new_mentions) == (13, 24, 2)
-    assert worms.sources == ("feeds", "wikipedia")
-    assert worms.counts == ("citations 3 -> 5",)
+    assert worms.sources == ("Blog and news feeds", "Wikipedia")
+    assert worms.counts == ("Crossref citations 3 -> 5",)
     assert worms.url == "https://doi.org/10.1234/worms"
     assert [(b.source, b.mentions, b.score, b.items) for b in s.by_source] == [
         ("feeds", 1, 8, 1), ("wikipedia", 1, 3, 1), ("mastodon", 2, 1, 1)
@@ -78,7 +87,10 @@ def test_summary_text_and_blocks_show_what_happened(berlin_ctx: Context) -> None
     text = reply.text
     assert "Attention summary for C1, 19 Oct - 25 Oct 2026 (Europe/Berlin)" in text
     assert "4 new mentions, 2 items with attention, attention score 12 (-1 on the previous 7 days)" in text
-    assert "1. Deep-sea worms (10.1234/worms): score 13 -> 24; 2 new mentions on feeds, wikipedia; citations 3 -> 5" in text
+    assert (
+        "1. Deep-sea worms (10.1234/worms): score 13 -> 24; 2 new mentions on Blog and news feeds, "
+        "Wikipedia; Crossref citations 3 -> 5"
+    ) in text
     assert "Someone else" not in text
     assert "Newly watched (1):" in text and "Glacier data (10.5555/glacier)" in text
     assert reply.blocks and reply.blocks[0]["type"] == "header"
@@ -125,7 +137,7 @@ def test_summary_and_top_commands_answer_for_the_rolling_period(berlin_ctx: Cont
         reply = dispatch(berlin_ctx, "summary --private", channel="C1")
         assert reply.ok and reply.ephemeral
         # The last 7 days from 00:00Z start after news-1 and end after toot-3 (00:30 CET Monday).
-        assert "4 new mentions" in reply.text and "mastodon: 3 mentions of 1 item" in reply.text
+        assert "4 new mentions" in reply.text and "Mastodon: 3 mentions of 1 item" in reply.text
         assert reply.files and reply.files[0].content[:4] == b"\x89PNG"
         top = dispatch(berlin_ctx, "top 1 30d", channel="C1")
         assert top.ok
@@ -152,3 +164,33 @@ def test_an_item_watched_this_second_is_in_the_summary(ctx: Context) -> None:
         dispatch(ctx, "watch 10.1234/worms", channel="C1")
         reply = dispatch(ctx, "summary", channel="C1")
     assert "Newly watched (1):" in reply.text and "10.1234/worms" in reply.text
+
+
+@pytest.mark.parametrize("alerted_on_first_poll", [False, True])
+def test_what_the_first_poll_found_is_not_counted_as_gained(fresh_store: Store, alerted_on_first_poll: bool) -> None:
+    """Twenty old Wikipedia citations found when a DOI is watched are not "20 new mentions"."""
+    with fresh_store.transaction() as db:
+        item_id, _ = watch_item(db, "C1", [GLACIER])
+    with time_machine.travel(datetime(2026, 10, 20, 9, 0, tzinfo=UTC), tick=False), fresh_store.transaction() as db:
+        old = [mention("wikipedia", f"old-{n}", "wikipedia") for n in range(20)]
+        add_mentions(db, item_id, old)
+        polls.set_baseline(db, item_id, "wikipedia")
+    with fresh_store.transaction() as db:
+        add_mentions(db, item_id, [mention("wikipedia", "new-1", "wikipedia")], seen_at="2026-10-22T09:00:00+00:00")
+        # Altmetric's score, first seen this week and risen since: the alerts said so, and so does it.
+        for day, value in ((20, 10), (23, 26)):
+            at = datetime(2026, 10, day, 9, 0, tzinfo=UTC)
+            record_counts(db, item_id, [Count(source="altmetric", metric="score", value=value, observed_at=at)])
+    ctx = Context(
+        store=fresh_store, options={"alert_on_first_poll": alerted_on_first_poll}, sources=build_sources(SourcesConfig())
+    )
+    s = build_summary(ctx, "C1", start="2026-10-19T00:00:00+00:00", end="2026-10-26T00:00:00+00:00")
+    (glacier,) = s.top
+    if alerted_on_first_poll:  # they were alerted about as news, so the summary agrees
+        assert (s.new_mentions, glacier.score_before, glacier.score_after) == (21, 0, 63)
+    else:
+        assert (s.new_mentions, s.score, glacier.score_before, glacier.score_after) == (1, 3, 60, 63)
+        assert (
+            "1. 10.5555/glacier: score 60 -> 63; 1 new mention on Wikipedia; Altmetric score 10 -> 26"
+            in render_summary(s).text
+        )

@@ -33,7 +33,7 @@ def test_settings_refuse_bad_values_with_how_to_fix(ctx: Context) -> None:
     bad = dispatch(ctx, "settings min-score lots", channel="C1")
     assert not bad.ok and "give a number from 0 up, e.g. `settings min-score 5`" in bad.text
     bad = dispatch(ctx, "settings sources twitter", channel="C1")
-    assert not bad.ok and "`twitter` is not a source" in bad.text and "from: wikipedia" in bad.text
+    assert not bad.ok and "`twitter` is not a source" in bad.text and "from the sources wikipedia or the kinds news" in bad.text
     bad = dispatch(ctx, "settings mode weekly", channel="C1")
     assert not bad.ok and "`settings mode realtime` or `settings mode digest`" in bad.text
     assert not dispatch(ctx, "settings colour blue", channel="C1").ok

@@ -98,6 +98,26 @@ def test_count_rise_alerts_with_before_and_after(watched: Context, source: Scrip
     assert '"A paper" gained attention on Scripted' in notifier.posts[0].text
 
 
+def test_a_sources_own_score_is_not_mistaken_for_the_attention_score(
+    watched: Context, clock: time_machine.Coordinates
+) -> None:
+    altmetric = ScriptedSource("altmetric", label="Altmetric")
+    watched.sources = [altmetric]
+    altmetric.set_count(KEY, "score", 10)
+    run_poll(watched, altmetric)
+    altmetric.set_count(KEY, "score", 25.5)
+    altmetric.set_count(KEY, "posts", 9)
+    clock.shift(3600)
+    run_poll(watched, altmetric)
+    notifier = RecordingNotifier()
+    deliver_pending(watched, notifier)
+    text = notifier.posts[0].text
+    assert '"A paper" gained attention on Altmetric: Altmetric score 10 -> 25.5' in text
+    # The bot's own score counts mentions: a count that rose leaves it where it was.
+    assert "attention score 0 (unchanged) - 10.1234/abc" in text
+    assert "gained attention on Altmetric: Altmetric score 10 -&gt; 25.5" in str(notifier.posts[0].blocks)
+
+
 def test_failing_identifier_does_not_stop_the_others(watched: Context, source: ScriptedSource, clock: object) -> None:
     with watched.store.transaction() as db:
         watches.watch_item(db, "C1", [DOI2])
@@ -124,7 +144,9 @@ def test_min_score_and_source_filters_per_channel(watched: Context, source: Scri
     r2 = run_poll(watched, source)
     assert f"alert:C1:1:{r2.poll_id}" in pending_keys(watched)
 
-    assert dispatch(watched, "settings sources wikipedia", channel="C2").ok is False  # not a source here
+    refused = dispatch(watched, "settings sources hackernws", channel="C2")
+    assert not refused.ok and "`hackernws` is not a source or a kind of mention" in refused.text
+    assert "from the sources scripted or the kinds news, blog" in refused.text
     assert dispatch(watched, "settings sources scripted", channel="C2").ok
     other = ScriptedSource("blogs")
     watched.sources = [source, other]
@@ -134,6 +156,30 @@ def test_min_score_and_source_filters_per_channel(watched: Context, source: Scri
     r3 = run_poll(watched, other)
     keys = pending_keys(watched)
     assert f"alert:C1:1:{r3.poll_id}" in keys and f"alert:C2:1:{r3.poll_id}" not in keys
+
+
+def test_a_channel_can_choose_kinds_of_mention_like_only_news(
+    watched: Context, clock: time_machine.Coordinates
+) -> None:
+    feeds = ScriptedSource("feeds", label="Blog and news feeds")
+    watched.sources = [feeds]
+    feeds.add(KEY, "old-post", kind="blog")
+    run_poll(watched, feeds)
+    reply = dispatch(watched, "settings sources news,wikipedia", channel="C1")
+    assert reply.ok and "sources that alert: news, wikipedia" in reply.text
+    feeds.add(KEY, "a-blog-post", kind="blog", day=2, title="A blog post")
+    run_poll(watched, feeds)
+    feeds.add(KEY, "a-news-story", kind="news", day=3, title="A news story")
+    feeds.add(KEY, "another-post", kind="blog", day=3, title="Another blog post")
+    clock.shift(3600)
+    run_poll(watched, feeds)
+    notifier = RecordingNotifier()
+    deliver_pending(watched, notifier)
+    [c1] = notifier.in_channel("C1")  # the blog-only poll said nothing to C1
+    assert "1 new mention" in c1.text and "A news story" in c1.text and "blog post" not in c1.text
+    assert "attention score 23 (+8)" in c1.text  # its score counts every kind; the gain shown is the news
+    c2 = notifier.in_channel("C2")  # every kind, as before
+    assert [p.text.count("blog post") for p in c2] == [1, 1] and "2 new mentions" in c2[1].text
 
 
 def test_mute_silences_one_item_until_unmuted(watched: Context, source: ScriptedSource, clock: time_machine.Coordinates) -> None:

@@ -85,7 +85,8 @@ def test_baseline_then_one_alert_then_silence_then_a_threaded_follow_up(
         hn.publish("2", "Show HN: the paper", datetime(2026, 3, 3, 8, tzinfo=UTC))
         out = poll(capsys)
         assert out.count("gained attention") == 1
-        assert '[#console] "10.1234/abc" gained attention on Hacker News: 1 new mention' in out
+        assert "[#console] 10.1234/abc gained attention on Hacker News: 1 new mention" in out
+        assert "attention score 2 (+1)" in out
         assert "Show HN: the paper (2026-03-03)" in out and "An old thread" not in out
 
         clock.shift(86400)
@@ -97,6 +98,13 @@ def test_baseline_then_one_alert_then_silence_then_a_threaded_follow_up(
         out = poll(capsys)
         assert out.count("gained attention") == 1
         assert "[#console (in thread)]" in out and "Ask HN: follow-up" in out
+
+        # The week's summary counts what was gained, not the old thread the baseline found.
+        assert main(["summary", "--channel", "console", "--period", "7d"]) == 0
+        out = capsys.readouterr().out
+        assert "2 new mentions, 1 item with attention" in out
+        assert "1. 10.1234/abc: score 1 -> 3; 2 new mentions on Hacker News" in out
+        assert "Hacker News: 2 mentions of 1 item" in out
 
 
 def test_unknown_source_lists_the_names(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ def test_slack_variables_keep_their_names_and_ours_are_prefixed(monkeypatch: pyt
     assert s.slack_bot_token == "xoxb-1" and s.slack_api_url == "http://127.0.0.1:1/api/"
     assert s.altmetric_api_key == "k"
     assert "repo@library.example.edu" in s.user_agent and s.user_agent.startswith("attention-bot/")
+    assert re.search(r" httpx/\d+\.\d+", s.user_agent), "Wikimedia asks for the library and its version"
 
 
 def test_a_dotenv_file_is_read(tmp_path: Path) -> None:

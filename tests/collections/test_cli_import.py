@@ -44,3 +44,16 @@ def test_harvest_with_a_set(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
 def test_harvest_of_a_private_address_without_allow_hosts_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["harvest", "http://127.0.0.1:9/oai", "--channel", "C1", "--collection", "x"]) == 1
     assert "ATTENTION_ALLOW_HOSTS" in capsys.readouterr().err
+
+
+def test_the_progress_counter_rewrites_one_line() -> None:
+    import io
+
+    from bot.importcmd import counter
+
+    out = io.StringIO()
+    show = counter(out)
+    show(500, 12_408)
+    show(12_408, 12_408)
+    show(3, None)
+    assert out.getvalue() == "\r500 / 12,408 rows\r12,408 / 12,408 rows\r3 rows"

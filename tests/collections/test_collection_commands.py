@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InputError
 from handlers.check import audit, check_command
 from handlers.collections import csv_rows, import_csv, normalise_target
 from handlers.context import Context
@@ -66,10 +67,15 @@ def test_domain_targets_are_normalised(typed: str, stored: str) -> None:
     assert normalise_target(typed) == stored
 
 
-@pytest.mark.parametrize("typed", ["ftp://repo.example.edu", "not a host", "repo", "repo.example.edu:99999", "repo.example.edu/x?y=1"])
+@pytest.mark.parametrize("typed", ["ftp://repo.example.edu", "not a host", "repo", "repo.example.edu:99999", "repo.example.edu:0", "repo.example.edu/x?y=1"])
 def test_bad_domain_targets_say_how_to_write_one(typed: str) -> None:
     with pytest.raises(Exception, match="host|port|path"):
         normalise_target(typed)
+
+
+def test_a_wildcard_site_says_to_give_the_host() -> None:
+    with pytest.raises(InputError, match="without a wildcard, e.g. `watch domain example.edu`"):
+        normalise_target("*.example.edu")
 
 
 def test_watch_and_unwatch_domain_with_a_collection_of_two_sites(ctx: Context) -> None:
@@ -127,3 +133,48 @@ def test_check_command_replies_with_a_checklist_or_a_named_failure(ctx: Context)
 def test_check_refuses_a_private_address(ctx: Context) -> None:
     reply = dispatch(ctx, "check http://127.0.0.1:9/secret", channel="C1")
     assert not reply.ok and "loopback" in reply.text
+
+
+def test_list_shows_each_collection_with_its_old_and_new_sites(ctx: Context) -> None:
+    import_csv(ctx, CSV.read_text(), channel="C1", collection="maps", origin="maps.csv")
+    dispatch(ctx, "watch domain old-repo.example.edu collection=theses", channel="C1")
+    dispatch(ctx, "watch domain repo.example.edu/handle/1794 collection=theses", channel="C1")
+    everything = dispatch(ctx, "list", channel="C1").text
+    assert ("Collections: maps (4 items); theses (0 items, sites old-repo.example.edu, "
+            "repo.example.edu/handle/1794)") in everything
+    theses = dispatch(ctx, "list theses", channel="C1").text
+    assert theses.splitlines()[:2] == [
+        "Collection theses in C1: 0 items",
+        "Web sites: old-repo.example.edu, repo.example.edu/handle/1794",
+    ]
+    maps = dispatch(ctx, "list maps", channel="C1").text
+    assert maps.startswith("Collection maps in C1: 4 items, imported from maps.csv")
+    assert "Harbour chart 1850" in maps and "old-repo" not in maps
+    missing = dispatch(ctx, "list charts", channel="C1")
+    assert not missing.ok and "Collections here: maps, theses." in missing.text
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "fix"),
+    [
+        ("dspace6.html", "https://scholarsbank.example.edu/xmlui/handle/1794/22871", "Fix: nothing"),
+        ("dspace7.html", "https://repository.example.edu/handle/20.500.12345/678", "Fix: declare the Handle the URL already carries"),
+        ("eprints.html", "https://eprints.example.ac.uk/4821/", "Fix: add <meta name=\"citation_title\""),
+        ("ojs.html", "https://journals.example.org/index.php/jlp/article/view/456", "Fix: nothing"),
+        ("islandora.html", "https://islandora.example.edu/islandora/object/letters:1204", "Fix: give each item a DOI or Handle"),
+        ("omeka.html", "https://omeka.example.edu/items/show/12", "Fix: give each item a DOI or Handle"),
+        ("contentdm.html", "https://cdm.example.edu/digital/collection/maps/id/12", "Fix: give each item a DOI or Handle"),
+        ("plain.html", "https://www.example.edu/hours", "Fix: give each item a DOI or Handle"),
+        ("omeka-home-canonical.html", "https://omeka.example.edu/items/show/12",
+         'Fix: make the page name itself, not the home page: <link rel="canonical" href="https://omeka.example.edu/items/show/12">'),
+    ],
+)
+def test_check_of_each_platform_is_a_short_checklist_ending_in_one_fix(ctx: Context, name: str, url: str, fix: str) -> None:
+    reply = check_command(ctx, Command("check", [url], "C1"), reader=lambda u: _page(name, u))
+    lines = reply.text.splitlines()
+    assert reply.ok and lines[0].startswith(f"Trackability of {url}")
+    assert 6 <= len(lines) <= 8 and all(line.startswith(("[x] ", "[ ] ", "    Tags")) for line in lines[1:-1])
+    assert [line for line in lines if line.startswith("Fix:")] == [lines[-1]]
+    assert lines[-1].startswith(fix)
+    # What this bot will count: the page's own identifiers, never the site's home page.
+    assert "example.edu/ " not in lines[-2] + " " and "example.edu/," not in lines[-2]

@@ -103,3 +103,23 @@ def test_harvest_from_a_private_address_is_refused_unless_allowed(ctx: Context, 
     reply = dispatch(ctx, f"watch collection marsh from {oai.url}/oai/request", channel="C1", user="U1")
     assert not reply.ok and "ATTENTION_ALLOW_HOSTS" in reply.text
     assert oai.requests == []
+
+
+def test_a_repository_redirecting_into_the_bots_network_is_refused_mid_harvest(ctx: Context) -> None:
+    with FakeServer() as repo, FakeServer() as hidden:
+        hidden.route("GET", "/admin", body="secret")
+
+        def respond(req: Recorded) -> Canned:
+            if req.query.get("resumptionToken"):  # page 2 bounces to an address nobody allowed
+                return Canned(302, b"", {"Location": f"{hidden.url}/admin"})
+            return Canned(200, xml("page1.xml"), {"Content-Type": "text/xml"})
+
+        repo.route_fn("GET", "/oai/request", respond)
+        ctx.options["allow_hosts"] = (repo.url.removeprefix("http://"),)
+        reply = dispatch(ctx, f"watch collection marsh from {repo.url}/oai/request", channel="C1", user="U1")
+        assert not reply.ok and "loopback" in reply.text and "ATTENTION_ALLOW_HOSTS" in reply.text
+        assert "imported 2 items (2 new)" in reply.text and "run the same command again" in reply.text
+        assert hidden.requests == []
+        assert len(repo.requests) == 2
+    # What came before the refusal stays imported.
+    assert len(watches.list_watches(ctx.store.db, "C1", collection="marsh")) == 2
