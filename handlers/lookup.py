@@ -16,7 +16,7 @@ from handlers.asking import ask, store_result
 from handlers.context import Context
 from handlers.replies import Command, Reply
 from sources.base import Source, SourceError
-from storage import items, state
+from storage import items, state, watches
 
 #: Newest mentions shown per source; the rest are counted.
 SHOWN_PER_SOURCE = 3
@@ -230,4 +230,10 @@ def sources_command(ctx: Context, cmd: Command) -> Reply:
         lines.append(f"{source.label}: configured; " + "; ".join(detail))
     if len(lines) == 1:
         lines.append("  none are registered")
+    gone = watches.inactive_channels(ctx.store.db)
+    if gone:
+        lines.append(
+            "Channels not getting alerts (invite the bot again, then `watch` there): "
+            + ", ".join(f"{channel} ({reason or 'unreachable'})" for channel, reason in gone)
+        )
     return Reply(text="\n".join(lines))

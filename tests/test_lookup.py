@@ -175,3 +175,12 @@ def test_whole_lookup_ends_in_its_time_bound_whatever_a_source_does(fresh_store:
     assert "Hangs: timed out after 0.5 s" in reply.text
     assert "Quick: citations 7" in reply.text
     assert "1 of 2 sources answered" in reply.text
+
+
+def test_sources_names_channels_that_stopped_getting_alerts(ctx: Context) -> None:
+    from storage.watches import set_channel_active
+
+    with ctx.store.transaction() as db:
+        set_channel_active(db, "C0GONE", False, "channel_not_found")
+    text = dispatch(ctx, "sources").text
+    assert "Channels not getting alerts" in text and "C0GONE (channel_not_found)" in text
