@@ -120,8 +120,11 @@ def check_command(ctx: Context, cmd: Command, *, reader: PageReader | None = Non
     `check https://repository.example.edu/handle/1794/22871` fetches the page and answers with a
     short checklist and the one change that would fix its tracking.
     """
-    if len(cmd.args) != 1 or not cmd.args[0].lower().startswith(("http://", "https://")):
-        raise InputError("Give one page address: `check https://repository.example.edu/handle/1794/22871`.")
+    example = "`check https://repository.example.edu/handle/1794/22871`"
+    if len(cmd.args) != 1:
+        raise InputError(f"Give one page address: {example}.")
+    if not cmd.args[0].lower().startswith(("http://", "https://")):
+        raise InputError(f"`{cmd.args[0][:80]}` is not a web page: only http(s) addresses are checked, e.g. {example}.")
     url = cmd.args[0].strip("<>")
     try:
         page = (reader or page_reader(ctx))(url)

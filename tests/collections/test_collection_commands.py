@@ -127,7 +127,8 @@ def test_check_command_replies_with_a_checklist_or_a_named_failure(ctx: Context)
 
     failed = check_command(ctx, cmd, reader=slow)
     assert not failed.ok and "did not answer within 5 s" in failed.text
-    assert not dispatch(ctx, "check file:///etc/passwd").ok
+    refused = dispatch(ctx, "check file:///etc/passwd")
+    assert not refused.ok and "only http(s) addresses are checked" in refused.text
 
 
 def test_check_refuses_a_private_address(ctx: Context) -> None:
