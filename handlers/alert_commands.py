@@ -146,8 +146,11 @@ def status_command(ctx: Context, cmd: Command) -> Reply:
     last = polls.last_polls(db)
     lines = ["Sources:"]
     for source in ctx.sources:
+        if source.name in source.config.disabled:
+            lines.append(f"  {source.name}: switched off (ATTENTION_DISABLED_SOURCES)")
+            continue
         if not source.configured():
-            lines.append(f"  {source.name}: not configured")
+            lines.append(f"  {source.name}: not configured (`sources` says how)")
             continue
         st = states.get(source.name)
         poll = last.get(source.name)
