@@ -13,7 +13,9 @@ from abc import ABC
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import Identifier, SourceResult
@@ -183,3 +185,36 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
     def lookup_domain(self, domain: str) -> SourceResult:
         """Mentions that link anywhere under ``domain`` (host[:port][/path-prefix])."""
         raise NotImplementedError(f"{self.label} cannot be asked about web domains")
+
+
+class LoggedInSource(Source):
+    """A source that logs in for a short-lived access token (``_login``), kept by a TokenCache
+    until ``renew_margin`` seconds before it expires."""
+
+    renew_margin: ClassVar[float] = 60.0
+
+    def __init__(
+        self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(config, http)
+        self._clock = clock
+        self._tokens = TokenCache(self._login, clock=clock, margin=self.renew_margin)
+
+    def _login(self) -> tuple[str, float]:
+        """Log in; gives (token, the clock time it expires at)."""
+        raise NotImplementedError
+
+
+def lookup_doi_record(
+    source: Source, identifier: Identifier, *, default_url: str, path: str,
+    parse: Callable[..., SourceResult],
+) -> SourceResult:
+    """Ask a DOI registration agency for ``{base}/{path}/{doi}`` (with the polite-pool
+    ``mailto``) and ``parse(data, api_url=...)`` the record. A 404 is an empty answer, not an
+    error: another agency registered the DOI."""
+    url = f"{source.base_url(default_url)}/{path}/{quote(identifier.value, safe='/')}"
+    email = source.config.contact_email
+    data = source.http.client(source).get_json(url, params={"mailto": email} if email else None)
+    if data is None:
+        return SourceResult(source=source.name)
+    return parse(data, api_url=str(httpx.URL(url)))

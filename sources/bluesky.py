@@ -10,32 +10,17 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import (
-    BadResponse,
-    NotAuthorised,
-    Source,
-    SourcesConfig,
-    TokenCache,
-    from_iso,
-    json_object,
-)
+from sources.base import BadResponse, LoggedInSource, NotAuthorised, from_iso, json_object
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 from sources.matching import snippet as make_snippet
 
-if TYPE_CHECKING:
-    from sources.http import HttpFactory
-
 DEFAULT_URL = "https://bsky.social/xrpc"
 SEARCH_LIMIT = 100
-#: Renew the access token this many seconds before it expires.
-RENEW_MARGIN = 60.0
 #: Lifetime assumed when the token's own expiry cannot be read.
 DEFAULT_LIFETIME = 3600.0
 
@@ -117,7 +102,7 @@ def token_expiry(token: str, *, now: float) -> float:
         return now + DEFAULT_LIFETIME
 
 
-class Bluesky(Source):
+class Bluesky(LoggedInSource):
     name = "bluesky"
     label = "Bluesky"
     schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "url"})
@@ -129,13 +114,6 @@ class Bluesky(Source):
     concurrency = 2
     needs_credentials = True
     setup_hint = "set ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD"
-
-    def __init__(
-        self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
-    ) -> None:
-        super().__init__(config, http)
-        self._clock = clock
-        self._tokens = TokenCache(self._login, clock=clock, margin=RENEW_MARGIN)
 
     def configured(self) -> bool:
         return (

@@ -7,12 +7,9 @@ Crossref's (it may be DataCite's): an empty answer, not an error.
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import quote
-
-import httpx
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, Source
+from sources.base import BadResponse, Source, lookup_doi_record
 
 DEFAULT_URL = "https://api.crossref.org"
 
@@ -46,9 +43,6 @@ class Crossref(Source):
     concurrency = 1
 
     def lookup(self, identifier: Identifier) -> SourceResult:
-        url = f"{self.base_url(DEFAULT_URL)}/works/{quote(identifier.value, safe='/')}"
-        params = {"mailto": self.config.contact_email} if self.config.contact_email else None
-        data = self.http.client(self).get_json(url, params=params)
-        if data is None:
-            return SourceResult(source=self.name)
-        return parse_work(data, api_url=str(httpx.URL(url)))
+        return lookup_doi_record(
+            self, identifier, default_url=DEFAULT_URL, path="works", parse=parse_work
+        )

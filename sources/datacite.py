@@ -6,12 +6,9 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import quote
-
-import httpx
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, Source
+from sources.base import BadResponse, Source, lookup_doi_record
 
 DEFAULT_URL = "https://api.datacite.org"
 METRICS = {"citationCount": "citations", "viewCount": "views", "downloadCount": "downloads"}
@@ -42,9 +39,6 @@ class DataCite(Source):
     concurrency = 2
 
     def lookup(self, identifier: Identifier) -> SourceResult:
-        url = f"{self.base_url(DEFAULT_URL)}/dois/{quote(identifier.value, safe='/')}"
-        params = {"mailto": self.config.contact_email} if self.config.contact_email else None
-        data = self.http.client(self).get_json(url, params=params)
-        if data is None:
-            return SourceResult(source=self.name)
-        return parse_doi(data, api_url=str(httpx.URL(url)))
+        return lookup_doi_record(
+            self, identifier, default_url=DEFAULT_URL, path="dois", parse=parse_doi
+        )

@@ -11,23 +11,17 @@ Handles) and ``/domain/{host}/new``. Reddit wants a User-Agent like
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourcesConfig, TokenCache, from_epoch
+from sources.base import BadResponse, LoggedInSource, NotAuthorised, from_epoch
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
-
-if TYPE_CHECKING:
-    from sources.http import HttpFactory
 
 DEFAULT_URL = "https://oauth.reddit.com"
 DEFAULT_AUTH_URL = "https://www.reddit.com/api/v1/access_token"
 SEARCH_LIMIT = 100
-RENEW_MARGIN = 60.0
 
 
 def _children(data: Any) -> list[dict[str, Any]]:
@@ -78,7 +72,7 @@ def parse_domain_listing(data: Any, *, domain: str, api_url: str | None = None) 
     return [m for m in made if m]
 
 
-class Reddit(Source):
+class Reddit(LoggedInSource):
     name = "reddit"
     label = "Reddit"
     schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "url"})
@@ -92,13 +86,6 @@ class Reddit(Source):
     setup_hint = (
         "set ATTENTION_REDDIT_CLIENT_ID, ATTENTION_REDDIT_CLIENT_SECRET and ATTENTION_REDDIT_USERNAME"
     )
-
-    def __init__(
-        self, config: SourcesConfig, http: HttpFactory, *, clock: Callable[[], float] = time.time
-    ) -> None:
-        super().__init__(config, http)
-        self._clock = clock
-        self._tokens = TokenCache(self._login, clock=clock, margin=RENEW_MARGIN)
 
     def configured(self) -> bool:
         return (

@@ -10,6 +10,8 @@ MediaWiki reports errors as ``{"error": {...}}`` with HTTP 200: that is a BadRes
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -50,30 +52,41 @@ def _check(data: Any) -> dict[str, Any]:
     return body
 
 
+def _article(
+    row: dict[str, Any], *, lang: str, api: str, key: str, api_url: str | None,
+    identifier: Identifier | None = None,
+) -> Mention:
+    """The mention of the article in one result row (``key`` ends its external id)."""
+    title = row["title"]
+    page = row.get("pageid") or title
+    return Mention(
+        source="wikipedia",
+        external_id=f"{lang}:{page}:{key}",
+        url=article_url(api, title),
+        title=f"{title} ({lang}.wikipedia)",
+        api_url=api_url,
+        kind="wikipedia",
+        identifier=identifier,
+    )
+
+
+def _next(body: dict[str, Any]) -> dict[str, Any] | None:
+    more = body.get("continue")
+    return dict(more) if isinstance(more, dict) else None
+
+
 def parse_search(
     data: Any, *, lang: str, api: str, identifier: Identifier, api_url: str | None = None
 ) -> tuple[list[Mention], dict[str, Any] | None]:
     """Mentions from one ``list=search`` page, and the ``continue`` params of the next (or None)."""
     body = _check(data)
     hits = (body.get("query") or {}).get("search") or []
-    mentions = []
-    for hit in hits:
-        title = hit.get("title")
-        if not title:
-            continue
-        page = hit.get("pageid") or title
-        mentions.append(
-            Mention(
-                source="wikipedia",
-                external_id=f"{lang}:{page}:{identifier.key}",
-                url=article_url(api, title),
-                title=f"{title} ({lang}.wikipedia)",
-                api_url=api_url,
-                kind="wikipedia",
-            )
-        )
-    more = body.get("continue")
-    return mentions, dict(more) if isinstance(more, dict) else None
+    mentions = [
+        _article(hit, lang=lang, api=api, key=identifier.key, api_url=api_url)
+        for hit in hits
+        if hit.get("title")
+    ]
+    return mentions, _next(body)
 
 
 def parse_exturlusage(
@@ -89,20 +102,10 @@ def parse_exturlusage(
         if not title or link is None or not under_domain(link, domain):
             continue
         target = Identifier(scheme="url", value=link)
-        page = row.get("pageid") or title
         mentions.append(
-            Mention(
-                source="wikipedia",
-                external_id=f"{lang}:{page}:{target.key}",
-                url=article_url(api, title),
-                title=f"{title} ({lang}.wikipedia)",
-                api_url=api_url,
-                kind="wikipedia",
-                identifier=target,
-            )
+            _article(row, lang=lang, api=api, key=target.key, api_url=api_url, identifier=target)
         )
-    more = body.get("continue")
-    return mentions, dict(more) if isinstance(more, dict) else None
+    return mentions, _next(body)
 
 
 class Wikipedia(Source):
@@ -133,12 +136,25 @@ class Wikipedia(Source):
             if data is None:
                 raise BadResponse("answered 404: check ATTENTION_WIKIPEDIA_URL", source=self.name)
             out.append((data, str(httpx.URL(api, params=query))))
-            _check(data)
-            more = data.get("continue")
-            if not isinstance(more, dict):
+            more = _next(_check(data))
+            if more is None:
                 break
-            extra = dict(more)
+            extra = more
         return out
+
+    def _gather(
+        self, params: dict[str, Any], max_pages: int,
+        parse: Callable[..., tuple[list[Mention], Any]],
+    ) -> SourceResult:
+        """Every page of ``params`` on every wiki, parsed by ``parse(data, lang=, api=, api_url=)``."""
+        found: dict[str, Mention] = {}
+        for lang, api in self._wikis():
+            for data, url in self._pages(api, params, max_pages):
+                mentions, _ = parse(data, lang=lang, api=api, api_url=url)
+                # Offset paging drifts while the index changes, so pages can repeat articles.
+                for m in mentions:
+                    found.setdefault(m.external_id, m)
+        return SourceResult(source=self.name, mentions=tuple(found.values()))
 
     def lookup(self, identifier: Identifier) -> SourceResult:
         params = {
@@ -146,14 +162,7 @@ class Wikipedia(Source):
             "srsearch": f'"{search_term(identifier)}"', "srlimit": SEARCH_LIMIT,
             "srnamespace": 0, "srprop": "timestamp", "srinfo": "totalhits", "continue": "",
         }
-        found: dict[str, Mention] = {}
-        for lang, api in self._wikis():
-            for data, url in self._pages(api, params, MAX_PAGES):
-                mentions, _ = parse_search(data, lang=lang, api=api, identifier=identifier, api_url=url)
-                # Offset paging drifts while the index changes, so pages can repeat articles.
-                for m in mentions:
-                    found.setdefault(m.external_id, m)
-        return SourceResult(source=self.name, mentions=tuple(found.values()))
+        return self._gather(params, MAX_PAGES, partial(parse_search, identifier=identifier))
 
     def lookup_domain(self, domain: str) -> SourceResult:
         target = bare_domain(domain)
@@ -162,10 +171,4 @@ class Wikipedia(Source):
             "euquery": target, "euprotocol": "", "eunamespace": 0, "eulimit": EXTURL_LIMIT,
             "euprop": "ids|title|url", "continue": "",
         }
-        found: dict[str, Mention] = {}
-        for lang, api in self._wikis():
-            for data, url in self._pages(api, params, MAX_EXTURL_PAGES):
-                mentions, _ = parse_exturlusage(data, lang=lang, api=api, domain=target, api_url=url)
-                for m in mentions:
-                    found.setdefault(m.external_id, m)
-        return SourceResult(source=self.name, mentions=tuple(found.values()))
+        return self._gather(params, MAX_EXTURL_PAGES, partial(parse_exturlusage, domain=target))

@@ -46,7 +46,7 @@ def http_bot(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[tuple[subprocess
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        assert wait_for(lambda: healthy(url) or proc.poll() is not None, timeout=30), "bot did not start"
+        assert wait_for(lambda: healthy(url) or proc.poll() is not None, timeout=60), "bot did not start"
         assert proc.poll() is None, proc.communicate()[1]
         yield proc, url
     finally:
@@ -73,7 +73,7 @@ def test_http_mode_serves_then_stops_cleanly_on_a_signal(
     assert wait_for(lambda: bool(fake_slack.responses), timeout=10)
     assert "Now watching" in fake_slack.responses[0]["text"]
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=15)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopping" in err
     assert "`token` will be unused" not in err  # Bolt's notice about our own client is silenced

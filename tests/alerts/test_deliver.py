@@ -2,50 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
-from core.models import Identifier
 from handlers.context import Context
 from handlers.deliver import CLAIM_LEASE, MAX_ATTEMPTS, deliver_pending
 from handlers.notifier import DeliveryError
 from handlers.poll import run_poll
 from handlers.router import dispatch
 from storage import outbox, watches
+from tests.alerts.conftest import KEY
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.scripted_source import ScriptedSource
 
-DOI = Identifier(scheme="doi", value="10.1234/abc")
-KEY = DOI.key
-
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False) as t:
-        yield t
-
-
-@pytest.fixture
-def source() -> ScriptedSource:
-    return ScriptedSource()
-
-
-@pytest.fixture
-def alerted(ctx: Context, source: ScriptedSource, clock: object) -> Context:
-    """C1 and C2 watch a DOI, its baseline is taken, and one new mention waits in the outbox."""
-    ctx.sources = [source]
-    ctx.options = {"alert_max_mentions": 5, "alert_broadcast_jump": 20.0}
-    with ctx.store.transaction() as db:
-        watches.watch_item(db, "C1", [DOI], title="A paper")
-        watches.watch_item(db, "C2", [DOI], title="A paper")
-    source.add(KEY, "old")
-    run_poll(ctx, source)
+def alerted(watched: Context, source: ScriptedSource, clock: object) -> Context:
+    """The watched DOI's baseline is taken, and one new mention waits in the outbox."""
+    run_poll(watched, source)
     source.add(KEY, "new1", day=2)
-    run_poll(ctx, source)
-    return ctx
+    run_poll(watched, source)
+    return watched
 
 
 def test_threads_follow_the_first_alert_and_big_jumps_broadcast(alerted: Context, source: ScriptedSource) -> None:
