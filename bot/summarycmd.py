@@ -11,6 +11,7 @@ EXIT_OK, EXIT_USER_ERROR = 0, 1
 
 def args_summary(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", required=True, help="channel id whose watches are summarised")
+    p.add_argument("--collection", help="summarise only the items of this collection of the channel")
     p.add_argument(
         "--period",
         help="the last 7d, 30d or 12w up to now (default: the last full week, as the weekly post)",
@@ -29,7 +30,7 @@ def args_export(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    """Print a channel's summary, or post it now with --post."""
+    """Print a channel's summary (or one collection's), or post it now with --post."""
     from bot.app import build_context
     from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
@@ -41,7 +42,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
         rolling_bounds,
         week_bounds,
     )
-    from handlers.weekly import post_summary_now, post_weekly_summary
+    from handlers.summary_commands import check_collection
+    from handlers.weekly import (
+        deliver_summary,
+        enqueue_summary,
+        post_summary_now,
+        post_weekly_summary,
+    )
 
     settings = _settings()
     _logging(settings)
@@ -51,17 +58,35 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_USER_ERROR
     ctx = build_context(settings)
+    if args.collection is not None:
+        try:
+            check_collection(ctx, args.channel, args.collection)
+        except InputError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_USER_ERROR
     now = ctx.now()
     if period is None:
         start, end = week_bounds(now, weekday=settings.summary_day, tz=settings.summary_tz)
     else:
         start, end = rolling_bounds(now, period)
-    summary = build_summary(ctx, args.channel, start=start, end=end, tz=settings.summary_tz)
+    summary = build_summary(
+        ctx, args.channel, start=start, end=end, tz=settings.summary_tz, collection=args.collection
+    )
     if not args.post:
         print(render_summary(summary).text)
         return EXIT_OK
     notifier = build_notifier(settings, ctx)
-    if period is not None:
+    if args.collection is not None:
+        # Keyed by collection and period: each collection's summary of a week is posted once,
+        # apart from the channel's weekly one.
+        key = f"summary:{args.channel}:collection:{args.collection}:{summary.start}:{summary.end}"
+        added = enqueue_summary(ctx, summary, key=key)
+        deliver_summary(ctx, notifier, channel=args.channel)
+        if added:
+            print(f"Posted the summary of {summary.label} for {summary.scope}.")
+        else:
+            print(f"The summary of {summary.label} for {summary.scope} was already posted: not posted again.")
+    elif period is not None:
         post_summary_now(ctx, notifier, summary)
         print(f"Posted the summary of {summary.label} to {args.channel}.")
     elif post_weekly_summary(ctx, notifier, args.channel, now=now, post_empty=True):

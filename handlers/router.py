@@ -79,8 +79,8 @@ REGISTRY: list[CommandSpec] = [
     CommandSpec("settings", alert_commands.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]"),
     CommandSpec("mute", alert_commands.mute_command, "mute <id> [days]"),
     CommandSpec("status", alert_commands.status_command, "status"),
-    CommandSpec("summary", summary_commands.summary_command, "summary [7d|30d] [--private]", slow=True),
-    CommandSpec("top", summary_commands.top_command, "top [N] [period]"),
+    CommandSpec("summary", summary_commands.summary_command, "summary [7d|30d] [collection] [--private]", slow=True),
+    CommandSpec("top", summary_commands.top_command, "top [N] [period] [collection]"),
     CommandSpec("export", summary_commands.export_command, "export [period]", slow=True),
 ]
 

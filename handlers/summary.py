@@ -25,6 +25,7 @@ from handlers.replies import Reply
 from storage import items as items_store
 from storage import mentions as mentions_store
 from storage import summaries as summaries_store
+from storage import watches as watches_store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_ITEMS = 5
@@ -138,6 +139,8 @@ class Summary(BaseModel):
     start: str
     end: str
     tz: str = "UTC"
+    #: The collection summarised, or None for everything the channel watches.
+    collection: str | None = None
     new_mentions: int = 0
     items_with_attention: int = 0
     score: float = 0.0
@@ -156,6 +159,11 @@ class Summary(BaseModel):
     @property
     def period_days(self) -> int:
         return max(1, round((_parse(self.end) - _parse(self.start)).total_seconds() / 86400))
+
+    @property
+    def scope(self) -> str:
+        """``C1`` or ``C1, collection maps``: what the summary covers."""
+        return self.channel + (f", collection {self.collection}" if self.collection else "")
 
     @property
     def label(self) -> str:
@@ -185,9 +193,17 @@ def _days(start: str, end: str, zone: ZoneInfo) -> list[date]:
 
 
 def build_summary(
-    ctx: Context, channel: str, *, start: str, end: str, tz: str | None = None, top: int = TOP_ITEMS
+    ctx: Context,
+    channel: str,
+    *,
+    start: str,
+    end: str,
+    tz: str | None = None,
+    top: int = TOP_ITEMS,
+    collection: str | None = None,
 ) -> Summary:
-    """What happened to the attention of a channel's items in [start, end)."""
+    """What happened to the attention of a channel's items in [start, end), or of the items of
+    one of its collections (a name unknown there gives an empty summary: check it first)."""
     zone_name = tz or str(ctx.options.get("summary_tz") or "UTC")
     zone = ZoneInfo(zone_name)
     table = score_weights(ctx.score_weights)
@@ -199,15 +215,19 @@ def build_summary(
         return round(sum(weight(k) for k in mentions_store.kinds_of(db, item_id, before=before)), 2)
 
     db = ctx.store.db
+    item_ids = watches_store.collection_item_ids(db, channel, collection) if collection else None
     # What an item's first poll found is attention it had before it was watched, not news:
     # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
     fresh_only = not ctx.options.get("alert_on_first_poll")
-    found = mentions_store.mentions_between(db, start, end, channel=channel, exclude_baseline=fresh_only)
+    found = mentions_store.mentions_between(
+        db, start, end, channel=channel, exclude_baseline=fresh_only, item_ids=item_ids
+    )
     length = _parse(end) - _parse(start)
     previous = mentions_store.mentions_between(
-        db, _iso(_parse(start) - length), start, channel=channel, exclude_baseline=fresh_only
+        db, _iso(_parse(start) - length), start, channel=channel, exclude_baseline=fresh_only,
+        item_ids=item_ids,
     )
-    rises = summaries_store.count_rises(db, channel, start, end)
+    rises = summaries_store.count_rises(db, channel, start, end, item_ids=item_ids)
 
     per_item: dict[int, Counter[str]] = defaultdict(Counter)
     gained: defaultdict[int, float] = defaultdict(float)
@@ -260,7 +280,7 @@ def build_summary(
     )
 
     watched = []
-    for w in summaries_store.watched_between(db, channel, start, end):
+    for w in summaries_store.watched_between(db, channel, start, end, item_ids=item_ids):
         item = items_store.get_item(db, w.item_id)
         if item is None:
             continue
@@ -273,7 +293,7 @@ def build_summary(
         )
 
     return Summary(
-        channel=channel, start=start, end=end, tz=zone_name,
+        channel=channel, start=start, end=end, tz=zone_name, collection=collection,
         new_mentions=len(found),
         items_with_attention=len(attended),
         score=round(sum(weight(m.kind) for m in found), 2),
@@ -305,7 +325,7 @@ def _item_text(c: ItemChange) -> str:
 
 
 def summary_text(s: Summary) -> str:
-    lines = [f"Attention summary for {s.channel}, {s.label} ({s.tz})"]
+    lines = [f"Attention summary for {s.scope}, {s.label} ({s.tz})"]
     if not s.has_attention:
         lines.append("No new attention this time.")
     else:
@@ -332,7 +352,8 @@ def summary_text(s: Summary) -> str:
 
 
 def summary_blocks(s: Summary) -> list[render.Block]:
-    blocks = [render.header(f"Attention summary: {s.label}")]
+    title = f"Attention summary, collection {s.collection}" if s.collection else "Attention summary"
+    blocks = [render.header(f"{title}: {s.label}")]
     if not s.has_attention:
         blocks.append(render.section("No new attention this time."))
     else:
@@ -351,15 +372,19 @@ def summary_blocks(s: Summary) -> list[render.Block]:
         blocks.append(render.section("*Top items*"))
         blocks += render.bullet_list(lines, limit=10)
         if s.by_source:
-            pairs = [
-                (src.label, f"{_plural(src.mentions, 'mention')} · {src.score:g} points")
-                for src in s.by_source[: render.MAX_FIELDS]
-            ]
+            shown, rest = s.by_source[: render.MAX_FIELDS], s.by_source[render.MAX_FIELDS :]
+            pairs = [(src.label, f"{_plural(src.mentions, 'mention')} · {src.score:g} points") for src in shown]
             blocks.append(render.fields(pairs, text_mrkdwn="*By source*"))
+            if rest:
+                # Slack allows 10 fields a section: name the others rather than hide them.
+                others = ", ".join(f"{src.label} ({_plural(src.mentions, 'mention')})" for src in rest)
+                blocks.append(render.context(render.escape_mrkdwn(
+                    f"and {_plural(len(rest), 'more source')}: {others}"
+                )))
     if s.newly_watched:
         blocks.append(render.section(f"*Newly watched* ({len(s.newly_watched)})"))
         blocks += render.bullet_list([render.link(w.url, w.label) for w in s.newly_watched], limit=10)
-    blocks.append(render.context(render.escape_mrkdwn(f"{s.label} · {s.tz} · {s.channel}")))
+    blocks.append(render.context(render.escape_mrkdwn(f"{s.label} · {s.tz} · {s.scope}")))
     return render.truncate_blocks(blocks)
 
 

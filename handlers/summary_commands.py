@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from core.errors import InputError
@@ -20,6 +21,7 @@ from handlers.summary import (
     rolling_bounds,
 )
 from storage import summaries as summaries_store
+from storage import watches as watches_store
 
 DEFAULT_PERIOD = timedelta(days=7)
 DEFAULT_TOP, MAX_TOP = 5, 50
@@ -32,10 +34,68 @@ EXPORT_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _period_arg(args: list[str], *, verb: str) -> timedelta:
-    if len(args) > 1:
-        raise InputError(f"`{verb}` takes one period at most: {PERIOD_HELP}, e.g. `{verb} 30d`.")
-    return parse_period(args[0]) if args else DEFAULT_PERIOD
+def _looks_like_period(arg: str) -> bool:
+    # `7x` or `400d` is a period written wrong, unless a collection has that name.
+    return bool(re.fullmatch(r"\d+\s*[a-z]?", arg.strip().lower()))
+
+
+def _period_or_none(arg: str) -> timedelta | None:
+    try:
+        return parse_period(arg)
+    except InputError:
+        return None
+
+
+def collection_names(ctx: Context, channel: str) -> list[str]:
+    return [c[0] for c in watches_store.channel_collections(ctx.store.db, channel)]
+
+
+def check_collection(ctx: Context, channel: str, name: str, *, what: str | None = None) -> str:
+    """``name`` if the channel has that collection; else an InputError naming the ones it has.
+
+    ``what`` describes the other arguments the name could have been (periods, for commands).
+    """
+    names = collection_names(ctx, channel)
+    if name in names:
+        return name
+    start = f"`{name}` is not {what} or a collection of {channel}" if what else (
+        f"There is no collection `{name}` in {channel}"
+    )
+    if names:
+        raise InputError(f"{start}: collections here are {', '.join(names)}.")
+    raise InputError(
+        f"{start}: this channel has no collections yet. Make one with "
+        "`watch collection <name> from <file.csv | OAI-PMH URL>`."
+    )
+
+
+def _period_or_collection(
+    ctx: Context, channel: str, arg: str, *, what: str
+) -> tuple[timedelta | None, str | None]:
+    """A period, else one of the channel's collections, else an error saying how to write either."""
+    period = _period_or_none(arg)
+    if period is not None:
+        return period, None
+    if arg in collection_names(ctx, channel):
+        return None, arg
+    if _looks_like_period(arg):
+        parse_period(arg)  # raises, saying how to write a period
+    return None, check_collection(ctx, channel, arg, what=what)
+
+
+def _summary_args(ctx: Context, cmd: Command) -> tuple[timedelta, str | None]:
+    """`summary [period] [collection]`, in either order."""
+    periods: list[timedelta] = []
+    names: list[str] = []
+    for arg in cmd.args:
+        period, name = _period_or_collection(ctx, cmd.channel, arg, what=f"a period ({PERIOD_HELP})")
+        periods += [period] if period else []
+        names += [name] if name else []
+    if len(periods) > 1 or len(names) > 1:
+        raise InputError(
+            f"`summary` takes one period ({PERIOD_HELP}) and one collection at most, e.g. `summary 30d maps`."
+        )
+    return (periods[0] if periods else DEFAULT_PERIOD), (names[0] if names else None)
 
 
 def _days(period: timedelta) -> str:
@@ -46,11 +106,12 @@ def summary_command(ctx: Context, cmd: Command) -> Reply:
     """Summarise this channel's attention: totals, top items, sources, with a chart.
 
     `summary` covers the last 7 days; `summary 30d` the last 30 (also `12w`).
+    `summary maps` (or `summary 30d maps`) covers only the items of collection maps.
     Add `--private` to see it alone instead of showing it to the channel.
     """
-    period = _period_arg(cmd.args, verb="summary")
+    period, collection = _summary_args(ctx, cmd)
     start, end = rolling_bounds(ctx.now(), period)
-    summary = build_summary(ctx, cmd.channel, start=start, end=end)
+    summary = build_summary(ctx, cmd.channel, start=start, end=end, collection=collection)
     reply = render_summary(summary)
     files: tuple[Attachment, ...] = ()
     if summary.has_attention:
@@ -62,23 +123,34 @@ def summary_command(ctx: Context, cmd: Command) -> Reply:
 
 
 def top_command(ctx: Context, cmd: Command) -> Reply:
-    """The items that gained the most attention: `top`, `top 10`, `top 10 30d`.
+    """The items that gained the most attention: `top`, `top 10`, `top 10 30d`, `top 10 30d maps`.
 
-    Ranked by the attention score they gained in the period (default 5 items over 7 days).
+    Ranked by the attention score they gained in the period (default 5 items over 7 days),
+    among all the items watched here or those of one collection.
     """
     count, period = DEFAULT_TOP, DEFAULT_PERIOD
+    collection = None
     for arg in cmd.args:
-        if arg.isdigit():
+        if arg.isdigit() and arg not in collection_names(ctx, cmd.channel):
             count = int(arg)
             if not 1 <= count <= MAX_TOP:
                 raise InputError(f"Show between 1 and {MAX_TOP} items: `top 10`.")
+            continue
+        asked, name = _period_or_collection(
+            ctx, cmd.channel, arg, what=f"a number of items, a period ({PERIOD_HELP})"
+        )
+        if asked is not None:
+            period = asked
+        elif collection is not None:
+            raise InputError("Give one collection at most: `top 10 30d maps`.")
         else:
-            period = parse_period(arg)
+            collection = name
     start, end = rolling_bounds(ctx.now(), period)
-    summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count)
+    summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count, collection=collection)
+    of = f" of collection {collection}" if collection else ""
     if not summary.top:
-        return Reply(text=f"No item watched here gained attention in the last {_days(period)}.")
-    lines = [f"Top {len(summary.top)} in the last {_days(period)}:"]
+        return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)}.")
+    lines = [f"Top {len(summary.top)}{of} in the last {_days(period)}:"]
     for n, c in enumerate(summary.top, 1):
         what = [f"score {c.score_before:g} -> {c.score_after:g}"]
         if c.new_mentions:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -77,25 +78,46 @@ _NOT_BASELINE = (
 )
 
 
+def items_filter(column: str, item_ids: Collection[int] | None) -> tuple[str, list[object]]:
+    """`` AND <column> IN (...)`` limiting a query to ``item_ids`` (nothing when None).
+
+    The ids go as one JSON parameter: a collection of 12,000 items would pass SQLite's limit
+    on ``?`` placeholders.
+    """
+    if item_ids is None:
+        return "", []
+    return f" AND {column} IN (SELECT value FROM json_each(?))", [json.dumps(sorted(item_ids))]
+
+
 def mentions_between(
-    db: Database, start: str, end: str, *, channel: str | None = None, exclude_baseline: bool = False
+    db: Database,
+    start: str,
+    end: str,
+    *,
+    channel: str | None = None,
+    exclude_baseline: bool = False,
+    item_ids: Collection[int] | None = None,
 ) -> list[StoredMention]:
-    """Mentions first seen in [start, end), for the items a channel watches (or all).
+    """Mentions first seen in [start, end), for the items a channel watches (or all), and of
+    ``item_ids`` only when given (a collection's items).
 
     ``exclude_baseline`` leaves out what an item's first poll found: attention it already had
     when it was watched, not attention it gained.
     """
     columns = ", ".join("m." + c.strip() for c in _COLUMNS.split(","))
-    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + (_NOT_BASELINE if exclude_baseline else "")
+    only, only_params = items_filter("m.item_id", item_ids)
+    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
     if channel is None:
         return _rows(
-            db, f"SELECT {columns} FROM mentions m WHERE {where} ORDER BY m.first_seen_at, m.id", [start, end]
+            db,
+            f"SELECT {columns} FROM mentions m WHERE {where} ORDER BY m.first_seen_at, m.id",
+            [start, end, *only_params],
         )
     return _rows(
         db,
         f"SELECT {columns} FROM mentions m JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
         f"WHERE {where} ORDER BY m.first_seen_at, m.id",
-        [channel, start, end],
+        [channel, start, end, *only_params],
     )
 
 

@@ -9,12 +9,14 @@ may go missing then, but never shows twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from storage.db import utcnow
+from storage.mentions import items_filter
 
 UPLOAD, UPLOADING = "upload", "uploading"
 
@@ -67,26 +69,34 @@ def channels_with_watches(db: Database) -> list[str]:
     ]
 
 
-def watched_between(db: Database, channel: str, start: str, end: str) -> list[NewWatch]:
+def watched_between(
+    db: Database, channel: str, start: str, end: str, *, item_ids: Collection[int] | None = None
+) -> list[NewWatch]:
+    """Items the channel started watching in [start, end) (of ``item_ids`` only, when given)."""
+    only, only_params = items_filter("item_id", item_ids)
     return [
         NewWatch(int(r[0]), r[1])
         for r in db.execute(
             "SELECT item_id, created_at FROM watches WHERE channel = ? AND created_at >= ? "
-            "AND created_at < ? ORDER BY created_at, id",
-            [channel, start, end],
+            f"AND created_at < ?{only} ORDER BY created_at, id",
+            [channel, start, end, *only_params],
         ).fetchall()
     ]
 
 
-def count_rises(db: Database, channel: str, start: str, end: str) -> list[CountRise]:
-    """Counts of the channel's items that rose in [start, end): value before start -> last value
-    before end. A series first seen inside the period rises from its first value (an item
-    watched this week whose Altmetric score went 10 -> 26 was alerted about: so is it here)."""
+def count_rises(
+    db: Database, channel: str, start: str, end: str, *, item_ids: Collection[int] | None = None
+) -> list[CountRise]:
+    """Counts of the channel's items (of ``item_ids`` only, when given) that rose in [start, end):
+    value before start -> last value before end. A series first seen inside the period rises
+    from its first value (an item watched this week whose Altmetric score went 10 -> 26 was
+    alerted about: so is it here)."""
+    only, only_params = items_filter("c.item_id", item_ids)
     rows = db.execute(
         "SELECT DISTINCT c.item_id, c.source, c.metric FROM counts c "
         "JOIN watches w ON w.item_id = c.item_id AND w.channel = ? "
-        "WHERE c.observed_at >= ? AND c.observed_at < ? ORDER BY c.item_id, c.source, c.metric",
-        [channel, start, end],
+        f"WHERE c.observed_at >= ? AND c.observed_at < ?{only} ORDER BY c.item_id, c.source, c.metric",
+        [channel, start, end, *only_params],
     ).fetchall()
     out = []
     for item_id, source, metric in rows:
