@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from bot import __version__
+from bot import __version__, logredact
 from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
 from bot.pollcmd import args_poll, cmd_poll
 from bot.settings import Settings, SettingsError, load_settings
@@ -35,6 +35,8 @@ def _logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # At DEBUG httpx logs each request URL, Altmetric's and OpenAlex's keys included.
+    logredact.install("httpx", "httpcore")
     if settings.log_level.upper() != "DEBUG":
         # Their INFO lines (every job added, every request) would drown the console chat.
         for noisy in ("apscheduler", "httpx", "httpcore", "slack_sdk", "slack_bolt"):

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     reddit_auth_url: str = Field("https://www.reddit.com/api/v1/access_token", description="Reddit token endpoint.")
     feeds: StrList = Field((), description="Blog and news feed URLs (RSS/Atom) to scan for mentions.")
     mastodon_servers: StrList = Field(("https://mastodon.social",), description="Mastodon servers searched.")
-    mastodon_token: str | None = Field(None, description="Optional Mastodon access token (some servers need one to search).")
+    mastodon_token: str | None = Field(None, description="Optional Mastodon access token, sent only to the first server in ATTENTION_MASTODON_SERVERS (the one that issued it).")
     altmetric_api_key: str | None = Field(None, validation_alias=AliasChoices("ALTMETRIC_API_KEY", "ATTENTION_ALTMETRIC_API_KEY"), description="Altmetric key; without it Altmetric is not configured.")
     openalex_api_key: str | None = Field(None, validation_alias=AliasChoices("OPENALEX_API_KEY", "ATTENTION_OPENALEX_API_KEY"), description="OpenAlex key; without it OpenAlex is not configured.")
     bluesky_handle: str | None = Field(None, description="Bluesky handle for searchPosts (with an app password).")
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     reddit_client_secret: str | None = Field(None, description="Reddit OAuth client secret.")
     reddit_username: str | None = Field(None, description="Reddit user named in the User-Agent.")
     disabled_sources: StrList = Field((), description="Sources switched off, e.g. `mastodon,feeds`.")
-    poll_intervals: NumberMap = Field({}, description="Minutes between polls per source, e.g. `wikipedia=360,crossref=1440`.")
+    poll_intervals: NumberMap = Field({}, description="Minutes between polls per source (at least 1), e.g. `wikipedia=360,crossref=1440`.")
 
     # --- alerts and summaries ---
     alert_on_first_poll: bool = Field(False, description="Alert about mentions found by an item's first poll.")
@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     @classmethod
     def _maps(cls, value: Any) -> Any:
         return _split_map(value)
+
+    @field_validator("poll_intervals")
+    @classmethod
+    def _intervals(cls, value: dict[str, float]) -> dict[str, float]:
+        # The scheduler cannot start with a zero, negative or sub-minute interval.
+        bad = [f"{name}={minutes:g}" for name, minutes in value.items() if not minutes >= 1]
+        if bad:
+            raise ValueError(f"intervals are minutes, at least 1: fix {', '.join(bad)}")
+        return value
 
     @field_validator("url_rules")
     @classmethod

@@ -56,7 +56,13 @@ def make_http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> Th
             if parts.path != EVENTS_PATH:
                 self._send(404, b"not found")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = (self.headers.get("Content-Length") or "0").strip()
+            if not declared.isdigit():
+                # A negative length would read until the client hangs up, holding a thread.
+                self.close_connection = True
+                self._send(400, b"bad Content-Length")
+                return
+            length = int(declared)
             if length > MAX_BODY:
                 self.close_connection = True
                 self._send(413, b"request too large")

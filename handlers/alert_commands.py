@@ -105,7 +105,7 @@ def mute_command(ctx: Context, cmd: Command) -> Reply:
     ident = parse_identifier(cmd.args[0])
     days = DEFAULT_MUTE_DAYS
     if len(cmd.args) == 2:
-        if not cmd.args[1].isdigit() or int(cmd.args[1]) > MAX_MUTE_DAYS:
+        if not cmd.args[1].isdecimal() or int(cmd.args[1]) > MAX_MUTE_DAYS:
             raise InputError(f"`{cmd.args[1]}` is not a number of days: give 0 to {MAX_MUTE_DAYS}, e.g. `mute {cmd.args[0]} 14`.")
         days = int(cmd.args[1])
     with ctx.store.transaction() as db:

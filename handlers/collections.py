@@ -84,20 +84,22 @@ def store_rows(
     """Watch each row's item in ``channel`` under ``collection``; a str row is a refusal."""
     report = report or ImportReport()
     rules = url_rules(ctx)
-    with ctx.store.transaction() as db:
-        collection_id = watches.ensure_collection(db, channel, collection, origin)
     batch: list[tuple[list[Identifier], str | None]] = []
 
     def flush() -> None:
-        with ctx.store.transaction() as db:
-            for idents, title in batch:
-                # A row naming a DOI and a Handle says they are one item, even if each was
-                # watched on its own before.
-                items.merge_owners(db, [i for i in idents if i.scheme != "url"])
-                _, new = watches.watch_item(db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id)
-                report.rows += 1
-                report.new_items += int(new)
-        batch.clear()
+        # Only rows that name an item make the collection: an import refused row by row
+        # leaves no empty collection behind.
+        if batch:
+            with ctx.store.transaction() as db:
+                collection_id = watches.ensure_collection(db, channel, collection, origin)
+                for idents, title in batch:
+                    # A row naming a DOI and a Handle says they are one item, even if each was
+                    # watched on its own before.
+                    items.merge_owners(db, [i for i in idents if i.scheme != "url"])
+                    _, new = watches.watch_item(db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id)
+                    report.rows += 1
+                    report.new_items += int(new)
+            batch.clear()
         if progress:
             progress(report.rows + len(report.refused), total)
 

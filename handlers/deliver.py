@@ -139,53 +139,64 @@ def deliver_pending(
     gone: list[str] = []
     skip: set[str] = set()
     held_back: set[tuple[str, int]] = set()
-    for due in outbox.due(ctx.store.db, limit=limit):
-        if due.channel in skip or (due.channel, due.item_id) in held_back:
-            continue
-        row = _claim(ctx, due, token=token, lease=lease)
-        if row is None:
-            current = outbox.get(ctx.store.db, due.key)
-            if current is not None and current.status == "sending":
-                busy += 1
-                if due.item_id is not None:
-                    # Its later alerts wait for it, so they still land in its thread, in order.
-                    held_back.add((due.channel, due.item_id))
-            continue
-        try:
-            ts, was_there = _send_safely(ctx, notifier, row)
-        except DeliveryError as exc:
-            if exc.channel_gone:
-                _channel_gone(ctx, row.channel, exc)
-                gone.append(row.channel)
-                skip.add(row.channel)
-                failed += 1
+    # Rows of a channel skipped this run do not count towards ``limit``: the next page is read,
+    # so a channel with a long backlog that keeps failing cannot hide every other channel's.
+    tried = last_id = 0
+    while tried < limit:
+        page = outbox.due(ctx.store.db, limit=limit, after_id=last_id)
+        if not page:
+            break
+        for due in page:
+            if tried >= limit:
+                break
+            last_id = due.id
+            if due.channel in skip or (due.channel, due.item_id) in held_back:
                 continue
-            final = exc.final or row.attempts >= MAX_ATTEMPTS
+            tried += 1
+            row = _claim(ctx, due, token=token, lease=lease)
+            if row is None:
+                current = outbox.get(ctx.store.db, due.key)
+                if current is not None and current.status == "sending":
+                    busy += 1
+                    if due.item_id is not None:
+                        # Its later alerts wait for it, so they still land in its thread, in order.
+                        held_back.add((due.channel, due.item_id))
+                continue
+            try:
+                ts, was_there = _send_safely(ctx, notifier, row)
+            except DeliveryError as exc:
+                if exc.channel_gone:
+                    _channel_gone(ctx, row.channel, exc)
+                    gone.append(row.channel)
+                    skip.add(row.channel)
+                    failed += 1
+                    continue
+                final = exc.final or row.attempts >= MAX_ATTEMPTS
+                with ctx.store.transaction() as db:
+                    outbox.mark_failed(db, row.id, str(exc), final=final, claim=token)
+                log.warning("delivery of %s failed (attempt %d%s): %s", row.key, row.attempts,
+                            ", giving up" if final else "", exc)
+                if final:
+                    failed += 1
+                else:
+                    retrying += 1
+                    skip.add(row.channel)  # the chat is struggling: try this channel again next run
+                continue
             with ctx.store.transaction() as db:
-                outbox.mark_failed(db, row.id, str(exc), final=final, claim=token)
-            log.warning("delivery of %s failed (attempt %d%s): %s", row.key, row.attempts,
-                        ", giving up" if final else "", exc)
-            if final:
-                failed += 1
+                thread = outbox.thread_ts(db, row.channel, row.item_id) if row.item_id is not None else None
+                if not outbox.mark_sent(db, row.id, ts=ts, thread_ts=thread, claim=token):
+                    # Our lease ran out mid-send and another run took the row over: it will find
+                    # this message by its key instead of posting again.
+                    log.warning("delivery of %s outlasted its claim; another run is settling it", row.key)
+                if ts and row.item_id is not None and row.kind == "alert" and thread is None:
+                    outbox.set_thread(db, row.channel, row.item_id, ts)
+                if not channels.get_settings(db, row.channel).active:
+                    # A channel marked gone took a message: the bot is back in it.
+                    watches.set_channel_active(db, row.channel, True)
+            if was_there:
+                recovered += 1
             else:
-                retrying += 1
-                skip.add(row.channel)  # the chat is struggling: try this channel again next run
-            continue
-        with ctx.store.transaction() as db:
-            thread = outbox.thread_ts(db, row.channel, row.item_id) if row.item_id is not None else None
-            if not outbox.mark_sent(db, row.id, ts=ts, thread_ts=thread, claim=token):
-                # Our lease ran out mid-send and another run took the row over: it will find
-                # this message by its key instead of posting again.
-                log.warning("delivery of %s outlasted its claim; another run is settling it", row.key)
-            if ts and row.item_id is not None and row.kind == "alert" and thread is None:
-                outbox.set_thread(db, row.channel, row.item_id, ts)
-            if not channels.get_settings(db, row.channel).active:
-                # A channel marked gone took a message: the bot is back in it.
-                watches.set_channel_active(db, row.channel, True)
-        if was_there:
-            recovered += 1
-        else:
-            sent += 1
+                sent += 1
     return DeliveryReport(
         sent=sent, recovered=recovered, busy=busy, retrying=retrying, failed=failed, digests=len(digests),
         channels_gone=tuple(gone),

@@ -16,7 +16,8 @@ from handlers.asking import ask, store_result
 from handlers.context import Context
 from handlers.replies import Command, Reply
 from sources.base import Source, SourceError
-from storage import items, state, watches
+from storage import items, polls, state, watches
+from storage import mentions as mentions_store
 
 #: Newest mentions shown per source; the rest are counted.
 SHOWN_PER_SOURCE = 3
@@ -96,11 +97,19 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
 
 
 def _store(ctx: Context, ident: Identifier, results: list[SourceResult]) -> set[str]:
-    """Keep what was found under the item (created if new); returns new mentions' keys."""
+    """Keep what was found under the item (created if new); returns new mentions' keys.
+
+    What a source polls for this item is left to the poll: stored here, a new mention or a
+    risen count would no longer be new there, and no channel would be alerted (an alert's
+    Details button runs `lookup`)."""
     new: set[str] = set()
     with ctx.store.transaction() as db:
         item_id, _ = items.ensure_item(db, [ident])
         for result in results:
+            if polls.has_baseline(db, item_id, result.source):
+                known = mentions_store.stored_ids(db, result.source, [m.external_id for m in result.mentions])
+                new.update(f"{m.source}:{m.external_id}" for m in result.mentions if m.external_id not in known)
+                continue
             outcome = store_result(db, item_id, result)
             new.update(f"{m.source}:{m.external_id}" for m in outcome.new_mentions)
     return new

@@ -29,6 +29,8 @@ from storage import watches as watches_store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_ITEMS = 5
+#: Newly watched items listed by name; the rest are counted.
+NEWLY_WATCHED_SHOWN = 10
 MAX_PERIOD_DAYS = 366
 PERIOD_HELP = "use 7d, 30d or 12w"
 
@@ -346,8 +348,12 @@ def summary_text(s: Summary) -> str:
                 )
     if s.newly_watched:
         lines.append(f"Newly watched ({len(s.newly_watched)}):")
+        shown = s.newly_watched[:NEWLY_WATCHED_SHOWN]
         lines += [f"  - {w.label}" + (f" ({w.identifier})" if w.identifier and w.identifier != w.label else "")
-                  for w in s.newly_watched]
+                  for w in shown]
+        if len(s.newly_watched) > len(shown):
+            # A collection of 12,000 imported this week: count them, as the blocks do.
+            lines.append(f"  and {len(s.newly_watched) - len(shown)} more - use export")
     return "\n".join(lines)
 
 
@@ -383,7 +389,9 @@ def summary_blocks(s: Summary) -> list[render.Block]:
                 )))
     if s.newly_watched:
         blocks.append(render.section(f"*Newly watched* ({len(s.newly_watched)})"))
-        blocks += render.bullet_list([render.link(w.url, w.label) for w in s.newly_watched], limit=10)
+        blocks += render.bullet_list(
+            [render.link(w.url, w.label) for w in s.newly_watched], limit=NEWLY_WATCHED_SHOWN
+        )
     blocks.append(render.context(render.escape_mrkdwn(f"{s.label} · {s.tz} · {s.scope}")))
     return render.truncate_blocks(blocks)
 

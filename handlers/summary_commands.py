@@ -131,7 +131,7 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     count, period = DEFAULT_TOP, DEFAULT_PERIOD
     collection = None
     for arg in cmd.args:
-        if arg.isdigit() and arg not in collection_names(ctx, cmd.channel):
+        if arg.isdecimal() and arg not in collection_names(ctx, cmd.channel):
             count = int(arg)
             if not 1 <= count <= MAX_TOP:
                 raise InputError(f"Show between 1 and {MAX_TOP} items: `top 10`.")

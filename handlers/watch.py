@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.models import Identifier
@@ -11,6 +13,13 @@ from handlers.replies import Command, Reply
 from storage import watches
 
 LIST_LIMIT = 50
+
+
+def _muted(until: str, now: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(until) > now
+    except ValueError:
+        return False
 
 
 def parse_all(args: list[str], *, verb: str) -> list[Identifier]:
@@ -97,7 +106,7 @@ def list_command(ctx: Context, cmd: Command) -> Reply:
     lines = []
     if rows:
         lines.append(f"Watched in {cmd.channel}:")
-        lines += [_item_line(w) for w in rows]
+        lines += [_item_line(w, ctx.now()) for w in rows]
         if total > len(rows):
             lines.append(f"  and {total - len(rows)} more - use export")
     if domains:
@@ -110,10 +119,11 @@ def list_command(ctx: Context, cmd: Command) -> Reply:
     return Reply(text="\n".join(lines))
 
 
-def _item_line(w: watches.Watch) -> str:
+def _item_line(w: watches.Watch, now: datetime) -> str:
     aliases = ", ".join(display(i) for i in w.item.identifiers)
     title = f" - {w.item.title}" if w.item.title else ""
-    muted = f" (muted until {w.muted_until[:10]})" if w.muted_until else ""
+    # A mute that ran out is not cleared from the row: only a running one is shown.
+    muted = f" (muted until {w.muted_until[:10]})" if w.muted_until and _muted(w.muted_until, now) else ""
     return f"  {aliases}{title}{muted}"
 
 
@@ -130,7 +140,7 @@ def _list_collection(
     lines = [f"Collection {name} in {channel}: {total} item{'s' * (total != 1)}" + (f", imported from {origin}" if origin else "")]
     if sites:
         lines.append("Web sites: " + ", ".join(sites))
-    lines += [_item_line(w) for w in rows]
+    lines += [_item_line(w, ctx.now()) for w in rows]
     if total > len(rows):
         lines.append(f"  and {total - len(rows)} more - use export")
     if not rows and not sites:

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourceUnavailable, json_object
+from sources.base import (
+    BadResponse,
+    NotAuthorised,
+    Source,
+    SourceUnavailable,
+    json_object,
+    shape_checked,
+)
 
 DEFAULT_URL = "https://api.altmetric.com/v1"
 
@@ -83,6 +90,7 @@ def _number(value: Any) -> float | None:
     return number if number >= 0 else None
 
 
+@shape_checked("altmetric")
 def parse_altmetric(
     data: Any, *, identifier: Identifier | None = None, api_url: str | None = None
 ) -> SourceResult:

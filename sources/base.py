@@ -7,23 +7,26 @@ web domain (``lookup_domain``). Each splits into ``fetch`` (I/O through the shar
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from abc import ABC
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import InputError
 from core.models import Identifier, SourceResult
 
 if TYPE_CHECKING:
     from sources.http import HttpFactory
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class SourceError(Exception):
@@ -64,6 +67,30 @@ def json_object(data: Any, *, source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadResponse("answered with something other than a JSON object", source=source)
     return data
+
+
+def shape_checked(source: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Make a parser raise BadResponse, not AttributeError/TypeError/KeyError..., when a field
+    arrives in another shape than documented (a string where an object was, a lone object where
+    a list was): users then see which source misbehaved instead of a bare crash."""
+
+    def wrap(parse: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(parse)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return parse(*args, **kwargs)
+            except InputError:
+                raise  # about what the caller passed in, not about the answer
+            except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+                first = (str(exc).splitlines() or [""])[0][:120]
+                raise BadResponse(
+                    f"answered in an unexpected shape ({type(exc).__name__}: {first})",
+                    source=source,
+                ) from exc
+
+        return checked
+
+    return wrap
 
 
 def from_epoch(seconds: object) -> datetime | None:
@@ -111,8 +138,9 @@ class TokenCache:
 
     def call(self, request: Callable[[str], T]) -> T:
         """``request(token)``; when refused, once more with a new token (revoked or expired early)."""
+        token = self.get()  # a refused login is final: trying again would spend the login limit
         try:
-            return request(self.get())
+            return request(token)
         except NotAuthorised:
             return request(self.get(renew=True))
 

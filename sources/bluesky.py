@@ -15,7 +15,14 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, LoggedInSource, NotAuthorised, from_iso, json_object
+from sources.base import (
+    BadResponse,
+    LoggedInSource,
+    NotAuthorised,
+    from_iso,
+    json_object,
+    shape_checked,
+)
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 from sources.matching import snippet as make_snippet
 
@@ -78,6 +85,7 @@ def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> M
     )
 
 
+@shape_checked("bluesky")
 def parse_search_posts(
     data: Any, *, identifier: Identifier, api_url: str | None = None
 ) -> list[Mention]:
@@ -86,6 +94,7 @@ def parse_search_posts(
     return [m for m in made if m]
 
 
+@shape_checked("bluesky")
 def parse_domain_posts(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per post and linked URL under ``domain`` (identifier = that URL)."""
     made = (_mention(p, url, api_url) for p, url in posts_linking_under(_posts(data), domain, parts=_parts))

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, Source, lookup_doi_record
+from sources.base import BadResponse, Source, lookup_doi_record, shape_checked
 
 DEFAULT_URL = "https://api.crossref.org"
 
 
+@shape_checked("crossref")
 def parse_work(data: Any, *, api_url: str | None = None) -> SourceResult:
     """A ``/works/{doi}`` answer -> the citation count (none when the field is absent)."""
     if not isinstance(data, dict) or not isinstance(data.get("message"), dict):

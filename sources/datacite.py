@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, Source, lookup_doi_record
+from sources.base import BadResponse, Source, lookup_doi_record, shape_checked
 
 DEFAULT_URL = "https://api.datacite.org"
 METRICS = {"citationCount": "citations", "viewCount": "views", "downloadCount": "downloads"}
 
 
+@shape_checked("datacite")
 def parse_doi(data: Any, *, api_url: str | None = None) -> SourceResult:
     """A ``/dois/{doi}`` answer (JSON:API) -> counts for the metrics it reports."""
     record = data.get("data") if isinstance(data, dict) else None

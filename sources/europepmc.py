@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Count, Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source
+from sources.base import BadResponse, Source, shape_checked
 
 DEFAULT_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest"
 #: Citing works kept as mentions per lookup; the count covers the rest.
@@ -26,6 +26,7 @@ def _count(value: Any, api_url: str | None) -> tuple[Count, ...]:
     return (Count(source="europepmc", metric="citations", value=number, api_url=api_url),)
 
 
+@shape_checked("europepmc")
 def parse_citations(
     data: Any, *, identifier: Identifier, api_url: str | None = None
 ) -> SourceResult:
@@ -53,6 +54,7 @@ def parse_citations(
     )
 
 
+@shape_checked("europepmc")
 def parse_search(data: Any, *, api_url: str | None = None) -> tuple[dict[str, Any] | None, SourceResult]:
     """A ``search`` answer -> (the first record found, its ``citedByCount`` as a count)."""
     if not isinstance(data, dict) or not isinstance(data.get("resultList"), dict):

@@ -13,7 +13,7 @@ import httpx
 
 from core.identifiers import identifier_url
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, from_epoch
+from sources.base import BadResponse, Source, from_epoch, shape_checked
 from sources.matching import bare_domain, is_link_to, links_in, links_under, search_term
 
 DEFAULT_URL = "https://hn.algolia.com/api/v1"
@@ -53,6 +53,7 @@ def _links(hit: dict[str, Any]) -> list[str]:
     return [hit["url"]] if hit.get("url") else []
 
 
+@shape_checked("hackernews")
 def parse_search(
     data: Any, *, identifier: Identifier, api_url: str | None = None
 ) -> list[Mention]:
@@ -65,6 +66,7 @@ def parse_search(
     return found
 
 
+@shape_checked("hackernews")
 def parse_domain(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per (hit, linked URL under ``domain``), carrying the URL as identifier."""
     found = []

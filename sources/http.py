@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -109,11 +110,19 @@ def _seconds(text: str | None, *, now: float) -> float | None:
         value = float(text)
     except ValueError:
         try:
-            return max(0.0, parsedate_to_datetime(text).timestamp() - now)
+            when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
+        # "-0000" dates come back naive; .timestamp() would read them as the server's local time.
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, when.timestamp() - now)
     # Large numbers are epoch times (GitHub-style X-RateLimit-Reset), small ones are deltas.
     return max(0.0, value - now) if value > 1_000_000_000 else max(0.0, value)
+
+
+#: Seconds between requests at the slowest rate a server's announcement can set.
+MIN_ANNOUNCED_GAP = 10.0
 
 
 def _announced_rate(headers: httpx.Headers) -> float | None:
@@ -215,7 +224,7 @@ class SourceClient:
             )
         try:
             return jsonlib.loads(resp.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise BadResponse(
                 f"answered with malformed or truncated JSON ({exc})", source=self.name
             ) from exc
@@ -287,8 +296,12 @@ class SourceClient:
         """Remember a spent quota so the next call stops before the server says 429, and keep
         the pace the server announces."""
         announced = _announced_rate(resp.headers)
-        if announced is not None and announced != self._bucket.rate:
-            self._bucket.set_rate(announced)
+        if announced is not None:
+            # A garbled or hostile header must not park a poll for hours: one request per
+            # MIN_ANNOUNCED_GAP seconds is the slowest pace taken from a server.
+            announced = max(announced, 1 / MIN_ANNOUNCED_GAP)
+            if announced != self._bucket.rate:
+                self._bucket.set_rate(announced)
         now = self._clock()
         for remaining_name, reset_name, window in RATE_HEADERS:
             remaining = resp.headers.get(remaining_name)

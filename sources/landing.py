@@ -221,7 +221,7 @@ def _json_ld(tree: LexborHTMLParser) -> Iterator[tuple[str, str]]:
     for script in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(script.text(deep=True) or "null")
-        except ValueError:
+        except (ValueError, RecursionError):  # a hostile page can nest arrays past the stack
             continue
         nodes = data if isinstance(data, list) else [data]
         for node in list(nodes):

@@ -1,7 +1,8 @@
 """Mastodon: statuses that link to an item, found by full-text search on a list of servers.
 
 ``GET {server}/api/v2/search?q=<doi or url>&type=statuses`` on each of ``ATTENTION_MASTODON_SERVERS``
-(coverage is per server), with ``ATTENTION_MASTODON_TOKEN`` as a bearer token when set. Search is
+(coverage is per server), with ``ATTENTION_MASTODON_TOKEN`` as a bearer token for the first listed
+server (the one that issued it; never sent to the others) when set. Search is
 loose, so only statuses whose HTML content or preview card really links to the item are kept.
 The mention's URL is the status ``url`` (a remote status's origin page) and its id the status
 ``uri`` (the same on every server, so one status seen through two servers is one mention) with
@@ -16,7 +17,15 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, SourceError, from_iso, json_object
+from sources.base import (
+    BadResponse,
+    NotAuthorised,
+    Source,
+    SourceError,
+    from_iso,
+    json_object,
+    shape_checked,
+)
 from sources.matching import bare_domain, posts_linking_under, posts_naming, search_term, snippet
 
 log = logging.getLogger(__name__)
@@ -58,6 +67,7 @@ def _parts(status: dict[str, Any]) -> tuple[list[str | None], str | None]:
     return ([card.get("url")] if isinstance(card, dict) else []), status.get("content")
 
 
+@shape_checked("mastodon")
 def parse_search(data: Any, *, identifier: Identifier, api_url: str | None = None) -> list[Mention]:
     """Mentions from one ``/api/v2/search`` answer: statuses that really link to ``identifier``."""
     found = posts_naming(_statuses(data), identifier, parts=_parts)
@@ -65,6 +75,7 @@ def parse_search(data: Any, *, identifier: Identifier, api_url: str | None = Non
     return [m for m in made if m]
 
 
+@shape_checked("mastodon")
 def parse_domain_search(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per status and linked URL under ``domain`` (identifier = that URL)."""
     found = posts_linking_under(_statuses(data), domain, parts=_parts)
@@ -91,15 +102,20 @@ class Mastodon(Source):
         url = server.rstrip("/") + "/api/v2/search"
         params = {"q": query, "type": "statuses", "limit": SEARCH_LIMIT}
         headers = {}
-        if self.config.mastodon_token:
-            headers["Authorization"] = f"Bearer {self.config.mastodon_token}"
+        # A token is issued by one server: sending it to the others would hand it to them.
+        token = self.config.mastodon_token if server == self.config.mastodon_servers[0] else None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             data = self.http.client(self).get_json(url, params=params, headers=headers)
         except NotAuthorised as exc:
             hint = (
                 "refused the token: check ATTENTION_MASTODON_TOKEN"
-                if self.config.mastodon_token
+                if token
                 else "needs a token to search: set ATTENTION_MASTODON_TOKEN"
+                if not self.config.mastodon_token
+                else "needs a token to search (ATTENTION_MASTODON_TOKEN is sent only to the first "
+                "server listed): list this server first or remove it"
             )
             raise NotAuthorised(f"{server} {hint}", source=self.name) from exc
         if data is None:

@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, json_object
+from sources.base import BadResponse, NotAuthorised, Source, json_object, shape_checked
 
 DEFAULT_URL = "https://api.openalex.org"
 PATHS = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid"}
 
 
+@shape_checked("openalex")
 def parse_work(
     data: Any, *, identifier: Identifier | None = None, api_url: str | None = None
 ) -> SourceResult:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, LoggedInSource, NotAuthorised, from_epoch
+from sources.base import BadResponse, LoggedInSource, NotAuthorised, from_epoch, shape_checked
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 
 DEFAULT_URL = "https://oauth.reddit.com"
@@ -60,12 +60,14 @@ def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> M
     )
 
 
+@shape_checked("reddit")
 def parse_listing(data: Any, *, identifier: Identifier, api_url: str | None = None) -> list[Mention]:
     """Mentions from one Listing: posts that link to the item or name it in their text."""
     made = (_mention(p, identifier, api_url) for p in posts_naming(_children(data), identifier, parts=_parts))
     return [m for m in made if m]
 
 
+@shape_checked("reddit")
 def parse_domain_listing(data: Any, *, domain: str, api_url: str | None = None) -> list[Mention]:
     """One mention per post and linked URL under ``domain`` (identifier = that URL)."""
     made = (_mention(p, url, api_url) for p, url in posts_linking_under(_children(data), domain, parts=_parts))

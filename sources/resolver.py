@@ -182,8 +182,16 @@ def fetch_page(
     ) as client:
         for _ in range(config.max_redirects + 1):
             target, ip = check_url(current, allow_hosts=config.allow_hosts, resolve=resolve)
+            # One time budget for the whole chain: slow hops must not add up to six timeouts.
+            left = deadline - clock()
+            if left <= 0:
+                raise SourceTimeout(
+                    f"{target.host} was not reached within {config.timeout:g} s", source=NAME
+                )
             pinned, headers, extensions = _pinned(target, ip)
-            request = client.build_request("GET", pinned, headers=headers, extensions=extensions)
+            request = client.build_request(
+                "GET", pinned, headers=headers, extensions=extensions, timeout=left
+            )
             try:
                 response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:

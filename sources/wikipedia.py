@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, json_object
+from sources.base import BadResponse, Source, json_object, shape_checked
 from sources.matching import bare_domain, clean_url, search_term, under_domain
 
 DEFAULT_URL = "https://{lang}.wikipedia.org/w/api.php"
@@ -75,6 +75,7 @@ def _next(body: dict[str, Any]) -> dict[str, Any] | None:
     return dict(more) if isinstance(more, dict) else None
 
 
+@shape_checked("wikipedia")
 def parse_search(
     data: Any, *, lang: str, api: str, identifier: Identifier, api_url: str | None = None
 ) -> tuple[list[Mention], dict[str, Any] | None]:
@@ -89,6 +90,7 @@ def parse_search(
     return mentions, _next(body)
 
 
+@shape_checked("wikipedia")
 def parse_exturlusage(
     data: Any, *, lang: str, api: str, domain: str, api_url: str | None = None
 ) -> tuple[list[Mention], dict[str, Any] | None]:

@@ -35,7 +35,8 @@ class Store:
         self.path = str(path)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[sqlite3.Connection] = []
+        #: Every connection opened, with the thread that owns it.
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         migrations.apply(self.db)
 
     @property
@@ -50,8 +51,22 @@ class Store:
             db = Database(conn)
             self._local.db = db
             with self._lock:
-                self._all.append(conn)
+                self._close_orphans()
+                self._all.append((threading.current_thread(), conn))
         return db
+
+    def _close_orphans(self) -> None:
+        # A thread that ended leaves its connection open (``threading.local`` drops the
+        # reference, ``_all`` keeps it): every `lookup` runs its sources on new threads, so
+        # without this a long-running bot piles up open files. Call with ``_lock`` held.
+        kept = []
+        for thread, conn in self._all:
+            if thread.is_alive():
+                kept.append((thread, conn))
+            else:
+                with suppress(sqlite3.ProgrammingError):
+                    conn.close()
+        self._all = kept
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
@@ -73,7 +88,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for _, conn in self._all:
                 with suppress(sqlite3.ProgrammingError):
                     conn.close()
             self._all.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
@@ -29,6 +30,13 @@ class StoredMention:
 _COLUMNS = "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url"
 
 
+def _utc_text(moment: datetime) -> str:
+    # Times are compared and sorted as text: one kept in its source's offset (Bluesky's
+    # +09:00) would sort hours away from the rest. A naive time is taken as UTC.
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def add_mentions(
     db: Database,
     item_id: int,
@@ -41,7 +49,7 @@ def add_mentions(
     now = seen_at or utcnow()
     new = []
     for m in mentions:
-        occurred = m.occurred_at.isoformat(timespec="seconds") if m.occurred_at else None
+        occurred = _utc_text(m.occurred_at) if m.occurred_at else None
         cur = db.execute(
             "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "
             "occurred_at, first_seen_at, api_url, poll_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -119,6 +127,16 @@ def mentions_between(
         f"WHERE {where} ORDER BY m.first_seen_at, m.id",
         [channel, start, end, *only_params],
     )
+
+
+def stored_ids(db: Database, source: str, external_ids: Collection[str]) -> set[str]:
+    """Which of a source's mention ids are stored already."""
+    rows = db.execute(
+        "SELECT external_id FROM mentions WHERE source = ? AND external_id IN "
+        "(SELECT value FROM json_each(?))",
+        [source, json.dumps(list(external_ids))],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def count_by_source(db: Database, item_id: int) -> dict[str, int]:

@@ -59,13 +59,15 @@ def enqueue(
     return bool(cur.rowcount)
 
 
-def due(db: Database, *, limit: int = 100) -> list[OutboxRow]:
-    """Rows still to deliver, oldest first (``sending`` ones are from an interrupted run)."""
+def due(db: Database, *, limit: int = 100, after_id: int = 0) -> list[OutboxRow]:
+    """Rows still to deliver, oldest first (``sending`` ones are from an interrupted run);
+    ``after_id`` pages on past rows already looked at."""
     return [
         _row(r)
         for r in db.execute(
-            f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id LIMIT ?",
-            [limit],
+            f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') AND id > ? "
+            "ORDER BY id LIMIT ?",
+            [after_id, limit],
         ).fetchall()
     ]
 

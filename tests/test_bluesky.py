@@ -170,3 +170,16 @@ def test_off_without_an_app_password() -> None:
     with pytest.raises(NotAuthorised):
         source.lookup(DOI)
     assert pds.sessions == 0
+
+
+def test_a_refused_login_is_tried_once_per_lookup() -> None:
+    # createSession allows few calls: a wrong app password must not be sent twice per search.
+    logins: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        logins.append(request)
+        return httpx.Response(401, json={"error": "AuthenticationRequired"})
+
+    with pytest.raises(NotAuthorised, match="ATTENTION_BLUESKY_APP_PASSWORD"):
+        make(refuse).lookup_domain("repository.example.edu")
+    assert len(logins) == 1

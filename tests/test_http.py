@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Iterator
 from typing import ClassVar
 
@@ -18,7 +19,7 @@ from sources.base import (
     SourceTimeout,
     SourceUnavailable,
 )
-from sources.http import HttpFactory, SourceClient, TokenBucket
+from sources.http import HttpFactory, SourceClient, TokenBucket, _seconds
 from tests.fakes.http import FakeServer, canned
 
 UA = "attention-bot/0.1 (+https://example.org; ops@example.org) httpx"
@@ -211,6 +212,13 @@ def test_announced_rate_limit_headers_set_the_pace(server: FakeServer) -> None:
     assert sleeps and 1.0 < sleeps[-1] <= 2.0
 
 
+def test_an_announced_crawl_pace_is_capped_at_one_request_per_ten_seconds(server: FakeServer) -> None:
+    server.route("GET", "/works", json={}, headers={"X-Rate-Limit-Limit": "1", "X-Rate-Limit-Interval": "1h"})
+    client = make_client()
+    client.get(server.url + "/works")
+    assert client.rate_per_second == pytest.approx(0.1)  # not one an hour
+
+
 @pytest.mark.parametrize(
     ("limit", "interval"), [("50", "soon"), ("many", "1s"), ("0", "1s"), ("5", None)]
 )
@@ -250,3 +258,26 @@ def test_guard_lets_loopback_through(server: FakeServer) -> None:
     server.route("GET", "/ok", json={"ok": True})
     assert make_client().get_json(server.url + "/ok") == {"ok": True}
     assert make_client().get_json(server.url.replace("127.0.0.1", "localhost") + "/ok") == {"ok": True}
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+def test_retry_after_date_in_minus_0000_form_is_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        now = 1445412480.0  # 2015-10-21 07:28:00 UTC
+        assert _seconds("Wed, 21 Oct 2015 07:30:00 -0000", now=now) == pytest.approx(120.0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_json_nested_past_the_stack_is_a_bad_response() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    client = make_client(
+        lambda r: httpx.Response(200, content=deep, headers={"content-type": "application/json"})
+    )
+    with pytest.raises(BadResponse, match="malformed or truncated JSON"):
+        client.get_json("https://api.example/deep")

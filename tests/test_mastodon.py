@@ -148,3 +148,15 @@ def test_domain_lookup_searches_the_host_and_keeps_links_under_it() -> None:
     assert [m.identifier.value for m in result.mentions if m.identifier] == [
         "https://repository.example.edu/items/harbour-atlas"
     ]
+
+
+def test_the_token_goes_only_to_the_first_server() -> None:
+    # A token is issued by one server; the others must never see it.
+    seen: dict[str, str | None] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[request.url.host] = request.headers.get("authorization")
+        return httpx.Response(200, json={"statuses": []})
+
+    make(handler, servers=(ONE, TWO), token="tok-1").lookup(DOI)
+    assert seen == {"one.social.test": "Bearer tok-1", httpx.URL(TWO).host: None}

@@ -299,3 +299,17 @@ def test_a_mention_with_an_auto_linked_site_and_an_escaped_doi_watches_them(runn
     assert "repo.example.edu" in second["text"] and "not a web site" not in second["text"]
     listed = router.dispatch(running.ctx, "list", channel=CHANNEL).text
     assert "49:8<693::aid-asi4>3.0.co;2-0" in listed and "repo.example.edu" in listed
+
+
+@pytest.mark.parametrize("length", ["-5", "lots"])
+def test_a_bad_content_length_is_refused_at_once(running: Running, length: str) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(running.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as conn:
+        conn.sendall(
+            f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+        )
+        head = conn.recv(200)  # a negative length used to leave the server reading forever
+    assert head.startswith(b"HTTP/1.1 400")

@@ -69,3 +69,15 @@ def test_a_bad_url_rule_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None
     assert "pattern=key" in info.value.problems[0]
     monkeypatch.setenv("ATTENTION_URL_RULES", "/digital/collection/{alias}/id/{id}=contentdm:{alias}/{id}")
     assert load_settings().url_rules.startswith("/digital")
+
+
+def test_a_poll_interval_under_a_minute_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The scheduler would crash on these (APScheduler refuses a grace time of 0 or less).
+    monkeypatch.setenv("ATTENTION_POLL_INTERVALS", "wikipedia=-5,crossref=0.01,hackernews=90")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    problem = info.value.problems[0].partition("(got")[0]
+    assert problem.startswith("ATTENTION_POLL_INTERVALS:")
+    assert "wikipedia=-5" in problem and "crossref=0.01" in problem and "hackernews" not in problem
+    monkeypatch.setenv("ATTENTION_POLL_INTERVALS", "hackernews=90")
+    assert load_settings().poll_intervals == {"hackernews": 90.0}

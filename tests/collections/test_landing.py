@@ -129,3 +129,13 @@ def test_prism_bepress_and_prefixed_dc_values() -> None:
     </head></html>"""
     p = extract_identifiers(html, base_url="https://x.example.org/a")
     assert keys(p) == ["handle:1885/4242", "doi:10.5555/prism.7", "doi:10.5555/bepress.9", "doi:10.5555/cite.as"]
+
+
+def test_json_ld_nested_past_the_stack_is_skipped_not_a_crash() -> None:
+    deep = "[" * 100_000 + '"doi:10.1/x"' + "]" * 100_000
+    page = (
+        '<html><head><meta name="citation_doi" content="10.1371/journal.pone.0000030">'
+        f'<script type="application/ld+json">{{"identifier": {deep}}}</script></head></html>'
+    )
+    found = extract_identifiers(page.encode(), base_url="https://repo.example.edu/item/1")
+    assert [f.identifier.value for f in found.found] == ["10.1371/journal.pone.0000030"]

@@ -162,3 +162,17 @@ def test_a_pdf_has_no_identifiers_and_an_error_status_is_an_error() -> None:
         assert page.found == ()
         with pytest.raises(Exception, match="HTTP 404"):
             resolve_page(f"{srv.url}/gone", config=config)
+
+
+def test_a_redirect_chain_shares_one_time_budget() -> None:
+    # Each hop is answered 2 s later (by the fake clock): the third must not start after 5 s.
+    ticks = iter(range(0, 100, 2))
+    hops = Recorder(lambda r: httpx.Response(302, headers={"Location": f"/hop{len(hops.requests)}"}))
+    with pytest.raises(SourceTimeout, match="within 5 s"):
+        fetch_page(
+            "https://repo.example.edu/start", config=CONFIG, resolve=StubDNS("93.184.216.34"),
+            transport=hops.transport, clock=lambda: float(next(ticks)),
+        )
+    assert len(hops.requests) == 2
+    # The time left, not the whole timeout, bounds each request.
+    assert hops.requests[1].extensions["timeout"]["read"] == pytest.approx(1.0)

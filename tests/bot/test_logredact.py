@@ -1,0 +1,46 @@
+"""API keys sent in query strings never reach the log, even at DEBUG."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import cli, logredact
+from bot.settings import load_settings
+from core.models import Identifier
+from sources.altmetric import Altmetric
+from sources.http import HttpFactory
+
+
+@pytest.fixture
+def clean_httpx_logger() -> Iterator[None]:
+    yield
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        for f in [f for f in logger.filters if isinstance(f, logredact.RedactQuerySecrets)]:
+            logger.removeFilter(f)
+
+
+def test_debug_log_of_an_altmetric_call_hides_the_key(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, clean_httpx_logger: None
+) -> None:
+    settings = load_settings(db=tmp_path / "a.db", log_level="DEBUG", altmetric_api_key="S3CRET-KEY")
+    cli._logging(settings)
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json={"score": 3.5}))
+    factory = HttpFactory(settings.sources_config(), transport=transport)
+    source = Altmetric(settings.sources_config(), factory)
+    with caplog.at_level(logging.DEBUG, logger="httpx"):
+        result = source.lookup(Identifier(scheme="doi", value="10.1371/journal.pone.0000030"))
+    factory.close()
+    assert result.counts[0].value == 3.5
+    assert "doi/10.1371/journal.pone.0000030?key=***" in caplog.text
+    assert "S3CRET-KEY" not in caplog.text
+
+
+def test_redact_keeps_other_parameters() -> None:
+    url = "https://api.openalex.org/works/doi:10.1/x?api_key=abc&select=id#top"
+    assert logredact.redact(url) == "https://api.openalex.org/works/doi:10.1/x?api_key=***&select=id#top"
