@@ -146,11 +146,9 @@ def status_command(ctx: Context, cmd: Command) -> Reply:
     last = polls.last_polls(db)
     lines = ["Sources:"]
     for source in ctx.sources:
-        if source.name in source.config.disabled:
-            lines.append(f"  {source.name}: switched off (ATTENTION_DISABLED_SOURCES)")
-            continue
-        if not source.configured():
-            lines.append(f"  {source.name}: not configured (`sources` says how)")
+        problem = source.not_ready()
+        if problem:
+            lines.append(f"  {source.name}: {problem}")
             continue
         st = states.get(source.name)
         poll = last.get(source.name)

@@ -217,12 +217,9 @@ def sources_command(ctx: Context, cmd: Command) -> Reply:
     now = ctx.now()
     lines = ["Sources:"]
     for source in ctx.sources:
-        if source.name in source.config.disabled:
-            lines.append(f"{source.label}: switched off (remove it from ATTENTION_DISABLED_SOURCES)")
-            continue
-        if not source.configured():
-            hint = source.setup_hint or "its credentials are not set"
-            lines.append(f"{source.label}: not configured - {hint}")
+        problem = source.not_ready()
+        if problem:
+            lines.append(f"{source.label}: {problem}")
             continue
         st = states.get(source.name) or state.SourceState(source=source.name)
         resting = state.in_backoff(st, now)

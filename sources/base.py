@@ -200,6 +200,14 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
         """False when credentials it needs are missing: "not configured", never an error."""
         return self.name not in self.config.disabled
 
+    def not_ready(self) -> str | None:
+        """Why this source will not be asked, and how to change that; None when it will be."""
+        if self.name in self.config.disabled:
+            return "switched off (remove it from ATTENTION_DISABLED_SOURCES)"
+        if not self.configured():
+            return "not configured - " + (self.setup_hint or "its credentials are not set")
+        return None
+
     def base_url(self, default: str) -> str:
         return self.config.urls.get(self.name, default).rstrip("/")
 

@@ -66,5 +66,5 @@ def test_status_shows_poll_health_and_backlog(ctx: Context) -> None:
         clock.shift(600)
         text = dispatch(ctx, "status").text
     assert "news: last poll 10 min ago, 1 item, 0 new" in text
-    assert "blogs: switched off (ATTENTION_DISABLED_SOURCES)" in text
+    assert "blogs: switched off (remove it from ATTENTION_DISABLED_SOURCES)" in text
     assert "Outbox: 1 waiting to be sent" in text
