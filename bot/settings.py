@@ -62,7 +62,13 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
     default_channel: str = Field("console", description="Channel used by the shell and `cmd` without --channel.")
-    admins: StrList = Field((), description="Slack user ids allowed to change channel settings (empty: everyone).")
+
+    # --- privacy and access ---
+    admins: StrList = Field((), description="Slack user ids who may watch, unwatch, import, forget and change settings (with ATTENTION_ADMIN_CHANNELS empty too: everyone).")
+    admin_channels: StrList = Field((), description="Channel ids in which anyone may run the changing commands.")
+    store_authors: bool = Field(False, description="Keep the author's handle or name with each mention (off: never written).")
+    retention_days: int = Field(730, ge=1, description="Days a mention is kept; older ones are purged daily, their monthly counts kept.")
+    audit_days: int = Field(90, ge=1, description="Days the audit log of changing commands is kept.")
 
     # --- Slack ---
     slack_bot_token: str | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"), description="Bot token (xoxb-...).")
@@ -114,7 +120,7 @@ class Settings(BaseSettings):
     resolver_timeout: float = Field(5.0, gt=0, description="Seconds the resolver waits for one landing page.")
     resolver_cache_hours: float = Field(24.0, ge=0, description="Hours a resolved landing page is kept before it is fetched again.")
 
-    @field_validator("admins", "wikipedia_langs", "feeds", "mastodon_servers", "disabled_sources", "allow_hosts", mode="before")
+    @field_validator("admins", "admin_channels", "wikipedia_langs", "feeds", "mastodon_servers", "disabled_sources", "allow_hosts", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)

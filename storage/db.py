@@ -291,3 +291,34 @@ def m003_domain_baselines(db: Database) -> None:
             PRIMARY KEY (target, source)
         )"""
     )
+
+
+@migrations()
+def m004_privacy(db: Database) -> None:
+    # Who wrote a post is kept only when ATTENTION_STORE_AUTHORS=true; otherwise NULL.
+    db.execute("ALTER TABLE mentions ADD COLUMN author TEXT")
+    # Mentions older than ATTENTION_RETENTION_DAYS are purged; their number per item, source,
+    # kind and month (of first sight) stays here so long-term trends survive.
+    db.execute(
+        """CREATE TABLE mention_history (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            month TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            PRIMARY KEY (item_id, source, kind, month)
+        )"""
+    )
+    # Who ran which changing command, when and where (kept ATTENTION_AUDIT_DAYS).
+    db.execute(
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            command TEXT NOT NULL,
+            args TEXT,
+            outcome TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX audit_at ON audit(at)")
