@@ -1,5 +1,6 @@
 """`attention-bot poll --once [--source NAME]`: one polling cycle in the foreground, for cron
-and tests. Delivers what it detects through the same notifier as `run`."""
+and tests. Delivers what it detects through the same notifier as `run`; without ``--source`` it
+also runs the housekeeping (retention purge) that `run` schedules daily."""
 
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
             _deliver_all(ctx, notifier)
         if not sources:
             print("No source is configured; see README 'Sources'.")
+        if not args.source:
+            # Cron runs this instead of `run`: the daily purge must happen here too (idempotent).
+            from handlers.housekeeping import run_housekeeping
+
+            print(run_housekeeping(ctx))
         # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
         _deliver_all(ctx, notifier)
     finally:

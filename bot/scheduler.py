@@ -1,4 +1,5 @@
-"""The background jobs of `attention-bot run`: a poll per source, and the delivery loop.
+"""The background jobs of `attention-bot run`: a poll per source, the delivery loop and the
+daily housekeeping (retention).
 
 APScheduler 3.x BackgroundScheduler. Jobs have fixed ids and ``replace_existing=True``, so
 adding them again (a restart, a second call) replaces rather than doubles them; ``coalesce``
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import ConsoleNotifier
@@ -20,6 +22,7 @@ from bot.settings import Settings
 from bot.summary_job import add_summary_job
 from handlers.context import Context
 from handlers.deliver import deliver_pending
+from handlers.housekeeping import run_housekeeping
 from handlers.notifier import Notifier
 from handlers.poll import run_poll
 from sources.base import Source
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 
 DELIVERY_JOB = "deliver"
 DELIVERY_SECONDS = 60
+HOUSEKEEPING_JOB = "housekeeping"
+#: The daily purge runs at this UTC hour (jittered), away from the usual summary time.
+HOUSEKEEPING_HOUR = 3
 #: Seconds between the first polls of different sources after a start, so they do not all
 #: fire at once.
 STAGGER_SECONDS = 20
@@ -87,6 +93,14 @@ def deliver_job(ctx: Context, notifier: Notifier) -> None:
         log.info("outbox: %s", report.summary())
 
 
+def housekeeping_job(ctx: Context) -> None:
+    """The daily purge (handlers.housekeeping). Never raises into the scheduler."""
+    try:
+        run_housekeeping(ctx)
+    except Exception:
+        log.exception("housekeeping failed")
+
+
 def _first_run(ctx: Context, source: Source, index: int, now: datetime) -> datetime:
     """Resume the schedule kept in source_state; a source never polled goes soon after start."""
     kept = state.get_state(ctx.store.db, source.name).next_run_at
@@ -103,7 +117,7 @@ def _first_run(ctx: Context, source: Source, index: int, now: datetime) -> datet
 def add_jobs(
     scheduler: BackgroundScheduler, settings: Settings, ctx: Context, notifier: Notifier
 ) -> list[str]:
-    """Add (or replace) the poll and delivery jobs; returns their ids."""
+    """Add (or replace) the poll, delivery and daily housekeeping jobs; returns their ids."""
     now = ctx.now()
     ids = []
     for index, source in enumerate(s for s in ctx.sources if s.configured()):
@@ -133,6 +147,19 @@ def add_jobs(
         max_instances=1,
     )
     ids.append(DELIVERY_JOB)
+    scheduler.add_job(
+        housekeeping_job,
+        trigger=CronTrigger(hour=HOUSEKEEPING_HOUR, minute=0, jitter=MAX_JITTER_SECONDS, timezone=UTC),
+        args=[ctx],
+        id=HOUSEKEEPING_JOB,
+        name="purge old mentions and audit rows",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # A bot down at 03:00 purges when it is back the same day.
+        misfire_grace_time=12 * 3600,
+    )
+    ids.append(HOUSEKEEPING_JOB)
     return ids
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,6 +62,15 @@ class Mention(BaseModel):
     kind: str = "other"
     #: The identifier (or URL) in the mention that ties it to an item.
     identifier: Identifier | None = None
+    #: Who wrote it (a handle or name). Stored only when ATTENTION_STORE_AUTHORS=true, and never
+    #: folded into ``title`` or ``url`` by a source, so not storing it leaves no trace of it.
+    author: str | None = None
+
+
+def opaque_id(text: str) -> str:
+    """A stable id that does not show ``text``: for a source's post ids that name their author
+    (a Mastodon status URI is ``https://server/users/<name>/statuses/<n>``)."""
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Count(BaseModel):

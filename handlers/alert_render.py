@@ -73,10 +73,15 @@ def _footer(p: dict[str, Any], *, sep: str = " - ") -> str:
     return _score_text(p) + (f"{sep}{p.get('identifier')}" if p.get("title") and p.get("identifier") else "")
 
 
+def _by(m: dict[str, Any]) -> str:
+    # Present only when authors are stored (ATTENTION_STORE_AUTHORS=true).
+    return f" by {m['author']}" if m.get("author") else ""
+
+
 def _mention_line(m: dict[str, Any]) -> str:
     title = m.get("title") or m.get("url") or "a mention"
     when = f" ({str(m['occurred_at'])[:10]})" if m.get("occurred_at") else ""
-    return f"{title}{when}"
+    return f"{title}{_by(m)}{when}"
 
 
 def alert_text(p: dict[str, Any]) -> str:
@@ -102,7 +107,7 @@ def alert_blocks(p: dict[str, Any]) -> Blocks:
     for m in p.get("mentions", []):
         text = str(m.get("title") or m.get("url") or "a mention")
         when = f" ({escape_mrkdwn(str(m['occurred_at'])[:10])})" if m.get("occurred_at") else ""
-        items.append(f"• {link(m.get('url'), text)}{when}")
+        items.append(f"• {link(m.get('url'), text)}{escape_mrkdwn(_by(m))}{when}")
     if p.get("more"):
         items.append(f"and {p['more']} more")
     if items:

@@ -61,13 +61,15 @@ def _parts(post: dict[str, Any]) -> tuple[list[str | None], str | None]:
 
 
 def post_url(post: dict[str, Any]) -> str | None:
-    """``at://did/app.bsky.feed.post/rkey`` -> ``https://bsky.app/profile/{handle}/post/{rkey}``."""
+    """``at://did/app.bsky.feed.post/rkey`` -> ``https://bsky.app/profile/{did}/post/{rkey}``.
+
+    The DID, not the handle: bsky.app opens both, and the handle is the author's name, kept
+    only in ``Mention.author`` (stored only when ATTENTION_STORE_AUTHORS=true)."""
     uri = str(post.get("uri") or "")
     if "/app.bsky.feed.post/" not in uri:
         return None
-    author = post.get("author") or {}
-    who = author.get("handle") or author.get("did") or uri.removeprefix("at://").split("/", 1)[0]
-    return f"https://bsky.app/profile/{who}/post/{uri.rsplit('/', 1)[1]}"
+    did = uri.removeprefix("at://").split("/", 1)[0] or (post.get("author") or {}).get("did")
+    return f"https://bsky.app/profile/{did}/post/{uri.rsplit('/', 1)[1]}"
 
 
 def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> Mention | None:
@@ -76,12 +78,11 @@ def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> M
         return None
     record = post.get("record") or {}
     handle = (post.get("author") or {}).get("handle")
-    text = make_snippet(record.get("text"))
-    title = f"@{handle}: {text}" if handle and text else text or (f"@{handle}" if handle else None)
     return Mention(
-        source="bluesky", external_id=f"{post['uri']}:{target.key}", url=url, title=title,
+        source="bluesky", external_id=f"{post['uri']}:{target.key}", url=url,
+        title=make_snippet(record.get("text")),
         occurred_at=from_iso(record.get("createdAt") or post.get("indexedAt")), api_url=api_url,
-        kind="social", identifier=target,
+        kind="social", identifier=target, author=f"@{handle}" if handle else None,
     )
 
 

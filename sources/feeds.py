@@ -49,6 +49,7 @@ class FeedEntry:
     published: datetime | None
     links: tuple[str, ...]
     text: str
+    author: str | None = None
 
 
 @dataclass
@@ -114,6 +115,7 @@ def parse_feed(
             FeedEntry(
                 id=str(ident), link=link, title=raw.get("title"), published=_when(raw),
                 links=tuple(dict.fromkeys(links)), text="\n".join(p for p in parts if p),
+                author=raw.get("author") or None,
             )
         )
     title = (parsed.get("feed") or {}).get("title")
@@ -129,6 +131,7 @@ def _mention(
     return Mention(
         source="feeds", external_id=f"{entry.id}:{target.key}", url=entry.link or feed_url,
         title=title, occurred_at=entry.published, api_url=feed_url, kind=kind, identifier=target,
+        author=entry.author,
     )
 
 

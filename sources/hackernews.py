@@ -31,7 +31,7 @@ def _mention(hit: dict[str, Any], *, api_url: str | None, target: Identifier | N
     is_comment = hit.get("comment_text") is not None or "comment" in (hit.get("_tags") or [])
     if is_comment:
         story = hit.get("story_title") or "a story"
-        title = f"Comment by {hit.get('author') or 'someone'} on “{story}”"
+        title = f"Comment on “{story}”"
     else:
         title = hit.get("title") or hit.get("url") or "Story"
     return Mention(
@@ -43,6 +43,7 @@ def _mention(hit: dict[str, Any], *, api_url: str | None, target: Identifier | N
         api_url=api_url,
         kind="forum",
         identifier=target,
+        author=str(hit["author"]) if hit.get("author") else None,
     )
 
 

@@ -4,9 +4,10 @@
 (coverage is per server), with ``ATTENTION_MASTODON_TOKEN`` as a bearer token for the first listed
 server (the one that issued it; never sent to the others) when set. Search is
 loose, so only statuses whose HTML content or preview card really links to the item are kept.
-The mention's URL is the status ``url`` (a remote status's origin page) and its id the status
-``uri`` (the same on every server, so one status seen through two servers is one mention) with
-the identifier it mentions.
+The mention's URL is the status ``url`` (a remote status's origin page) and its id a hash of the
+status ``uri`` (the same on every server, so one status seen through two servers is one mention)
+with the identifier it mentions. The URI and URL both name the account: the URL is kept (it is the
+only way to open the post), the URI is hashed, and the account goes in ``Mention.author`` only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from core.models import Identifier, Mention, SourceResult
+from core.models import Identifier, Mention, SourceResult, opaque_id
 from sources.base import (
     BadResponse,
     NotAuthorised,
@@ -51,13 +52,12 @@ def _mention(status: dict[str, Any], *, api_url: str | None, target: Identifier)
     if not uri or not url:
         return None
     acct = (status.get("account") or {}).get("acct")
-    text = snippet(status.get("content") or status.get("spoiler_text"))
-    title = f"@{acct}: {text}" if acct and text else text or (f"@{acct}" if acct else None)
     return Mention(
         # One status can mention several items: the id names the status and what it mentions.
-        source="mastodon", external_id=f"{uri}:{target.key}", url=str(url), title=title,
+        source="mastodon", external_id=f"{opaque_id(str(uri))}:{target.key}", url=str(url),
+        title=snippet(status.get("content") or status.get("spoiler_text")),
         occurred_at=from_iso(status.get("created_at")), api_url=api_url, kind="social",
-        identifier=target,
+        identifier=target, author=f"@{acct}" if acct else None,
     )
 
 

@@ -51,12 +51,15 @@ def _mention(post: dict[str, Any], target: Identifier, api_url: str | None) -> M
         return None
     sub = post.get("subreddit")
     title = post.get("title") or post.get("link_title")
+    author = post.get("author")
     return Mention(
         source="reddit", external_id=f"{name}:{target.key}",
         url="https://www.reddit.com" + str(permalink),
         title=f"r/{sub}: {title}" if sub and title else title,
         occurred_at=from_epoch(post.get("created_utc")), api_url=api_url, kind="forum",
         identifier=target,
+        # "[deleted]" is Reddit saying the account is gone, not a name.
+        author=f"u/{author}" if isinstance(author, str) and author and author != "[deleted]" else None,
     )
 
 

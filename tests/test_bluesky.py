@@ -76,7 +76,12 @@ def test_recorded_search_finds_the_post_embedding_a_url(fixtures_dir: Path) -> N
         "https://missionlocal.org/2023/12/redistricting-reform-elections-commission-report-supervisors/"
     )
     found = parse_search_posts(recorded(fixtures_dir), identifier=url)
-    assert [m.url for m in found] == ["https://bsky.app/profile/lwvsf.bsky.social/post/3kgho46gd7q2h"]
+    # The post's URL names its author by DID, not by handle: the handle is kept only as author.
+    assert [m.url for m in found] == [
+        "https://bsky.app/profile/did:plc:tb6kdi6xp44xmafqow5wqqd7/post/3kgho46gd7q2h"
+    ]
+    assert found[0].author == "@lwvsf.bsky.social"
+    assert found[0].title and "lwvsf" not in found[0].title
     assert found[0].kind == "social" and found[0].occurred_at is not None
 
 
@@ -94,15 +99,15 @@ def test_recorded_search_by_domain(fixtures_dir: Path) -> None:
 def test_doi_in_a_link_facet_or_the_text_counts_but_not_a_longer_doi() -> None:
     urls = [m.url for m in parse_search_posts(mix(), identifier=DOI)]
     assert urls == [
-        "https://bsky.app/profile/ada.example.social/post/3lfacet001",
-        "https://bsky.app/profile/bo.bsky.social/post/3ltext0002",
+        "https://bsky.app/profile/did:plc:aaaa1111/post/3lfacet001",
+        "https://bsky.app/profile/did:plc:bbbb2222/post/3ltext0002",
     ]
 
 
 def test_external_embed_counts_for_a_url_item() -> None:
     item = parse_identifier("https://repository.example.edu/items/harbour-atlas")
     assert [m.url for m in parse_search_posts(mix(), identifier=item)] == [
-        "https://bsky.app/profile/library.example.edu/post/3lembed003"
+        "https://bsky.app/profile/did:plc:cccc3333/post/3lembed003"
     ]
 
 

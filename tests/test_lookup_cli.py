@@ -78,7 +78,8 @@ def test_lookup_prints_mentions_and_counts_without_fuzzy_hits(fake: FakeServer, 
     assert "Open science (en.wikipedia)" in out and f"{fake.url}/wiki/Open_science" in out
     assert "Hacker News: 2 mentions" in out
     assert "Ten simple rules for open science" in out
-    assert "Comment by dave" in out
+    assert "Comment on “Ten simple rules" in out
+    assert "dave" not in out  # the commenter is not shown, nor stored, by default
     # Algolia's fuzzy matches (another DOI, the journal's home page, an unrelated comment) are left out.
     assert "A different PLOS paper" not in out
     assert "homepage" not in out and "erin" not in out

@@ -46,7 +46,9 @@ def test_recorded_search_keeps_only_the_status_linking_the_url(fixtures_dir: Pat
     found = parse_search(recorded_search(fixtures_dir), identifier=video)
     assert [m.url for m in found] == ["https://icosahedron.website/@greg/116388148912635764"]
     assert found[0].kind == "social" and found[0].occurred_at is not None
-    assert found[0].title and found[0].title.startswith("@greg@icosahedron.website: ")
+    # Who wrote it is kept apart from the text (stored only with ATTENTION_STORE_AUTHORS=true).
+    assert found[0].title and found[0].title.startswith("@cancel @halcy not only")
+    assert found[0].author == "@greg@icosahedron.website"
 
 
 def test_recorded_search_has_no_mention_of_an_unrelated_doi(fixtures_dir: Path) -> None:

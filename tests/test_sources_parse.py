@@ -112,7 +112,9 @@ def test_hackernews_drops_fuzzy_non_matches() -> None:
     found = hackernews.parse_search(own("hackernews", "search-fuzzy-mix.json"), identifier=PLOS)
     assert [m.external_id for m in found] == ["41000001", "41000010"]
     assert found[0].title == "Ten simple rules for open science"
-    assert found[1].title == "Comment by dave on “Ten simple rules for open science”"
+    # The commenter is the mention's author, never part of its title.
+    assert found[1].title == "Comment on “Ten simple rules for open science”"
+    assert found[1].author == "dave"
 
 
 def test_hackernews_empty_and_malformed() -> None:

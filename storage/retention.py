@@ -1,0 +1,30 @@
+"""Retention: old mentions become monthly numbers, old audit rows go.
+
+Mentions first seen before a cut-off (ATTENTION_RETENTION_DAYS) are deleted, and their number
+per item, source, kind and month of first sight is added to ``mention_history``: the posts and
+their URLs are gone, the long-term figures (``count_by_source``, scores) stay the same.
+Call both inside one transaction (``Store.transaction``).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+def purge_mentions(db: Database, *, older_than: str) -> int:
+    """Move mentions first seen before ``older_than`` (UTC ISO text) into ``mention_history``
+    and delete them; returns how many were purged (0 when there is nothing that old)."""
+    db.execute(
+        "INSERT INTO mention_history (item_id, source, kind, month, mentions) "
+        "SELECT item_id, source, kind, substr(first_seen_at, 1, 7), count(*) FROM mentions "
+        "WHERE first_seen_at < ? GROUP BY item_id, source, kind, substr(first_seen_at, 1, 7) "
+        "ON CONFLICT (item_id, source, kind, month) "
+        "DO UPDATE SET mentions = mentions + excluded.mentions",
+        [older_than],
+    )
+    return int(db.execute("DELETE FROM mentions WHERE first_seen_at < ?", [older_than]).rowcount)
+
+
+def purge_audit(db: Database, *, older_than: str) -> int:
+    """Delete audit rows written before ``older_than``; returns how many."""
+    return int(db.execute("DELETE FROM audit WHERE at < ?", [older_than]).rowcount)
