@@ -37,6 +37,10 @@ def _logging(settings: Settings) -> None:
     )
     # At DEBUG httpx logs each request URL, Altmetric's and OpenAlex's keys included.
     logredact.install("httpx", "httpcore")
+    # Tokens and keys also travel in headers, bodies and foreign exceptions: hide the values.
+    from bot.app import SECRET_FIELDS
+
+    logredact.install_secrets(str(getattr(settings, name) or "") for name in SECRET_FIELDS)
     if settings.log_level.upper() != "DEBUG":
         # Their INFO lines (every job added, every request) would drown the console chat.
         for noisy in ("apscheduler", "httpx", "httpcore", "slack_sdk", "slack_bolt"):
@@ -75,7 +79,9 @@ def cmd_cmd(args: argparse.Namespace) -> int:
 
     ctx = build_context(settings)
     text = " ".join(args.text)
-    reply = dispatch(ctx, text, channel=args.channel or settings.default_channel, user=args.user)
+    # Without --user the machine's operator runs it: trusted (see handlers.access).
+    reply = dispatch(ctx, text, channel=args.channel or settings.default_channel,
+                     user=args.user or "console", operator=args.user is None)
     stream = sys.stdout if reply.ok else sys.stderr
     print(format_reply(reply), file=stream)
     for attachment in reply.files:
@@ -109,16 +115,20 @@ def _args_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)), help="port for --http (default 3000)")
 
 
+USER_HELP = ("run as this Slack user id, under the access rules (ATTENTION_ADMINS); "
+             "default: the machine's operator, who may run every command")
+
+
 def _args_cmd(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", help="channel the command runs in (default: ATTENTION_DEFAULT_CHANNEL)")
-    p.add_argument("--user", default="console", help="user id the command runs as")
+    p.add_argument("--user", help=USER_HELP)
     p.add_argument("--save-files", action="store_true", help="write files the reply carries (exports) here")
     p.add_argument("text", nargs="+", help='the command, e.g. "watch 10.1038/nature12373"')
 
 
 def _args_shell(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", help="channel the commands run in")
-    p.add_argument("--user", default="console", help="user id the commands run as")
+    p.add_argument("--user", help=USER_HELP)
 
 
 SUBCOMMANDS: list[Subcommand] = [

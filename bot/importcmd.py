@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from handlers.access import record
 from handlers.collections import Progress
+from handlers.context import Context
+from handlers.replies import Command
 
 EXIT_OK, EXIT_USER_ERROR = 0, 1
 
@@ -55,6 +58,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
         return EXIT_USER_ERROR
     ctx = build_context(settings)
     report = ImportReport()
+    outcome = "error"
     try:
         if harvesting:
             harvest(ctx, args.url, channel=args.channel, collection=args.collection,
@@ -71,12 +75,25 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
             print(f"Collection {args.collection}: {report.summary()} before it stopped; "
                   "run the same command again to resume.", file=sys.stderr)
         return EXIT_USER_ERROR
+    else:
+        outcome = "ok" if report.rows or not report.refused else "error"
     finally:
+        _audit(ctx, args, harvesting=harvesting, outcome=outcome)
         ctx.store.close()
     if tty:
         print(file=sys.stderr)
     print(f"Collection {args.collection}: {report.summary()}.")
     return EXIT_OK if report.rows or not report.refused else EXIT_USER_ERROR
+
+
+def _audit(ctx: Context, args: argparse.Namespace, *, harvesting: bool, outcome: str) -> None:
+    """The terminal is trusted (it holds the database file) but its changes are audited too."""
+    source = args.url if harvesting else str(Path(args.file).resolve())
+    what = f"{source} --channel {args.channel} --collection {args.collection}"
+    if harvesting and args.set_spec:
+        what += f" --set {args.set_spec}"
+    command = Command("harvest" if harvesting else "import", [], channel=args.channel, operator=True)
+    record(ctx, command, args=what, outcome=outcome)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

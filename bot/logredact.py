@@ -1,10 +1,18 @@
 """Keep API keys out of the log: httpx logs every request URL, and some sources take their key
-in the query string (Altmetric ``key=``, OpenAlex ``api_key=``)."""
+in the query string (Altmetric ``key=``, OpenAlex ``api_key=``).
+
+Besides the filter on the httpx loggers, :func:`install_secrets` hides the configured secret
+values themselves (tokens, keys, passwords) in every record any logger creates, tracebacks
+included, whatever handler (a file, stderr, pytest's caplog) receives it.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
 
 #: Query parameters whose values are secrets.
 _SECRET_PARAM = re.compile(
@@ -35,3 +43,58 @@ def install(*logger_names: str) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactQuerySecrets) for f in logger.filters):
             logger.addFilter(RedactQuerySecrets())
+
+
+#: Shorter values are not hidden: they would blank out ordinary words.
+MIN_SECRET = 6
+_secrets: tuple[str, ...] = ()
+_base_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def hide(text: str) -> str:
+    """``text`` with secret query values and every installed secret value replaced by ``***``."""
+    text = redact(text)
+    for value in _secrets:
+        text = text.replace(value, "***")
+    return text
+
+
+def _clean(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: logging reports it later, as it would have
+        return
+    cleaned = hide(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    if record.exc_info and record.exc_info[0] is not None:
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        shown = hide(text)
+        if shown != text:
+            record.exc_text = shown  # formatters print exc_text instead of formatting exc_info
+    if record.stack_info:
+        record.stack_info = hide(record.stack_info)
+
+
+def install_secrets(values: Iterable[str | None]) -> None:
+    """Hide ``values`` in every log record from now on (a second call replaces the values)."""
+    global _secrets, _base_factory
+    _secrets = tuple(sorted({v for v in values if v and len(v) >= MIN_SECRET}, key=len, reverse=True))
+    if _base_factory is not None:
+        return
+    base = _base_factory = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        _clean(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def uninstall() -> None:
+    """Undo :func:`install_secrets` (tests)."""
+    global _secrets, _base_factory
+    if _base_factory is not None:
+        logging.setLogRecordFactory(_base_factory)
+    _secrets, _base_factory = (), None

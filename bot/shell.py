@@ -46,12 +46,16 @@ def run_shell(
     ctx: Context,
     *,
     channel: str,
-    user: str = "console",
+    user: str | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     lock: object | None = None,
 ) -> int:
-    """Read commands until end of input or Ctrl-C; return the exit status (always 0)."""
+    """Read commands until end of input or Ctrl-C; return the exit status (always 0).
+
+    Without ``user`` the commands are the machine operator's, trusted by the access rules;
+    with a Slack user id they run as that user would in Slack.
+    """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -74,7 +78,7 @@ def run_shell(
                 continue
             if line in ("exit", "quit"):
                 break
-            reply = dispatch(ctx, line, channel=channel, user=user)
+            reply = dispatch(ctx, line, channel=channel, user=user or "console", operator=user is None)
             print(format_reply(reply), file=stdout, flush=True)
     except KeyboardInterrupt:
         print(file=stdout)

@@ -8,16 +8,11 @@ from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.scoring import DEFAULT_WEIGHTS
 from handlers.context import Context
-from handlers.replies import Command, Reply, error
+from handlers.replies import Command, Reply
 from storage import channels, outbox, polls, state, watches
 
 MAX_MUTE_DAYS = 365
 DEFAULT_MUTE_DAYS = 7
-
-
-def _may_change(ctx: Context, cmd: Command) -> bool:
-    admins = tuple(ctx.options.get("admins") or ())
-    return not admins or cmd.user in admins
 
 
 def _show(ctx: Context, channel: str) -> Reply:
@@ -73,8 +68,6 @@ def settings_command(ctx: Context, cmd: Command) -> Reply:
         )
     if len(args) != 2:
         raise InputError(f"Give one value: `settings {what} <value>` (see `help settings`).")
-    if not _may_change(ctx, cmd):
-        return error("Only the bot's admins (ATTENTION_ADMINS) may change settings; `settings show` shows them.")
     value = args[1]
     with ctx.store.transaction() as db:
         if what == "min-score":

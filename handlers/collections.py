@@ -363,7 +363,7 @@ def watch_collection_command(ctx: Context, cmd: Command) -> Reply:
             kept = f"; {report.summary()} before it stopped (run the same command again to resume)" if report.rows else ""
             return Reply(text=f"Collection {name}: the import stopped: {exc}{kept}.", ok=False)
     else:
-        if cmd.user != "console":
+        if not cmd.operator:  # a file on the bot's machine is for its operator only
             raise InputError(
                 "From Slack, give the CSV as an http(s) URL or an OAI-PMH base URL; for a file on "
                 "the bot's machine run `attention-bot import FILE.csv --channel C --collection NAME`."

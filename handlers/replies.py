@@ -43,3 +43,6 @@ class Command:
     text: str = ""
     #: Flags like ``--private`` taken off the argument list.
     flags: frozenset[str] = field(default_factory=frozenset)
+    #: Typed at the bot machine's terminal (shell, `attention-bot cmd`): whoever runs it already
+    #: holds the database file, so the access rules do not apply. Never set for Slack.
+    operator: bool = False

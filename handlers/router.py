@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import InputError
-from handlers import alert_commands, check, lookup, summary_commands, watch
+from handlers import access, alert_commands, check, forget, lookup, summary_commands, watch
 from handlers.context import Context
 from handlers.replies import Command, Reply, error
 
@@ -31,9 +31,20 @@ class CommandSpec:
     slow: bool = False
     #: For a command slow only in some forms (``watch collection ... from <url>``).
     slow_when: Callable[[list[str]], bool] | None = None
+    #: Changing commands (watch, forget ...) obey ATTENTION_ADMINS / ATTENTION_ADMIN_CHANNELS
+    #: and are audited; ``changes_when`` for a command that changes only in some forms.
+    changes: bool = False
+    changes_when: Callable[[list[str]], bool] | None = None
+    #: Read-only, but shown only to those who may change things (the audit log).
+    admins_only: bool = False
+    #: What the audit log keeps of the arguments (default: as typed).
+    audit_args: Callable[[Command], str] | None = None
 
     def is_slow(self, args: list[str]) -> bool:
         return self.slow or bool(self.slow_when and self.slow_when(args))
+
+    def is_changing(self, args: list[str]) -> bool:
+        return self.changes or bool(self.changes_when and self.changes_when(args))
 
     @property
     def summary(self) -> str:
@@ -70,26 +81,31 @@ REGISTRY: list[CommandSpec] = [
         "watch <id> [<id> ...] | watch domain <site> | watch collection <name> from <csv|url>",
         # Importing a collection fetches and stores thousands of records.
         slow_when=lambda args: bool(args) and args[0].lower() == "collection",
+        changes=True,
     ),
-    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...] | unwatch domain <site>"),
+    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...] | unwatch domain <site>", changes=True),
     CommandSpec("list", watch.list_command, "list [collection]"),
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
     CommandSpec("sources", lookup.sources_command, "sources"),
-    CommandSpec("settings", alert_commands.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]"),
-    CommandSpec("mute", alert_commands.mute_command, "mute <id> [days]"),
+    CommandSpec("settings", alert_commands.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]",
+                changes_when=lambda args: bool(args) and args[0].lower() != "show"),
+    CommandSpec("mute", alert_commands.mute_command, "mute <id> [days]", changes=True),
     CommandSpec("status", alert_commands.status_command, "status"),
     CommandSpec("summary", summary_commands.summary_command, "summary [7d|30d] [collection] [--private]", slow=True),
     CommandSpec("top", summary_commands.top_command, "top [N] [period] [collection]"),
     CommandSpec("export", summary_commands.export_command, "export [period]", slow=True),
+    CommandSpec("forget", forget.forget_command, "forget <id> [--yes] | forget domain <host> [--yes]",
+                changes=True, audit_args=forget.audit_args),
+    CommandSpec("audit", access.audit_command, "audit [N]", admins_only=True),
 ]
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in REGISTRY}
 
-FLAGS = frozenset({"--private"})
+FLAGS = frozenset({"--private", forget.YES})
 
 
-def parse(text: str, *, channel: str = "console", user: str = "console") -> Command:
+def parse(text: str, *, channel: str = "console", user: str = "console", operator: bool = False) -> Command:
     """Split what follows ``/attention`` into a Command; InputError on unbalanced quotes."""
     try:
         words = shlex.split(text or "")
@@ -98,8 +114,8 @@ def parse(text: str, *, channel: str = "console", user: str = "console") -> Comm
     flags = frozenset(w.lower() for w in words if w.lower() in FLAGS)
     words = [w for w in words if w.lower() not in FLAGS]
     if not words:
-        return Command("help", [], channel, user, text, flags)
-    return Command(words[0].lower(), words[1:], channel, user, text, flags)
+        return Command("help", [], channel, user, text, flags, operator)
+    return Command(words[0].lower(), words[1:], channel, user, text, flags, operator)
 
 
 def is_slow(text: str) -> bool:
@@ -112,20 +128,39 @@ def is_slow(text: str) -> bool:
     return spec is not None and spec.is_slow(cmd.args)
 
 
-def dispatch(ctx: Context, text: str, *, channel: str = "console", user: str = "console") -> Reply:
-    """Run one command as typed after ``/attention``. Never raises for user errors."""
+def dispatch(
+    ctx: Context, text: str, *, channel: str = "console", user: str = "console", operator: bool = False
+) -> Reply:
+    """Run one command as typed after ``/attention``. Never raises for user errors.
+
+    ``operator``: typed at the bot machine's terminal, trusted (see handlers.access). Changing
+    commands are checked against the access rule here, and each one is audited.
+    """
+    cmd: Command | None = None
+    spec: CommandSpec | None = None
+    outcome = "error"
     try:
-        cmd = parse(text, channel=channel, user=user)
+        cmd = parse(text, channel=channel, user=user, operator=operator)
         spec = COMMANDS.get(cmd.name)
         if spec is None:
             return error(f"Unknown command `{cmd.name}`. Type `help` to see what the bot can do.")
-        return spec.handler(ctx, cmd)
+        changing = spec.is_changing(cmd.args)
+        if (changing or spec.admins_only) and not access.may_change(ctx, cmd):
+            outcome = "refused"
+            return access.refusal(ctx, cmd, changing=changing)
+        reply = spec.handler(ctx, cmd)
+        outcome = "ok" if reply.ok else "error"
+        return reply
     except InputError as exc:
         return error(str(exc))
     except Exception:
-        log.exception("command failed: %r in %s", text, channel)
+        log.exception("command failed: %s in %s", cmd.name if cmd else "(unreadable)", channel)
         return Reply(
             text="Something went wrong running that command; the bot's log has the details.",
             ok=False,
             ephemeral=True,
         )
+    finally:
+        if cmd is not None and spec is not None and spec.is_changing(cmd.args):
+            args = spec.audit_args(cmd) if spec.audit_args else " ".join([*cmd.args, *sorted(cmd.flags)])
+            access.record(ctx, cmd, args=args, outcome=outcome)

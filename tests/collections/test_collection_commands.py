@@ -47,7 +47,7 @@ def test_csv_without_header_uses_first_column_and_second_as_title() -> None:
 
 
 def test_watch_collection_from_a_local_file_only_in_the_shell(ctx: Context) -> None:
-    ok = dispatch(ctx, f"watch collection maps from {CSV}", channel="C1", user="console")
+    ok = dispatch(ctx, f"watch collection maps from {CSV}", channel="C1", operator=True)
     assert ok.ok and ok.text.startswith("Collection maps: imported 4 items (4 new); 1 row refused")
     slack = dispatch(ctx, f"watch collection maps from {CSV}", channel="C1", user="U123")
     assert not slack.ok and "attention-bot import" in slack.text

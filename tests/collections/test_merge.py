@@ -101,7 +101,7 @@ def test_an_import_row_with_a_doi_and_a_handle_joins_their_items(ctx: Context, t
     dispatch(ctx, "watch hdl:1794/5003", channel="C1")
     csv = tmp_path / "maps.csv"
     csv.write_text("doi,handle,title\n10.99999/map.3,1794/5003,\"Railway survey, 1880\"\n")
-    reply = dispatch(ctx, f"watch collection maps from {csv}", channel="C1", user="console")
+    reply = dispatch(ctx, f"watch collection maps from {csv}", channel="C1", operator=True)
     assert reply.ok and "imported 1 item (0 new)" in reply.text
     (w,) = watches.list_watches(ctx.store.db, "C1", collection="maps")
     assert [i.key for i in w.item.identifiers] == ["doi:10.99999/map.3", "handle:1794/5003"]

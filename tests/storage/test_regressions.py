@@ -82,7 +82,7 @@ def test_mention_times_are_stored_in_utc(fresh_store: Store) -> None:
 def test_a_csv_import_refused_whole_leaves_no_collection(ctx: Context, tmp_path: Path) -> None:
     csv_file = tmp_path / "bad.csv"
     csv_file.write_text("identifier\nnot an id\nneither\n")
-    reply = dispatch(ctx, f"watch collection maps from {csv_file}", channel="C1")
+    reply = dispatch(ctx, f"watch collection maps from {csv_file}", channel="C1", operator=True)
     assert not reply.ok and "refused" in reply.text
     assert watches.channel_collections(ctx.store.db, "C1") == []
     assert "maps" not in dispatch(ctx, "list", channel="C1").text
