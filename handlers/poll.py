@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from core.models import Identifier, SourceResult
 from handlers import alerts, domains
-from handlers.asking import BackingOff, ask, store_result, store_results
+from handlers.asking import BackingOff, store_result, store_results, stores_authors
 from handlers.context import Context
-from sources.base import Source, SourceError
+from handlers.poll_pool import ask_items
+from sources.base import Source
 from sources.matching import under_domain
 from storage import items, polls, state, watches
 from storage.mentions import StoredMention
@@ -90,8 +91,12 @@ def _save_validators(ctx: Context, source: Source) -> None:
             state.set_url_validators(db, source.name, source.validators())
 
 
-def targets(ctx: Context, source: Source) -> dict[int, list[Identifier]]:
-    """Watched identifiers the source can answer for, grouped by item.
+#: Watched items read from the database at a time: a poll of 100,000 items never holds them all.
+PAGE_ITEMS = 1000
+
+
+def targets(ctx: Context, source: Source) -> Iterator[tuple[int, list[Identifier]]]:
+    """Watched identifiers the source can answer for, item by item (in item id order).
 
     A source asked by domain already covers every URL under a watched site in one request, so
     those URLs are not asked about one by one: the site's cost stays flat however many pages
@@ -99,14 +104,17 @@ def targets(ctx: Context, source: Source) -> dict[int, list[Identifier]]:
     """
     db = ctx.store.db
     sites = [t for _, t, _ in watches.domain_watchers(db)] if source.by_domain else []
-    grouped: dict[int, list[Identifier]] = {}
-    for item_id, ident in watches.watched_identifiers(db, source.schemes):
-        if not source.can_answer(ident):
-            continue
-        if ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites):
-            continue
-        grouped.setdefault(item_id, []).append(ident)
-    return grouped
+    after = 0
+    while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS):
+        after = page[-1][0]
+        grouped: dict[int, list[Identifier]] = {}
+        for item_id, ident in page:
+            if ident.scheme not in source.schemes or not source.can_answer(ident):
+                continue
+            if ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites):
+                continue
+            grouped.setdefault(item_id, []).append(ident)
+        yield from grouped.items()
 
 
 def _owner(db: Any, item_id: int, ident: Identifier | None) -> int:
@@ -148,7 +156,9 @@ def _store_and_detect(
         baseline = not polls.has_baseline(db, item_id, source.name)
         new_by_item: dict[int, list[StoredMention]] = {}
         changed_by_item: dict[int, list[Any]] = {}
-        outcome = store_results(db, item_id, results, poll_id=poll_id, asked=asked)
+        outcome = store_results(
+            db, item_id, results, poll_id=poll_id, asked=asked, store_authors=stores_authors(ctx)
+        )
         for m in outcome.new_mentions:
             new_by_item.setdefault(m.item_id, []).append(m)
         for count, before in outcome.changed_counts:
@@ -184,7 +194,8 @@ def _poll_domains(ctx: Context, source: Source, poll_id: int) -> tuple[int, int,
                 or polls.has_domain_baseline(db, found.target_of[m.external_id], source.name)
             }
             outcome = store_result(
-                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)), poll_id=poll_id
+                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
+                poll_id=poll_id, store_authors=stores_authors(ctx),
             )
             new_by_item: dict[int, list[StoredMention]] = {}
             for m in outcome.new_mentions:
@@ -213,31 +224,19 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
     with ctx.store.transaction() as db:
         poll_id = polls.start_poll(db, source.name)
     _load_validators(ctx, source)
-    grouped = targets(ctx, source)
-    total = len(grouped)
+    # Counted in a first pass, then read again page by page while asking.
+    total = sum(1 for _ in targets(ctx, source))
     asked = new = baselines = written = 0
     failures: list[PollFailure] = []
     if progress:
         progress(0, total)
     resting: BackingOff | None = None
-    for done, (item_id, idents) in enumerate(grouped.items(), start=1):
-        if resting is not None:
-            break  # the source rests after repeated failures: every other ask would be refused
-        results = []
-        answered: list[Identifier] = []
-        for ident in idents:
-            asked += 1
-            try:
-                results.append(ask(ctx, source, identifier=ident))
-                answered.append(ident)
-            except BackingOff as exc:
-                resting = exc
-                break
-            except SourceError as exc:
-                failures.append(PollFailure(target=ident.key, error=str(exc)))
-            except Exception as exc:  # a bug in one source must not stop the poll
-                log.exception("%s: asking about %s failed", source.name, ident.key)
-                failures.append(PollFailure(target=ident.key, error=f"{type(exc).__name__}: {exc}"))
+    # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
+    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source)), start=1):
+        asked += got.asked
+        failures.extend(PollFailure(target=key, error=error) for key, error in got.failures)
+        resting = resting or got.resting
+        results, answered = got.results, got.answered
         if results:
             try:
                 found, baseline, count = _store_and_detect(

@@ -170,6 +170,10 @@ class SourcesConfig(BaseModel):
     disabled: tuple[str, ...] = ()
     #: Hosts the link resolver may fetch even when they resolve to private addresses.
     allow_hosts: tuple[str, ...] = ()
+    #: Requests a second, and requests in flight at once, per source name: the operator's
+    #: overrides of a source's declared ``rate_per_second`` and ``concurrency``.
+    rates: dict[str, float] = Field(default_factory=dict)
+    concurrency: dict[str, int] = Field(default_factory=dict)
 
 
 class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what they support
@@ -207,6 +211,14 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
         if not self.configured():
             return "not configured - " + (self.setup_hint or "its credentials are not set")
         return None
+
+    def request_rate(self) -> float:
+        """Requests a second it may send: the operator's override, else its declared rate."""
+        return float(self.config.rates.get(self.name, self.rate_per_second))
+
+    def request_slots(self) -> int:
+        """Requests it may have in flight at once: the operator's override, else its own."""
+        return max(1, int(self.config.concurrency.get(self.name, self.concurrency)))
 
     def base_url(self, default: str) -> str:
         return self.config.urls.get(self.name, default).rstrip("/")

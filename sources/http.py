@@ -63,7 +63,9 @@ class _Transient(Exception):
 
 
 class TokenBucket:
-    """A thread-safe token bucket: ``rate`` requests a second, bursts of up to ``capacity``.
+    """A thread-safe token bucket: ``rate`` requests a second, bursts of up to ``capacity``
+    (by default one: evenly spaced requests, so no one-second window ever holds more than
+    ``rate`` of them, which a server's sliding-window limit would answer with 429).
 
     Hand-written rather than pyrate-limiter because it must block with the injected ``sleep``
     (tests skip waiting) and stay a dozen lines; callers reserve a token and sleep outside the lock.
@@ -74,7 +76,7 @@ class TokenBucket:
         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.rate = max(rate, 1e-6)
-        self.capacity = capacity if capacity is not None else max(1.0, rate)
+        self.capacity = capacity if capacity is not None else 1.0
         self.tokens = self.capacity
         self._clock = clock
         self._sleep = sleep
@@ -94,10 +96,9 @@ class TokenBucket:
         return wait
 
     def set_rate(self, rate: float) -> None:
-        """Pace at ``rate`` requests a second from now on (bursts of at most one second's worth)."""
+        """Pace at ``rate`` requests a second from now on (bursts stay as they were)."""
         with self._lock:
             self.rate = max(rate, 1e-6)
-            self.capacity = max(1.0, rate)
             self.tokens = min(self.tokens, self.capacity)
 
 
@@ -123,6 +124,10 @@ def _seconds(text: str | None, *, now: float) -> float | None:
 
 #: Seconds between requests at the slowest rate a server's announcement can set.
 MIN_ANNOUNCED_GAP = 10.0
+#: Requests leave at this share of the allowed rate: a server counting arrivals in a sliding
+#: one-second window sees network and scheduling jitter, and at exactly its limit one late
+#: request followed by an on-time one already makes a window one too many (429).
+PACE_SHARE = 0.97
 
 
 def _announced_rate(headers: httpx.Headers) -> float | None:
@@ -163,7 +168,9 @@ class SourceClient:
         self._client = client
         self._sleep = sleep
         self._clock = clock
-        self._bucket = TokenBucket(rate_per_second, sleep=sleep)
+        #: The allowed rate; the bucket paces a little under it (PACE_SHARE).
+        self._allowed = rate_per_second
+        self._bucket = TokenBucket(rate_per_second * PACE_SHARE, sleep=sleep)
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._lock = threading.Lock()
         #: Wall-clock time before which the quota is spent (from rate-limit headers).
@@ -171,8 +178,8 @@ class SourceClient:
 
     @property
     def rate_per_second(self) -> float:
-        """The pace kept now: the source's default until it announces its own."""
-        return self._bucket.rate
+        """The rate allowed now: the source's default until it announces its own."""
+        return self._allowed
 
     # --- public ---
     def get(
@@ -300,8 +307,9 @@ class SourceClient:
             # A garbled or hostile header must not park a poll for hours: one request per
             # MIN_ANNOUNCED_GAP seconds is the slowest pace taken from a server.
             announced = max(announced, 1 / MIN_ANNOUNCED_GAP)
-            if announced != self._bucket.rate:
-                self._bucket.set_rate(announced)
+            if announced != self._allowed:
+                self._allowed = announced
+                self._bucket.set_rate(announced * PACE_SHARE)
         now = self._clock()
         for remaining_name, reset_name, window in RATE_HEADERS:
             remaining = resp.headers.get(remaining_name)
@@ -341,11 +349,11 @@ class HttpFactory:
                 headers={"User-Agent": self.config.user_agent},
                 follow_redirects=True,
                 # One connection per allowed concurrent request is all a source may use.
-                limits=httpx.Limits(max_connections=max(1, source.concurrency) * 2),
+                limits=httpx.Limits(max_connections=source.request_slots() * 2),
             )
             made = SourceClient(
-                source.name, inner, rate_per_second=source.rate_per_second,
-                concurrency=source.concurrency, timeout=self.config.timeout, sleep=self.sleep,
+                source.name, inner, rate_per_second=source.request_rate(),
+                concurrency=source.request_slots(), timeout=self.config.timeout, sleep=self.sleep,
             )
             self._clients[source.name] = made
             return made

@@ -104,6 +104,23 @@ def watched_identifiers(
     return out
 
 
+def watched_identifiers_page(
+    db: Database, *, after_item: int = 0, items: int = 1000
+) -> list[tuple[int, Identifier]]:
+    """Every identifier of the next ``items`` actively watched items with an id above
+    ``after_item``, by item id: a poll of 100,000 items walks them page by page instead of
+    holding them all. Empty once there are no more."""
+    rows = db.execute(
+        "SELECT DISTINCT i.item_id, i.key FROM identifiers i "
+        "JOIN watches w ON w.item_id = i.item_id AND w.active = 1 "
+        "WHERE i.item_id IN (SELECT DISTINCT item_id FROM watches "
+        "WHERE active = 1 AND item_id > ? ORDER BY item_id LIMIT ?) "
+        "ORDER BY i.item_id, i.rowid",
+        [after_item, items],
+    ).fetchall()
+    return [(int(item_id), from_key(key)) for item_id, key in rows]
+
+
 def mute(db: Database, channel: str, item_id: int, until: str | None) -> bool:
     cur = db.execute(
         "UPDATE watches SET muted_until = ? WHERE channel = ? AND item_id = ?",
