@@ -1,33 +1,178 @@
-"""Run every benchmark and write bench/results.json."""
+"""Run the benchmarks, print a table and write bench/results.json.
+
+    python -m bench                  every benchmark at full size (make bench), writes results.json
+    python -m bench --smoke          every benchmark at smoke size (seconds), writes nothing
+    python -m bench storage_scale    only the ones named (writes nothing unless --out is given)
+    python -m bench --out FILE       write the results to FILE instead
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
+import os
 import platform
 import sys
+import time
+import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bench import cases
+from bench.common import Size, result
 
 OUT = Path(__file__).with_name("results.json")
 
+#: (name, module, function): imported only when run, so one missing module skips one benchmark.
+BENCHMARKS: tuple[tuple[str, str, str], ...] = (
+    ("poll_rate", "bench.poll_rate", "run"),
+    ("domain_poll", "bench.domain_poll", "run"),
+    ("command_latency", "bench.command_latency", "run"),
+    ("storage_scale", "bench.storage_scale", "run"),
+    ("memory", "bench.memory", "run"),
+    ("identifier_parsing", "bench.extras", "identifier_parsing"),
+    ("bulk_watch", "bench.extras", "bulk_watch"),
+)
 
-def main() -> int:
-    results = {}
-    for name, func in cases.BENCHMARKS:
-        print(f"{name} ...", file=sys.stderr, flush=True)
-        results[name] = func()
-        print(f"  {json.dumps(results[name])}", file=sys.stderr)
-    report = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "results": results,
-    }
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {OUT}")
-    return 0
+#: The figure the table shows for a benchmark: a key of ``figures`` (dots go deeper) and the
+#: matching key of ``baseline``. Others show their first number.
+KEY_FIGURES: dict[str, tuple[str, str]] = {
+    "domain_poll": ("most_requests_per_poll", "most_requests_per_poll"),
+    "command_latency": ("p99_ms", "p99_ms"),
+    "storage_scale": ("mentions_per_second", "mentions_per_second"),
+    "identifier_parsing": ("per_second", "per_second"),
+    "bulk_watch": ("items_per_second", "items_per_second"),
+}
+
+
+def load(module: str, func: str) -> Callable[..., dict[str, Any]] | None:
+    """The benchmark function, or None when its module is not there (yet)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+    return getattr(mod, func)  # type: ignore[no-any-return]
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _dig(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _first_number(data: Any) -> tuple[str, Any] | None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return key, value
+    return None
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "-" if value is None else str(value)
+
+
+def row(res: dict[str, Any]) -> list[str]:
+    """name, key figure, baseline, ratio, goal, met? for the table."""
+    name = res["name"]
+    if name in KEY_FIGURES:
+        ours, base = KEY_FIGURES[name]
+        figure = f"{ours} {_short(_dig(res['figures'], ours))}"
+        baseline = f"{base} {_short(_dig(res['baseline'], base))}"
+    else:
+        first = _first_number(res["figures"])
+        figure = f"{first[0]} {_short(first[1])}" if first else "-"
+        matching = _dig(res["baseline"], first[0]) if first else None
+        other = _first_number(res["baseline"])
+        baseline = (f"{first[0]} {_short(matching)}" if first and matching is not None
+                    else f"{other[0]} {_short(other[1])}" if other else "-")
+    ratio = res["ratio"]
+    if isinstance(ratio, dict):
+        ratio = ", ".join(f"{k} {_short(v)}" for k, v in list(ratio.items())[:2])
+    return [name, figure, baseline, _short(ratio), res["goal"], "yes" if res["goal_met"] else "MISSED"]
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    rows = [["benchmark", "key figure", "baseline", "ratio", "goal", "met"], *(row(r) for r in results)]
+    widths = [min(60, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        lines.append("  ".join(cell[:60].ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_all(names: list[str], size: Size) -> tuple[list[dict[str, Any]], bool]:
+    """Results of the benchmarks named (all when empty) and whether every one ran."""
+    out = []
+    complete = True
+    for name, module, func in BENCHMARKS:
+        if names and name not in names:
+            continue
+        bench = load(module, func)
+        if bench is None:
+            print(f"{name}: skipped, {module} is not there yet", file=sys.stderr)
+            complete = False
+            continue
+        print(f"{name} ({size}) ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            res = bench(size)
+        except Exception as exc:
+            traceback.print_exc()
+            complete = False
+            res = result(name, params={"size": size}, figures={"error": f"{type(exc).__name__}: {exc}"},
+                         baseline={}, ratio=None, goal="(the benchmark failed)", goal_met=False)
+        print(f"  {time.perf_counter() - start:.1f} s, goal {'met' if res['goal_met'] else 'MISSED'}",
+              file=sys.stderr, flush=True)
+        out.append(res)
+    return out, complete
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Run the benchmarks.")
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--smoke", action="store_true", help="the seconds-long size CI runs; writes nothing")
+    parser.add_argument("--out", type=Path, help=f"write the results here (default {OUT} for a full run of all)")
+    args = parser.parse_args(argv)
+    known = [b[0] for b in BENCHMARKS]
+    unknown = [n for n in args.names if n not in known]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(known)}")
+    size: Size = "smoke" if args.smoke else "full"
+    started = time.perf_counter()
+    results, complete = run_all(args.names, size)
+    print(table(results))
+    print(f"{len(results)} benchmarks in {time.perf_counter() - started:.0f} s")
+    target = args.out or (OUT if not args.smoke and not args.names else None)
+    if target is not None:
+        report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "results": results}
+        target.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {target}")
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     reddit_username: str | None = Field(None, description="Reddit user named in the User-Agent.")
     disabled_sources: StrList = Field((), description="Sources switched off, e.g. `mastodon,feeds`.")
     poll_intervals: NumberMap = Field({}, description="Minutes between polls per source (at least 1), e.g. `wikipedia=360,crossref=1440`.")
+    source_rates: NumberMap = Field({}, description="Requests a second a source may be sent, overriding its default, e.g. `crossref=50,openalex=10`.")
+    source_concurrency: NumberMap = Field({}, description="Requests a source may have in flight at once (a whole number, at least 1), e.g. `crossref=16`.")
 
     # --- alerts and summaries ---
     alert_on_first_poll: bool = Field(False, description="Alert about mentions found by an item's first poll.")
@@ -125,7 +127,7 @@ class Settings(BaseSettings):
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
 
-    @field_validator("poll_intervals", "score_weights", mode="before")
+    @field_validator("poll_intervals", "score_weights", "source_rates", "source_concurrency", mode="before")
     @classmethod
     def _maps(cls, value: Any) -> Any:
         return _split_map(value)
@@ -137,6 +139,22 @@ class Settings(BaseSettings):
         bad = [f"{name}={minutes:g}" for name, minutes in value.items() if not minutes >= 1]
         if bad:
             raise ValueError(f"intervals are minutes, at least 1: fix {', '.join(bad)}")
+        return value
+
+    @field_validator("source_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [f"{name}={rate:g}" for name, rate in value.items() if not rate > 0]
+        if bad:
+            raise ValueError(f"rates are requests a second, above 0: fix {', '.join(bad)}")
+        return value
+
+    @field_validator("source_concurrency")
+    @classmethod
+    def _slots(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [f"{name}={n:g}" for name, n in value.items() if not (n >= 1 and n == int(n))]
+        if bad:
+            raise ValueError(f"concurrency is a whole number of requests, at least 1: fix {', '.join(bad)}")
         return value
 
     @field_validator("url_rules")
@@ -214,6 +232,8 @@ class Settings(BaseSettings):
             reddit_username=self.reddit_username,
             disabled=self.disabled_sources,
             allow_hosts=self.allow_hosts,
+            rates=self.source_rates,
+            concurrency={name: int(n) for name, n in self.source_concurrency.items()},
         )
 
 

@@ -94,6 +94,8 @@ def build_payload(
                 "kind": m.kind,
                 "source": m.source,
                 "occurred_at": m.occurred_at,
+                # Only a stored author (ATTENTION_STORE_AUTHORS=true) reaches the outbox.
+                **({"author": m.author} if m.author else {}),
             }
             for m in shown
         ],

@@ -147,18 +147,21 @@ def merge_alias_counts(
 
 def store_results(
     db: Database, item_id: int, results: Sequence[SourceResult], *, poll_id: int | None = None,
-    asked: Collection[Identifier] | None = None,
+    asked: Collection[Identifier] | None = None, store_authors: bool = False,
 ) -> StoreOutcome:
     """File one source's answers about an item's aliases: new mentions (deduplicated on
     source + external id) and the counts that changed, merged across aliases
-    (:func:`merge_alias_counts`). Call inside a transaction."""
+    (:func:`merge_alias_counts`). Authors are written only with ``store_authors``
+    (:func:`stores_authors`). Call inside a transaction."""
     by_item: dict[int, list[Mention]] = {}
     for result in results:
         for m in result.mentions:
             by_item.setdefault(_owner(db, item_id, m.identifier), []).append(m)
     new: list[StoredMention] = []
     for owner, group in by_item.items():
-        new += mentions_store.add_mentions(db, owner, group, poll_id=poll_id)
+        new += mentions_store.add_mentions(
+            db, owner, group, poll_id=poll_id, store_authors=store_authors
+        )
     counts_by_item: dict[int, list[Count]] = {}
     for c in merge_alias_counts(db, item_id, results, asked=asked):
         counts_by_item.setdefault(_owner(db, item_id, c.identifier), []).append(c)
@@ -169,9 +172,18 @@ def store_results(
 
 
 def store_result(
-    db: Database, item_id: int, result: SourceResult, *, poll_id: int | None = None
+    db: Database, item_id: int, result: SourceResult, *, poll_id: int | None = None,
+    store_authors: bool = False,
 ) -> StoreOutcome:
     """File a source's answer about one identifier (see :func:`store_results`). Mentions and
     counts without an identifier belong to ``item_id``. Counts that split across aliases are
     not recorded from one alias's answer when the item has others: the poll asks them all."""
-    return store_results(db, item_id, [result], poll_id=poll_id)
+    return store_results(db, item_id, [result], poll_id=poll_id, store_authors=store_authors)
+
+
+def stores_authors(ctx: Context) -> bool:
+    """Whether mentions keep their author (ATTENTION_STORE_AUTHORS=true; off by default)."""
+    value = ctx.options.get("store_authors")
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from core.models import Identifier, Mention, SourceResult
-from handlers.asking import BackingOff, ask, store_result
+from handlers.asking import BackingOff, ask, store_result, stores_authors
 from handlers.context import Context
 from handlers.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
 from sources.base import Source, SourceError
@@ -123,7 +123,8 @@ def poll_domains(
     for item_id, mentions in found.by_item.items():
         with ctx.store.transaction() as db:
             outcome = store_result(
-                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)), poll_id=poll_id
+                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
+                poll_id=poll_id, store_authors=stores_authors(ctx),
             )
         if outcome.new_mentions:
             out.append((item_id, outcome.new_mentions))

@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.models import Identifier, Mention, SourceResult
 from handlers import render
-from handlers.asking import ask, store_result
+from handlers.asking import ask, store_result, stores_authors
 from handlers.context import Context
 from handlers.replies import Command, Reply
 from sources.base import Source, SourceError
@@ -110,7 +110,7 @@ def _store(ctx: Context, ident: Identifier, results: list[SourceResult]) -> set[
                 known = mentions_store.stored_ids(db, result.source, [m.external_id for m in result.mentions])
                 new.update(f"{m.source}:{m.external_id}" for m in result.mentions if m.external_id not in known)
                 continue
-            outcome = store_result(db, item_id, result)
+            outcome = store_result(db, item_id, result, store_authors=stores_authors(ctx))
             new.update(f"{m.source}:{m.external_id}" for m in outcome.new_mentions)
     return new
 

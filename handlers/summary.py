@@ -214,7 +214,8 @@ def build_summary(
         return table.get(kind, table["other"])
 
     def item_score(item_id: int, before: str) -> float:
-        return round(sum(weight(k) for k in mentions_store.kinds_of(db, item_id, before=before)), 2)
+        kinds = mentions_store.kind_counts_of(db, item_id, before=before)
+        return round(sum(weight(k) * n for k, n in kinds.items()), 2)
 
     db = ctx.store.db
     item_ids = watches_store.collection_item_ids(db, channel, collection) if collection else None
@@ -225,7 +226,7 @@ def build_summary(
         db, start, end, channel=channel, exclude_baseline=fresh_only, item_ids=item_ids
     )
     length = _parse(end) - _parse(start)
-    previous = mentions_store.mentions_between(
+    previous = mentions_store.kind_counts_between(
         db, _iso(_parse(start) - length), start, channel=channel, exclude_baseline=fresh_only,
         item_ids=item_ids,
     )
@@ -236,14 +237,34 @@ def build_summary(
     for m in found:
         per_item[m.item_id][m.source] += 1
         gained[m.item_id] += weight(m.kind)
-    rises_of: dict[int, list[str]] = defaultdict(list)
+    rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
     for r in rises:
-        rises_of[r.item_id].append(count_text(r.metric, r.before, r.after, source_label=_source_label(ctx, r.source)))
+        rises_of[r.item_id].append(r)
     attended = set(per_item) | set(rises_of)
-    known = items_store.get_items(db, sorted(attended))
+
+    # A week of a big watchlist has tens of thousands of items with attention: rank them on
+    # numbers first, and look up names (the last tie-break), scores and texts only for those
+    # that can make the top.
+    keys = {
+        i: (-round(gained.get(i, 0.0), 2), -sum(per_item[i].values()) if i in per_item else 0, -len(rises_of.get(i, ())))
+        for i in attended
+    }
+    rank = keys.__getitem__
+
+    ranked = sorted(attended, key=rank)
+    if len(ranked) > top > 0:
+        cut = rank(ranked[top - 1])
+        ranked = [i for i in ranked if rank(i) <= cut]
+    elif top <= 0:
+        ranked = []
+    known = items_store.get_items(db, ranked)
+
+    def label_of(item_id: int) -> str:
+        item = known.get(item_id)
+        return _item_label(item) if item else f"item {item_id}"
 
     changes = []
-    for item_id in attended:
+    for item_id in sorted(ranked, key=lambda i: (rank(i), label_of(i).lower()))[:top]:
         item = known.get(item_id)
         primary = item.primary if item else None
         # The score it ended with, less what it gained: old mentions found when it was
@@ -252,14 +273,17 @@ def build_summary(
         changes.append(
             ItemChange(
                 item_id=item_id,
-                label=_item_label(item) if item else f"item {item_id}",
+                label=label_of(item_id),
                 identifier=display(primary) if primary else None,
                 url=identifier_url(primary) if primary else None,
                 new_mentions=sum(per_item[item_id].values()),
                 score_before=round(after - gained[item_id], 2),
                 score_after=after,
                 sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
-                counts=tuple(rises_of[item_id]),
+                counts=tuple(
+                    count_text(r.metric, r.before, r.after, source_label=_source_label(ctx, r.source))
+                    for r in rises_of[item_id]
+                ),
             )
         )
     changes.sort(key=lambda c: (-c.gain, -c.new_mentions, -len(c.counts), c.label.lower()))
@@ -299,8 +323,8 @@ def build_summary(
         new_mentions=len(found),
         items_with_attention=len(attended),
         score=round(sum(weight(m.kind) for m in found), 2),
-        previous_score=round(sum(weight(m.kind) for m in previous), 2),
-        top=tuple(changes[:top]),
+        previous_score=round(sum(weight(kind) * n for kind, n in previous.items()), 2),
+        top=tuple(changes),
         by_source=tuple(by_source),
         days=tuple(d.isoformat() for d in _days(start, end, zone)),
         daily=tuple(DayCount(day=d, source=s, mentions=n) for (d, s), n in sorted(daily.items())),

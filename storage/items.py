@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlite_utils import Database
@@ -73,12 +74,26 @@ def get_item(db: Database, item_id: int) -> Item | None:
 
 
 def get_items(db: Database, item_ids: Iterable[int]) -> dict[int, Item]:
-    out: dict[int, Item] = {}
-    for item_id in item_ids:
-        item = get_item(db, item_id)
-        if item is not None:
-            out[item_id] = item
-    return out
+    """The items of ``item_ids`` that exist, in two queries however many are asked
+    (a summary may name thousands)."""
+    wanted = json.dumps(sorted(set(item_ids)))
+    titles = {
+        int(r[0]): r[1]
+        for r in db.execute(
+            "SELECT id, title FROM items WHERE id IN (SELECT value FROM json_each(?))", [wanted]
+        ).fetchall()
+    }
+    keys: dict[int, list[str]] = {}
+    for item_id, key in db.execute(
+        "SELECT item_id, key FROM identifiers WHERE item_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY item_id, rowid",
+        [wanted],
+    ).fetchall():
+        keys.setdefault(int(item_id), []).append(key)
+    return {
+        item_id: Item(id=item_id, title=title, identifiers=tuple(from_key(k) for k in keys.get(item_id, [])))
+        for item_id, title in titles.items()
+    }
 
 
 def set_title(db: Database, item_id: int, title: str) -> None:
@@ -101,6 +116,13 @@ def merge_owners(db: Database, identifiers: Iterable[Identifier]) -> int | None:
 def _merge(db: Database, *, keep: int, gone: int) -> None:
     db.execute("UPDATE identifiers SET item_id = ? WHERE item_id = ?", [keep, gone])
     db.execute("UPDATE mentions SET item_id = ? WHERE item_id = ?", [keep, gone])
+    # Purged mentions' monthly numbers add up (the item row's delete would cascade them away).
+    db.execute(
+        "INSERT INTO mention_history (item_id, source, kind, month, mentions) SELECT ?, source, "
+        "kind, month, mentions FROM mention_history WHERE item_id = ? ON CONFLICT "
+        "(item_id, source, kind, month) DO UPDATE SET mentions = mentions + excluded.mentions",
+        [keep, gone],
+    )
     db.execute("UPDATE outbox SET item_id = ? WHERE item_id = ?", [keep, gone])
     # A channel watching both keeps its older watch, in whichever collection either was in.
     db.execute(
