@@ -44,3 +44,17 @@ def test_debug_log_of_an_altmetric_call_hides_the_key(
 def test_redact_keeps_other_parameters() -> None:
     url = "https://api.openalex.org/works/doi:10.1/x?api_key=abc&select=id#top"
     assert logredact.redact(url) == "https://api.openalex.org/works/doi:10.1/x?api_key=***&select=id#top"
+
+
+def test_installed_secret_values_are_hidden_in_any_record_and_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    logredact.install_secrets(["xoxb-TOKEN-123456", None, "abc"])  # too short to hide: "abc"
+    try:
+        try:
+            raise RuntimeError("Slack said no to xoxb-TOKEN-123456")
+        except RuntimeError:
+            with caplog.at_level(logging.DEBUG):
+                logging.getLogger("anything.at.all").exception("posting with %s failed, abc", "xoxb-TOKEN-123456")
+    finally:
+        logredact.uninstall()
+    assert "xoxb-TOKEN-123456" not in caplog.text
+    assert "posting with *** failed, abc" in caplog.text and "RuntimeError: Slack said no to ***" in caplog.text
