@@ -41,10 +41,17 @@ def _statuses(data: Any) -> list[dict[str, Any]]:
     if not isinstance(found, list):
         raise BadResponse("answered with statuses that are not a list", source="mastodon")
     # A boost carries the boosted status: that one holds the content and the link.
-    return [
+    statuses = [
         s["reblog"] if isinstance(s.get("reblog"), dict) else s
         for s in found if isinstance(s, dict)
     ]
+    # With a token, search also returns followers-only and direct posts the token's account
+    # may see: only public posts are ever kept.
+    return [s for s in statuses if s.get("visibility", "public") in PUBLIC_VISIBILITY]
+
+
+#: Mastodon's visibilities anyone may read without logging in.
+PUBLIC_VISIBILITY = frozenset({"public", "unlisted"})
 
 
 def _mention(status: dict[str, Any], *, api_url: str | None, target: Identifier) -> Mention | None:

@@ -87,11 +87,22 @@ class Store:
             conn.execute("COMMIT")
 
     def close(self) -> None:
+        """Close this thread's connection and those of threads that ended.
+
+        A connection another live thread is using is left open: closing it under that thread
+        crashes the interpreter (a `lookup` thread still waiting on a hung source writes its
+        outcome when the source finally answers). It closes with its thread or the process.
+        """
+        me = threading.current_thread()
         with self._lock:
-            for _, conn in self._all:
-                with suppress(sqlite3.ProgrammingError):
-                    conn.close()
-            self._all.clear()
+            kept = []
+            for thread, conn in self._all:
+                if thread is me or not thread.is_alive():
+                    with suppress(sqlite3.ProgrammingError):
+                        conn.close()
+                else:
+                    kept.append((thread, conn))
+            self._all = kept
         self._local = threading.local()
 
 

@@ -77,6 +77,14 @@ def test_preview_card_link_counts_for_a_url_item() -> None:
     assert [m.url for m in parse_search(mix(), identifier=item)] == ["https://mastodon.example/@bo/2002"]
 
 
+def test_only_public_and_unlisted_posts_are_kept_even_when_a_token_shows_more() -> None:
+    # A token lets search return followers-only and direct posts its account can see.
+    found = parse_search(json.loads((DATA / "search-visibility.json").read_text()), identifier=DOI)
+    assert sorted(m.url or "" for m in found) == [
+        "https://mastodon.example/@kim/7002", "https://mastodon.example/@pat/7001",
+    ]
+
+
 def test_answer_without_statuses_is_refused_and_empty_is_fine() -> None:
     with pytest.raises(BadResponse, match="statuses"):
         parse_search(json.loads((DATA / "search-no-statuses.json").read_text()), identifier=DOI)

@@ -105,3 +105,32 @@ def test_mentions_are_unique_on_source_and_external_id(fresh_store: Store) -> No
         second = add_mentions(db, item_id, [Mention(source="hn", external_id="2"), Mention(source="hn", external_id="3")])
     assert [m.external_id for m in first] == ["1", "2"]
     assert [m.external_id for m in second] == ["3"]
+
+
+def test_closing_the_store_leaves_a_busy_threads_connection_working(tmp_path: Path) -> None:
+    # A lookup thread still waiting on a hung source writes when the source answers, possibly
+    # after shutdown closed the store: closing its connection under it crashed the interpreter.
+    store = open_store(tmp_path / "a.db")
+    opened, closed, done = threading.Event(), threading.Event(), threading.Event()
+    written: list[int] = []
+
+    def late_writer() -> None:
+        store.db.execute("SELECT 1")
+        opened.set()
+        closed.wait(5)
+        with store.transaction() as db:
+            db.execute("INSERT INTO items (title, created_at) VALUES ('late', '2026-01-01')")
+        written.append(1)
+        done.set()
+
+    thread = threading.Thread(target=late_writer)
+    thread.start()
+    assert opened.wait(5)
+    store.close()
+    closed.set()
+    assert done.wait(5)
+    thread.join(5)
+    assert written == [1]
+    again = open_store(tmp_path / "a.db")
+    assert again.db.execute("SELECT title FROM items").fetchall() == [("late",)]
+    again.close()
