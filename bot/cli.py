@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot import __version__, logredact
 from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
 from bot.pollcmd import args_poll, cmd_poll
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, unknown_source_names
 from bot.summarycmd import args_export, args_summary, cmd_export, cmd_summary
 
 log = logging.getLogger("attention-bot")
@@ -21,7 +21,11 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_CONFIG = 0, 1, 2
 
 def _settings() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
+        problems = unknown_source_names(settings)
+        if problems:
+            raise SettingsError(problems)
+        return settings
     except SettingsError as exc:
         print("attention-bot cannot start: these settings need fixing:", file=sys.stderr)
         for problem in exc.problems:

@@ -254,6 +254,26 @@ def env_name(field_name: str) -> str:
     return "ATTENTION_" + field_name.upper()
 
 
+#: Settings that name sources: a misspelt name would otherwise silently do nothing.
+PER_SOURCE_FIELDS = ("disabled_sources", "poll_intervals", "source_rates", "source_concurrency")
+
+
+def unknown_source_names(settings: Settings) -> list[str]:
+    """One line per per-source setting that names a source the bot doesn't have."""
+    from sources import REGISTRY
+
+    known = sorted(cls.name for cls in REGISTRY)
+    problems = []
+    for field_name in PER_SOURCE_FIELDS:
+        wrong = [name for name in getattr(settings, field_name) if name not in known]
+        if wrong:
+            problems.append(
+                f"{env_name(field_name)}: there is no source called {', '.join(wrong)} "
+                f"(the sources are {', '.join(known)})"
+            )
+    return problems
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings; raise SettingsError naming each bad variable and how to fix it."""
     try:

@@ -83,6 +83,16 @@ def test_invalid_settings_fail_at_start_with_one_line_each(tmp_path: Path) -> No
     assert "IANA time zone" in done.stderr
 
 
+def test_a_misspelt_source_name_stops_the_bot_instead_of_doing_nothing(tmp_path: Path) -> None:
+    done = run_cli(
+        tmp_path, "cmd", "list", ATTENTION_POLL_INTERVALS="wikipdia=60", ATTENTION_SOURCE_RATES="crossref=20",
+    )
+    assert done.returncode == 2
+    assert "ATTENTION_POLL_INTERVALS: there is no source called wikipdia" in done.stderr
+    assert "wikipedia" in done.stderr.split("wikipdia", 1)[1]  # the real names are listed
+    assert "SOURCE_RATES" not in done.stderr  # a right name is no problem
+
+
 def test_help_without_a_command(tmp_path: Path) -> None:
     done = run_cli(tmp_path)
     assert done.returncode == 0
