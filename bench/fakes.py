@@ -10,6 +10,8 @@ requests it had in flight at once.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -46,6 +48,9 @@ class FakeCrossref:
         self.in_flight = 0
         self.max_in_flight = 0
         self._arrivals: deque[float] = deque()
+        self._since = time.monotonic()
+        #: Seconds after the last reset at which requests were refused.
+        self.rejected_at: list[float] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -60,6 +65,8 @@ class FakeCrossref:
         with self._lock:
             self.requests = self.rejected = self.max_in_flight = 0
             self._arrivals.clear()
+            self.rejected_at = []
+            self._since = time.monotonic()
 
     def _admit(self) -> bool:
         """Count one arrival; False when it is over the limit of the last second."""
@@ -70,6 +77,7 @@ class FakeCrossref:
                     self._arrivals.popleft()
                 if len(self._arrivals) >= self.limit:
                     self.rejected += 1
+                    self.rejected_at.append(round(now - self._since, 3))
                     return False
                 self._arrivals.append(now)
             self.requests += 1
@@ -89,6 +97,16 @@ class FakeCrossref:
             disable_nagle_algorithm = True  # headers and body go in separate writes
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if self.path in ("/_stats", "/_reset"):
+                    # For a benchmark driving this fake in another process (ForkedFake).
+                    if self.path == "/_reset":
+                        fake.reset()
+                    stats = {
+                        "requests": fake.requests, "rejected": fake.rejected,
+                        "max_in_flight": fake.max_in_flight, "rejected_at": fake.rejected_at,
+                    }
+                    self._send(200, json.dumps(stats).encode(), {})
+                    return
                 if not fake._admit():
                     self._send(429, b'{"status":"error","message":"rate limited"}', {"Retry-After": "1"})
                     return
@@ -126,3 +144,65 @@ class FakeCrossref:
     ) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class ForkedFake:
+    """A :class:`FakeCrossref` in a process of its own, read through ``/_stats``.
+
+    The rate limit is judged on arrival times. In the benchmark's own process the server's
+    threads share one interpreter lock with the bot's, so a pause of the bot (a garbage
+    collection, a database write) also delays the server's clock and squeezes arrivals
+    together; a real API runs elsewhere, and so does this.
+    """
+
+    def __init__(self, *, latency: float = 0.0, limit: int | None = None) -> None:
+        self._args = [sys.executable, "-m", "bench.fakes", str(latency), str(limit or 0)]
+        self._proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def __enter__(self) -> ForkedFake:
+        self._proc = subprocess.Popen(self._args, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        self.url = self._proc.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            self.__exit__(None, None, None)
+            raise RuntimeError("the fake source did not start")
+        return self
+
+    def _stats(self, path: str = "/_stats") -> dict[str, Any]:
+        import httpx
+
+        return dict(httpx.get(self.url + path, timeout=10).json())
+
+    def reset(self) -> None:
+        self._stats("/_reset")
+
+    @property
+    def requests(self) -> int:
+        return int(self._stats()["requests"])
+
+    @property
+    def rejected(self) -> int:
+        return int(self._stats()["rejected"])
+
+    @property
+    def max_in_flight(self) -> int:
+        return int(self._stats()["max_in_flight"])
+
+    @property
+    def rejected_at(self) -> list[float]:
+        return list(self._stats()["rejected_at"])
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(10)
+
+
+if __name__ == "__main__":
+    # python -m bench.fakes LATENCY LIMIT: serve until terminated; the first line is the URL.
+    with FakeCrossref(latency=float(sys.argv[1]), limit=int(sys.argv[2]) or None) as served:
+        print(served.url, flush=True)
+        threading.Event().wait()

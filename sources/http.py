@@ -261,9 +261,11 @@ class SourceClient:
     ) -> httpx.Response:
         self._check_quota()
         limit = timeout if timeout is not None else self.timeout
-        self._bucket.acquire()
         try:
             with self._slots:
+                # Paced after a slot is free, right before sending: paced first, requests
+                # waiting for a slot would all leave together when slots free up.
+                self._bucket.acquire()
                 resp = self._client.request(method, url, timeout=limit, **kwargs)
         except httpx.TimeoutException as exc:
             # Not retried: a slow source would otherwise hold a lookup for several timeouts.
