@@ -25,7 +25,7 @@ from bench.common import Size, result
 
 OUT = Path(__file__).with_name("results.json")
 
-#: (name, module, function): imported only when run, so one missing module skips one benchmark.
+#: (name, module, function), imported only when run: `python -m bench memory` loads no other.
 BENCHMARKS: tuple[tuple[str, str, str], ...] = (
     ("poll_rate", "bench.poll_rate", "run"),
     ("domain_poll", "bench.domain_poll", "run"),
@@ -39,6 +39,8 @@ BENCHMARKS: tuple[tuple[str, str, str], ...] = (
 #: The figure the table shows for a benchmark: a key of ``figures`` (dots go deeper) and the
 #: matching key of ``baseline``. Others show their first number.
 KEY_FIGURES: dict[str, tuple[str, str]] = {
+    "poll_rate": ("requests_per_second", "serial_requests_per_second"),
+    "memory": ("peak_rss_mb", "peak_rss_mb"),
     "domain_poll": ("most_requests_per_poll", "most_requests_per_poll"),
     "command_latency": ("p99_ms", "p99_ms"),
     "storage_scale": ("mentions_per_second", "mentions_per_second"),
@@ -47,15 +49,8 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
 }
 
 
-def load(module: str, func: str) -> Callable[..., dict[str, Any]] | None:
-    """The benchmark function, or None when its module is not there (yet)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-    return getattr(mod, func)  # type: ignore[no-any-return]
+def load(module: str, func: str) -> Callable[..., dict[str, Any]]:
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
 
 
 def machine() -> dict[str, Any]:
@@ -133,10 +128,6 @@ def run_all(names: list[str], size: Size) -> tuple[list[dict[str, Any]], bool]:
         if names and name not in names:
             continue
         bench = load(module, func)
-        if bench is None:
-            print(f"{name}: skipped, {module} is not there yet", file=sys.stderr)
-            complete = False
-            continue
         print(f"{name} ({size}) ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         try:
