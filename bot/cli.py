@@ -81,6 +81,9 @@ def cmd_cmd(args: argparse.Namespace) -> int:
     from bot.shell import format_reply
     from handlers.router import dispatch
 
+    if not args.text:
+        print('Give a command to run, e.g. attention-bot cmd "watch 10.1038/nature12373".', file=sys.stderr)
+        return EXIT_USER_ERROR
     ctx = build_context(settings)
     text = " ".join(args.text)
     # Without --user the machine's operator runs it: trusted (see handlers.access).
@@ -127,7 +130,9 @@ def _args_cmd(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", help="channel the command runs in (default: ATTENTION_DEFAULT_CHANNEL)")
     p.add_argument("--user", help=USER_HELP)
     p.add_argument("--save-files", action="store_true", help="write files the reply carries (exports) here")
-    p.add_argument("text", nargs="+", help='the command, e.g. "watch 10.1038/nature12373"')
+    # Everything after the command's first word is the command's own, flags too:
+    # `cmd forget 10.1038/x --yes`, `cmd summary --private`.
+    p.add_argument("text", nargs=argparse.REMAINDER, help='the command, e.g. "watch 10.1038/nature12373"')
 
 
 def _args_shell(p: argparse.ArgumentParser) -> None:

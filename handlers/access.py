@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC
 
 from core.errors import InputError
 from handlers.context import Context
@@ -73,7 +74,7 @@ def record(ctx: Context, cmd: Command, *, args: str, outcome: str) -> None:
         with ctx.store.transaction() as db:
             audit.record(
                 db, user=cmd.user, channel=cmd.channel, command=cmd.name, args=args, outcome=outcome,
-                at=ctx.now().isoformat(timespec="seconds"),
+                at=ctx.now().astimezone(UTC).isoformat(timespec="seconds"),  # purge compares text
             )
     except Exception:
         log.exception("could not write the audit row of %s", cmd.name)
@@ -93,7 +94,7 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
     rows = audit.recent(ctx.store.db, limit=n)
     if not rows:
         return Reply(text="The audit log is empty: no changing command has been run yet.", ephemeral=True)
-    head = f"Changing commands, newest first ({len(rows)}):"
+    head = f"Changing commands, newest first ({len(rows)}, times in UTC):"
     plain, rich = [head], [head]
     for r in rows:
         when = r.at.replace("T", " ")[:16]

@@ -4,6 +4,7 @@ Mentions first seen more than ATTENTION_RETENTION_DAYS ago (default 730) become 
 per item, source and kind (storage.retention), so trends and scores survive; audit rows older
 than ATTENTION_AUDIT_DAYS (default 90) are deleted. Both in one transaction: a crash leaves
 either everything or nothing purged, and a second run the same day purges nothing more.
+With ATTENTION_STORE_AUTHORS off, authors kept while it was on are forgotten too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, timedelta
 
+from handlers.asking import stores_authors
 from handlers.context import Context
 from storage import retention
 
@@ -43,10 +45,13 @@ def run_housekeeping(ctx: Context) -> str:
     with ctx.store.transaction() as db:
         mentions = retention.purge_mentions(db, older_than=mentions_before)
         audit = retention.purge_audit(db, older_than=audit_before)
+        authors = 0 if stores_authors(ctx) else retention.clear_authors(db)
     text = (
         f"housekeeping: {mentions} mention{'s' * (mentions != 1)} first seen before "
         f"{mentions_before[:10]} purged (monthly counts kept), {audit} audit "
         f"row{'s' * (audit != 1)} before {audit_before[:10]} deleted"
     )
+    if authors:
+        text += f", {authors} author{'s' * (authors != 1)} forgotten (ATTENTION_STORE_AUTHORS is off)"
     log.info("%s", text)
     return text

@@ -8,6 +8,9 @@ Call both inside one transaction (``Store.transaction``).
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlite_utils import Database
 
 
@@ -28,3 +31,32 @@ def purge_mentions(db: Database, *, older_than: str) -> int:
 def purge_audit(db: Database, *, older_than: str) -> int:
     """Delete audit rows written before ``older_than``; returns how many."""
     return int(db.execute("DELETE FROM audit WHERE at < ?", [older_than]).rowcount)
+
+
+def _drop_authors(payload: Any) -> bool:
+    """Remove ``author`` from an alert payload's mentions (and a digest's alerts'); True if any."""
+    alerts = payload.get("alerts") if isinstance(payload, dict) else None
+    changed = False
+    for alert in [payload, *(alerts if isinstance(alerts, list) else [])]:
+        entries = alert.get("mentions") if isinstance(alert, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.pop("author", None) is not None:
+                changed = True
+    return changed
+
+
+def clear_authors(db: Database) -> int:
+    """Forget every stored author (ATTENTION_STORE_AUTHORS switched off again): the mentions'
+    author column and the authors in alert and digest payloads. Returns mentions cleared."""
+    cleared = int(db.execute("UPDATE mentions SET author = NULL WHERE author IS NOT NULL").rowcount)
+    rows = db.execute(
+        "SELECT id, payload FROM outbox WHERE kind IN ('alert', 'digest') AND instr(payload, '\"author\"') > 0"
+    ).fetchall()
+    for row_id, text in rows:
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            continue
+        if _drop_authors(payload):
+            db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [json.dumps(payload), row_id])
+    return cleared

@@ -98,3 +98,15 @@ def test_help_without_a_command(tmp_path: Path) -> None:
     assert done.returncode == 0
     for sub in ("run", "cmd", "shell"):
         assert sub in done.stdout
+
+
+def test_cmd_passes_the_commands_own_flags_through_unquoted(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "cmd", "watch", "10.1038/nature12373").returncode == 0
+    preview = run_cli(tmp_path, "cmd", "forget", "10.1038/nature12373")
+    assert preview.returncode == 0 and "--yes" in preview.stdout
+    done = run_cli(tmp_path, "cmd", "forget", "10.1038/nature12373", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "Forgot 10.1038/nature12373" in done.stdout
+    assert "Nothing is watched" in run_cli(tmp_path, "cmd", "list").stdout
+    empty = run_cli(tmp_path, "cmd")
+    assert empty.returncode == 1 and "Give a command" in empty.stderr

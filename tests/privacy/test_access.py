@@ -106,6 +106,7 @@ def test_audit_records_outcomes_and_is_shown_only_to_admins(guarded: Context) ->
     shown = dispatch(guarded, "audit 2", channel="C0ELSE", user="U0ADMIN")
     assert shown.ok and shown.ephemeral
     lines = shown.text.splitlines()
+    assert lines[0] == "Changing commands, newest first (2, times in UTC):"
     assert len(lines) == 3 and "mute 10.9999/not-watched - error" in lines[1] and "watch" in lines[2]
     assert "<@U0ADMIN> in <#C0ELSE>" in json.dumps(shown.blocks)
     assert not dispatch(guarded, "audit 500", user="U0ADMIN").ok
@@ -181,3 +182,14 @@ def test_the_forget_button_runs_as_the_person_who_pressed_it(slack: Running) -> 
     assert slack.watched() == 0
     assert [r[0] + ":" + r[3] + ":" + r[4] for r in audit_rows(slack.ctx.store)][-2:] == [
         f"{USER}:1 item (confirmed):refused", "U0ADMIN:1 item (confirmed):ok"]
+
+
+def test_audit_times_are_kept_in_utc_whatever_the_clock_zone(guarded: Context) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    paris = timezone(timedelta(hours=2))
+    guarded.now = lambda: datetime(2026, 6, 1, 10, 30, tzinfo=paris)
+    dispatch(guarded, "watch 10.1038/nature12373", channel="C0TEAM", user="U0ADMIN")
+    (at,) = [r[0] for r in guarded.store.db.execute("SELECT at FROM audit").fetchall()]
+    assert at == "2026-06-01T08:30:00+00:00"  # the purge compares these as text
+    assert "2026-06-01 08:30" in dispatch(guarded, "audit", user="U0ADMIN").text

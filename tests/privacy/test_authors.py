@@ -162,3 +162,32 @@ def test_an_alert_without_stored_authors_says_nobody(ctx: Context, fixtures_dir:
     (payload,) = [json.loads(r[0]) for r in ctx.store.db.execute("SELECT payload FROM outbox").fetchall()]
     text = alert_text(payload)
     assert "Comment on “Ten simple rules for open science”" in text and " by " not in text
+
+
+def test_switching_store_authors_off_forgets_the_authors_at_the_next_housekeeping(
+    ctx: Context, fixtures_dir: Path
+) -> None:
+    from handlers.housekeeping import run_housekeeping
+
+    case = CASES[2]  # reddit: u/jjberg2
+    poll(ctx, case, fixtures_dir, store_authors=True)
+    assert case.stored in dump(ctx)["mentions.author"] and case.stored in dump(ctx)["outbox.payload"]
+    # The operator sets ATTENTION_STORE_AUTHORS=false again; the daily job runs.
+    ctx.options = {"store_authors": False}
+    text = run_housekeeping(ctx)
+    assert "author" in text and "forgotten" in text
+    cells = dump(ctx)
+    assert all(case.authors[0].lower() not in v.lower() for v in cells.values())
+    # The alert still reads well, without a "by".
+    (payload,) = [json.loads(r[0]) for r in ctx.store.db.execute("SELECT payload FROM outbox").fetchall()]
+    assert payload["mentions"] and " by " not in alert_text(payload)
+    assert "author" not in run_housekeeping(ctx)  # nothing left to forget
+
+
+def test_housekeeping_keeps_authors_while_store_authors_is_on(ctx: Context, fixtures_dir: Path) -> None:
+    from handlers.housekeeping import run_housekeeping
+
+    case = CASES[2]
+    poll(ctx, case, fixtures_dir, store_authors=True)
+    run_housekeeping(ctx)  # ctx.options still says store_authors=True
+    assert case.stored in dump(ctx)["mentions.author"]
