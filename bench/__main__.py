@@ -3,6 +3,7 @@
     python -m bench                  every benchmark at full size (make bench), writes results.json
     python -m bench --smoke          every benchmark at smoke size (seconds), writes nothing
     python -m bench storage_scale    only the ones named (writes nothing unless --out is given)
+    python -m bench --only NAME      the same as naming it
     python -m bench --out FILE       write the results to FILE instead
 """
 
@@ -146,9 +147,12 @@ def run_all(names: list[str], size: Size) -> tuple[list[dict[str, Any]], bool]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Run the benchmarks.")
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only this benchmark (repeatable; the same as naming it)")
     parser.add_argument("--smoke", action="store_true", help="the seconds-long size CI runs; writes nothing")
     parser.add_argument("--out", type=Path, help=f"write the results here (default {OUT} for a full run of all)")
     args = parser.parse_args(argv)
+    args.names = [*args.names, *args.only]
     known = [b[0] for b in BENCHMARKS]
     unknown = [n for n in args.names if n not in known]
     if unknown:

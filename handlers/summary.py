@@ -7,6 +7,8 @@ week already summarised never changes afterwards.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -222,7 +224,7 @@ def build_summary(
     # What an item's first poll found is attention it had before it was watched, not news:
     # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
     fresh_only = not ctx.options.get("alert_on_first_poll")
-    found = mentions_store.mentions_between(
+    found = mentions_store.mention_facts_between(
         db, start, end, channel=channel, exclude_baseline=fresh_only, item_ids=item_ids
     )
     length = _parse(end) - _parse(start)
@@ -230,28 +232,31 @@ def build_summary(
         db, _iso(_parse(start) - length), start, channel=channel, exclude_baseline=fresh_only,
         item_ids=item_ids,
     )
-    rises = summaries_store.count_rises(db, channel, start, end, item_ids=item_ids)
+    rising = summaries_store.rises_per_item(db, channel, start, end, item_ids=item_ids)
 
     per_item: dict[int, Counter[str]] = defaultdict(Counter)
     gained: defaultdict[int, float] = defaultdict(float)
-    for m in found:
-        per_item[m.item_id][m.source] += 1
-        gained[m.item_id] += weight(m.kind)
-    rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
-    for r in rises:
-        rises_of[r.item_id].append(r)
-    attended = set(per_item) | set(rises_of)
+    kind_weight = {kind: weight(kind) for kind in {f[2] for f in found}}
+    for item_id, source, kind, _ in found:
+        per_item[item_id][source] += 1
+        gained[item_id] += kind_weight[kind]
+    attended = len(per_item.keys() | rising.keys())
 
     # A week of a big watchlist has tens of thousands of items with attention: rank them on
     # numbers first, and look up names (the last tie-break), scores and texts only for those
-    # that can make the top.
+    # that can make the top. An item with counts but no mentions ranks on its number of
+    # rising counts alone, so only the best `top` of those (and their ties) are candidates.
+    mention_count = Counter(f[0] for f in found)
+    counts_only = [i for i in rising if i not in per_item]
+    if 0 < top < len(counts_only):
+        least = heapq.nlargest(top, (rising[i] for i in counts_only))[-1]
+        counts_only = [i for i in counts_only if rising[i] >= least]
     keys = {
-        i: (-round(gained.get(i, 0.0), 2), -sum(per_item[i].values()) if i in per_item else 0, -len(rises_of.get(i, ())))
-        for i in attended
+        i: (-round(gained.get(i, 0.0), 2), -mention_count.get(i, 0), -rising.get(i, 0))
+        for i in (*per_item, *counts_only)
     }
     rank = keys.__getitem__
-
-    ranked = sorted(attended, key=rank)
+    ranked = sorted(keys, key=rank)
     if len(ranked) > top > 0:
         cut = rank(ranked[top - 1])
         ranked = [i for i in ranked if rank(i) <= cut]
@@ -263,8 +268,12 @@ def build_summary(
         item = known.get(item_id)
         return _item_label(item) if item else f"item {item_id}"
 
+    chosen = sorted(ranked, key=lambda i: (rank(i), label_of(i).lower()))[:top]
+    rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
+    for r in summaries_store.count_rises(db, channel, start, end, item_ids=chosen) if chosen else ():
+        rises_of[r.item_id].append(r)
     changes = []
-    for item_id in sorted(ranked, key=lambda i: (rank(i), label_of(i).lower()))[:top]:
+    for item_id in chosen:
         item = known.get(item_id)
         primary = item.primary if item else None
         # The score it ended with, less what it gained: old mentions found when it was
@@ -291,11 +300,16 @@ def build_summary(
     shares: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     items_of: dict[str, set[int]] = defaultdict(set)
     daily: Counter[tuple[str, str]] = Counter()
-    for m in found:
-        shares[m.source][0] += 1
-        shares[m.source][1] += weight(m.kind)
-        items_of[m.source].add(m.item_id)
-        daily[(_parse(m.first_seen_at).astimezone(zone).date().isoformat(), m.source)] += 1
+    days = _days(start, end, zone)
+    # Local midnights as UTC text: a mention's day is found by comparing text, not by parsing
+    # 10,000 times.
+    midnights = [_iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
+    day_texts = [d.isoformat() for d in days]
+    for item_id, source, kind, seen in found:
+        shares[source][0] += 1
+        shares[source][1] += kind_weight[kind]
+        items_of[source].add(item_id)
+        daily[(day_texts[bisect.bisect_right(midnights, seen)], source)] += 1
     by_source = sorted(
         (
             SourceShare(source=s, label=_source_label(ctx, s), mentions=int(n), score=round(p, 2),
@@ -321,12 +335,12 @@ def build_summary(
     return Summary(
         channel=channel, start=start, end=end, tz=zone_name, collection=collection,
         new_mentions=len(found),
-        items_with_attention=len(attended),
-        score=round(sum(weight(m.kind) for m in found), 2),
+        items_with_attention=attended,
+        score=round(sum(kind_weight[f[2]] for f in found), 2),
         previous_score=round(sum(weight(kind) * n for kind, n in previous.items()), 2),
         top=tuple(changes),
         by_source=tuple(by_source),
-        days=tuple(d.isoformat() for d in _days(start, end, zone)),
+        days=tuple(day_texts),
         daily=tuple(DayCount(day=d, source=s, mentions=n) for (d, s), n in sorted(daily.items())),
         newly_watched=tuple(watched),
     )

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from sqlite_utils import Database
 
+from storage.counts import INSERT_COUNT
+
 #: One count as ``ingest_counts`` takes it: item_id, source, metric, value, observed_at, api_url.
 CountRow = tuple[int, str, str, float, str, str | None]
 
@@ -29,13 +31,12 @@ def unsafe_fast_writes(db: Database) -> Iterator[None]:
 
 
 def ingest_counts(db: Database, rows: Iterable[CountRow]) -> int:
-    """Append count observations as given (no check for unchanged values); returns how many."""
+    """Append count observations as given (no check for unchanged values); returns how many.
+
+    Each row keeps the value before it in its series, as ``record_counts`` writes it: give a
+    series' rows in the order they were observed."""
     before = db.conn.total_changes
-    db.conn.executemany(
-        "INSERT INTO counts (item_id, source, metric, value, observed_at, api_url) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    db.conn.executemany(INSERT_COUNT, rows)
     return db.conn.total_changes - before
 
 

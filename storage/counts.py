@@ -8,6 +8,16 @@ from sqlite_utils import Database
 
 from core.models import Count
 
+#: Appends one observation with the value before it in its series (``prev_value``, NULL for a
+#: series' first row): the last one observed at or before it. Summaries read a period's rises
+#: from the period's own rows this way (storage.summaries.count_rises).
+INSERT_COUNT = (
+    "INSERT INTO counts (item_id, source, metric, value, observed_at, api_url, prev_value) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, (SELECT p.value FROM counts p WHERE p.item_id = ?1 "
+    "AND p.source = ?2 AND p.metric = ?3 AND p.observed_at <= ?5 "
+    "ORDER BY p.observed_at DESC, p.id DESC LIMIT 1)"
+)
+
 
 def latest(db: Database, item_id: int, source: str, metric: str) -> float | None:
     row = db.execute(
@@ -32,8 +42,7 @@ def record_counts(
         if before is not None and before == c.value:
             continue
         db.execute(
-            "INSERT INTO counts (item_id, source, metric, value, observed_at, api_url) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            INSERT_COUNT,
             [item_id, c.source, c.metric, c.value, c.observed_at.isoformat(timespec="seconds"), c.api_url],
         )
         changed.append((c, before))

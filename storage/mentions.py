@@ -142,6 +142,30 @@ def mentions_between(
 
 
 
+#: What a summary needs of a mention: item_id, source, kind, first_seen_at.
+MentionFact = tuple[int, str, str, str]
+
+
+def mention_facts_between(
+    db: Database,
+    start: str,
+    end: str,
+    *,
+    channel: str,
+    exclude_baseline: bool = False,
+    item_ids: Collection[int] | None = None,
+) -> list[MentionFact]:
+    """The mentions :func:`mentions_between` gives for a channel, as plain tuples of what a
+    summary counts: a week of a big watchlist has 10,000 of them."""
+    only, only_params = items_filter("m.item_id", item_ids)
+    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
+    return db.execute(
+        "SELECT m.item_id, m.source, m.kind, m.first_seen_at FROM mentions m "
+        f"JOIN watches w ON w.item_id = m.item_id AND w.channel = ? WHERE {where} ORDER BY m.first_seen_at, m.id",
+        [channel, start, end, *only_params],
+    ).fetchall()
+
+
 def kind_counts_between(
     db: Database,
     start: str,
