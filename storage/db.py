@@ -373,3 +373,18 @@ def m007_counts_prev_value(db: Database) -> None:
     db.execute("CREATE INDEX mentions_item ON mentions(item_id, kind, first_seen_at)")
     # Items a channel started watching in a period, without reading all its watches.
     db.execute("CREATE INDEX IF NOT EXISTS watches_created ON watches(channel, created_at)")
+
+
+@migrations()
+def m008_purged_mentions(db: Database) -> None:
+    # What retention purged, as a hash of the source's id: sources keep returning old posts,
+    # and without this a purged one would be stored, counted and alerted about as new.
+    db.execute(
+        """CREATE TABLE purged_mentions (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            PRIMARY KEY (source, key)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX purged_mentions_item ON purged_mentions(item_id)")

@@ -226,7 +226,7 @@ def forget_items(db: Database, item_ids: Sequence[int], *, extra_forms: Sequence
         db.execute("DELETE FROM resolved_urls WHERE url = ?", [url])
     if item_ids:
         marks, args = _marks(item_ids), list(item_ids)
-        for table in ("threads", "baselines", "mention_history", "counts", "mentions", "watches", "identifiers"):
+        for table in ("threads", "baselines", "mention_history", "purged_mentions", "counts", "mentions", "watches", "identifiers"):
             db.execute(f"DELETE FROM {table} WHERE item_id IN ({marks})", args)
         db.execute(f"DELETE FROM items WHERE id IN ({marks})", args)
     _scrub(db, forms)

@@ -123,6 +123,7 @@ def _merge(db: Database, *, keep: int, gone: int) -> None:
         "(item_id, source, kind, month) DO UPDATE SET mentions = mentions + excluded.mentions",
         [keep, gone],
     )
+    db.execute("UPDATE purged_mentions SET item_id = ? WHERE item_id = ?", [keep, gone])
     db.execute("UPDATE outbox SET item_id = ? WHERE item_id = ?", [keep, gone])
     # A channel watching both keeps its older watch, in whichever collection either was in.
     db.execute(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from core.models import Mention
+from core.models import Mention, opaque_id
 from storage.db import utcnow
 
 
@@ -57,7 +57,11 @@ def add_mentions(
     """
     now = seen_at or utcnow()
     new = []
+    mentions = list(mentions)
+    purged = purged_among(db, [(m.source, m.external_id) for m in mentions])
     for m in mentions:
+        if (m.source, m.external_id) in purged:
+            continue
         occurred = _utc_text(m.occurred_at) if m.occurred_at else None
         author = m.author if store_authors else None
         cur = db.execute(
@@ -75,6 +79,19 @@ def add_mentions(
                 )
             )
     return new
+
+
+def purged_among(db: Database, ids: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (source, external id) pairs retention purged (storage.retention): known, not new."""
+    if not ids or db.execute("SELECT 1 FROM purged_mentions LIMIT 1").fetchone() is None:
+        return set()
+    by_key = {(source, opaque_id(external_id)): (source, external_id) for source, external_id in ids}
+    found = db.execute(
+        "SELECT source, key FROM purged_mentions WHERE (source, key) IN "
+        "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))",
+        [json.dumps(list(by_key))],
+    ).fetchall()
+    return {by_key[(source, key)] for source, key in found}
 
 
 def _rows(db: Database, sql: str, params: list[object]) -> list[StoredMention]:
@@ -266,6 +283,10 @@ def ingest_mentions(db: Database, rows: Iterable[MentionRow]) -> int:
     ``executemany`` instead of a statement per mention. ``author`` is stored as given, so pass
     None unless authors are kept (ATTENTION_STORE_AUTHORS=true). Call inside a transaction.
     """
+    rows = list(rows)
+    purged = purged_among(db, [(r[0], r[1]) for r in rows])
+    if purged:
+        rows = [r for r in rows if (r[0], r[1]) not in purged]
     before = db.conn.total_changes
     db.conn.executemany(
         "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "

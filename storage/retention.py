@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core.models import opaque_id
+
 
 def purge_mentions(db: Database, *, older_than: str) -> int:
     """Move mentions first seen before ``older_than`` (UTC ISO text) into ``mention_history``
@@ -24,6 +26,17 @@ def purge_mentions(db: Database, *, older_than: str) -> int:
         "ON CONFLICT (item_id, source, kind, month) "
         "DO UPDATE SET mentions = mentions + excluded.mentions",
         [older_than],
+    )
+    # Sources keep returning old posts: remember (as a hash) what was purged, so the next poll
+    # does not store and alert about it as new.
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO purged_mentions (source, key, item_id) VALUES (?, ?, ?)",
+        (
+            (source, opaque_id(external_id), item_id)
+            for source, external_id, item_id in db.execute(
+                "SELECT source, external_id, item_id FROM mentions WHERE first_seen_at < ?", [older_than]
+            ).fetchall()
+        ),
     )
     return int(db.execute("DELETE FROM mentions WHERE first_seen_at < ?", [older_than]).rowcount)
 

@@ -137,3 +137,36 @@ def test_two_items_made_one_keep_both_purged_histories(ctx: Context) -> None:
         assert items.merge_owners(db, [DOI, handle]) == first
     assert history(ctx) == [("feeds", "news", "2023-05", 1), ("mastodon", "social", "2023-03", 3)]
     assert count_by_source(ctx.store.db, first) == {"mastodon": 4, "feeds": 2}
+
+
+def test_a_purged_post_the_source_still_returns_is_not_new_again(ctx: Context) -> None:
+    # Sources keep answering with old posts: after the purge, the next poll must neither store
+    # nor alert about them, and totals must not double.
+    from handlers.poll import run_poll
+    from storage import outbox, watches
+    from storage.forget import forget_items
+    from tests.fakes.scripted_source import ScriptedSource
+
+    source = ScriptedSource("blogs")
+    ctx.sources = [source]
+    ctx.options = {"alert_on_first_poll": True}
+    with ctx.store.transaction() as db:
+        item_id, _ = watches.watch_item(db, "C1", [DOI])
+    source.add(DOI.key, "post-1")
+    first = run_poll(ctx, source)
+    assert first.new_mentions == 1 and first.alerts == 1
+    with ctx.store.transaction() as db:
+        db.execute("UPDATE outbox SET status = 'sent'")
+        assert retention.purge_mentions(db, older_than="9999-01-01T00:00:00+00:00") == 1
+
+    again = run_poll(ctx, source)
+    assert again.new_mentions == 0 and again.alerts == 0
+    assert count_by_source(ctx.store.db, item_id) == {"blogs": 1}
+    assert outbox.due(ctx.store.db) == []
+    # What is kept of the purged post is a hash, not its id or URL.
+    (key,) = ctx.store.db.execute("SELECT key FROM purged_mentions").fetchone()
+    assert "post-1" not in key
+    # Forgetting the item leaves no trace of it there either.
+    with ctx.store.transaction() as db:
+        forget_items(db, [item_id])
+    assert ctx.store.db.execute("SELECT count(*) FROM purged_mentions").fetchone()[0] == 0
