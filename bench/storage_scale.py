@@ -1,11 +1,11 @@
 """Storage at scale: 100,000 watched items, 1,000,000 mentions and 5,000,000 count rows over two
 years, in a temporary SQLite file.
 
-Figures: the batched ingest rate (``storage.mentions.ingest_mentions``, 10,000 mentions a
+Figures: the batched ingest rate (``storage.mentions.ingest_mentions``, 100,000 mentions a
 transaction), the time of the weekly summary and of `top` for a channel watching every item
 (medians of repeats), bytes per mention on disk, and that re-ingesting a batch adds nothing.
 Baseline: the per-row path the poll uses (``storage.mentions.add_mentions``) on the first
-50,000 mentions of the same stream, into a database with the same items.
+batch of the same stream, into a database with the same items, against that first batch.
 
 The data is synthetic but shaped like the bot's: attention is skewed (a few items get most
 mentions), sources and kinds in realistic proportions, ids and URLs as long as the real ones.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Size, median_seconds, result
-from core.models import Identifier, Mention
+from core.models import Identifier, Mention, opaque_id
 from handlers.context import Context
 from handlers.router import dispatch
 from handlers.summary import build_summary, render_summary, week_bounds
@@ -33,10 +33,10 @@ from storage.mentions import MentionRow, add_mentions, ingest_mentions
 from storage.watches import watch_item
 
 SIZES: dict[str, dict[str, int]] = {
-    "full": {"items": 100_000, "mentions": 1_000_000, "counts": 5_000_000, "baseline_mentions": 50_000, "repeat": 5},
+    "full": {"items": 100_000, "mentions": 1_000_000, "counts": 5_000_000, "baseline_mentions": 100_000, "repeat": 5},
     "smoke": {"items": 300, "mentions": 3_000, "counts": 10_000, "baseline_mentions": 1_000, "repeat": 1},
 }
-BATCH = 10_000
+BATCH = 100_000
 CHANNEL = "C0BENCH"
 #: The summaries are asked for at this moment; the data covers the two years before it.
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -78,12 +78,16 @@ def mention_rows(n: int, n_items: int, *, seed: int = 7) -> Iterator[MentionRow]
         occurred = (seen - timedelta(hours=rng.random() * 48)).isoformat(timespec="seconds")
         slug = f"{seq:08x}{rng.getrandbits(24):06x}"
         if source == "bluesky":
-            ext = f"at://did:plc:{slug}abcdefghij/app.bsky.feed.post/3k{slug[:11]}"
-            url = f"https://bsky.app/profile/did:plc:{slug}abcdefghij/post/3k{slug[:11]}"
+            # A post's id starts with its author's DID, random: ids do not grow with time.
+            did = f"did:plc:{rng.getrandbits(120):030x}"
+            ext = f"at://{did}/app.bsky.feed.post/3k{slug[:11]}"
+            url = f"https://bsky.app/profile/{did}/post/3k{slug[:11]}"
             title = "A post linking to the paper, with the first words of what it says"
         elif source == "mastodon":
-            ext = f"https://mastodon.social/users/u{seq % 5000}/statuses/1{slug}"
-            url = ext
+            # Stored hashed with what it mentions, as sources.mastodon does: random order too.
+            status = f"https://mastodon.social/users/u{seq % 5000}/statuses/1{slug}"
+            ext = f"{opaque_id(status)}:doi:{_doi(item - 1)}"
+            url = f"https://mastodon.social/@u{seq % 5000}/1{slug}"
             title = "Toot: new paper on the ecology of coastal wetlands, worth a read"
         elif source == "wikipedia":
             ext = f"en:{seq}:{rng.getrandbits(30)}"
@@ -123,7 +127,7 @@ def build_items(store: Store, n_items: int) -> None:
 
 
 def _ingest(store: Store, rows: Iterator[MentionRow], n: int) -> tuple[float, float, int]:
-    """Ingest ``n`` rows in batches; (seconds in total, seconds for the first 50,000, added)."""
+    """Ingest ``n`` rows in batches; (seconds in total, seconds for the first batch, added)."""
     spent = first = 0.0
     added = done = 0
     while done < n:
@@ -135,8 +139,7 @@ def _ingest(store: Store, rows: Iterator[MentionRow], n: int) -> tuple[float, fl
             added += ingest_mentions(db, batch)
         spent += time.perf_counter() - start
         done += len(batch)
-        if done <= 50_000:
-            first = spent
+        first = first or spent
     return spent, first, added
 
 
@@ -189,7 +192,7 @@ def run(size: Size = "full") -> dict[str, Any]:
 
             rows = mention_rows(p["mentions"], p["items"])
             ingest_s, first_s, added = _ingest(store, rows, p["mentions"])
-            first_n = min(50_000, p["mentions"])
+            first_n = min(BATCH, p["mentions"])
 
             again = list(itertools.islice(mention_rows(p["mentions"], p["items"]), BATCH))
             with store.transaction() as db:
@@ -225,7 +228,7 @@ def run(size: Size = "full") -> dict[str, Any]:
     base_rate = base_n / base_s
     figures = {
         "mentions_per_second": round(rate),
-        "mentions_per_second_first_50000": round(first_rate),
+        "mentions_per_second_first_batch": round(first_rate),
         "weekly_summary_ms": round(summary_s * 1000, 1),
         "top_ms": round(top_s * 1000, 1),
         "bytes_per_mention": round(mention_bytes / stored, 1),
@@ -255,7 +258,7 @@ def run(size: Size = "full") -> dict[str, Any]:
             "mentions": base_n,
             "mentions_per_second": round(base_rate),
         },
-        ratio={"ingest_speedup_first_50000": round(first_rate / base_rate, 1)},
+        ratio={"ingest_speedup_first_batch": round(first_rate / base_rate, 1)},
         goal=(
             f">= {GOAL_RATE:,} mentions/s batched; weekly summary and top <= {GOAL_SECONDS * 1000:.0f} ms "
             "each; a re-ingested batch adds 0 rows"

@@ -276,11 +276,15 @@ MentionRow = tuple[
 ]
 
 
+#: SQLite's page cache (KiB) while ``ingest_mentions`` runs, given back afterwards.
+INGEST_CACHE_KIB = 131_072
+
+
 def ingest_mentions(db: Database, rows: Iterable[MentionRow]) -> int:
     """Store many mentions in one statement; returns how many were new (the rest were known).
 
     For imports and backfills, where the new rows themselves are not needed: one
-    ``executemany`` instead of a statement per mention. ``author`` is stored as given, so pass
+    ``executemany`` instead of a statement per mention; batches of about 100,000 go fastest. ``author`` is stored as given, so pass
     None unless authors are kept (ATTENTION_STORE_AUTHORS=true). Call inside a transaction.
     """
     rows = list(rows)
@@ -288,9 +292,16 @@ def ingest_mentions(db: Database, rows: Iterable[MentionRow]) -> int:
     if purged:
         rows = [r for r in rows if (r[0], r[1]) not in purged]
     before = db.conn.total_changes
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "
-        "occurred_at, first_seen_at, api_url, poll_id, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    # A batch's index entries land all over the file (by item, by the source's id): with the
+    # pages in memory each is written once per batch, not read and written again per mention.
+    cache = int(db.execute("PRAGMA cache_size").fetchone()[0])
+    db.conn.execute(f"PRAGMA cache_size = -{INGEST_CACHE_KIB}")
+    try:
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "
+            "occurred_at, first_seen_at, api_url, poll_id, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {cache}")
     return db.conn.total_changes - before
