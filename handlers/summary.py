@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
+from sqlite_utils import Database
 
 from core.errors import InputError
 from core.identifiers import display, identifier_url
@@ -196,6 +197,52 @@ def _days(start: str, end: str, zone: ZoneInfo) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+#: How an item without mentions ranks before its rising counts are counted: it gained no score.
+_COUNTS_ONLY = (0.0, 0)
+
+
+def _choose_top(
+    db: Database,
+    top: int,
+    *,
+    channel: str | None,
+    start: str,
+    end: str,
+    ranks: dict[int, tuple[float, int]],
+    counts_only: set[int],
+) -> tuple[list[int], dict[int, Item]]:
+    """The ``top`` items, and those items: ranked on the score gained, then new mentions (the
+    ``ranks`` of items with mentions), then how many of their counts rose, then by name.
+
+    A week of a big watchlist has tens of thousands of items with attention: the rising
+    counts and the names are looked up only for the items tied where the list is cut."""
+    if top <= 0:
+        return [], {}
+    keys = [*ranks.values(), *([_COUNTS_ONLY] * min(top, len(counts_only)))]
+    cut = heapq.nsmallest(top, keys)[-1] if keys else _COUNTS_ONLY
+    sure = [i for i, k in ranks.items() if k < cut]
+    tied = [i for i, k in ranks.items() if k == cut]
+    if cut > _COUNTS_ONLY:
+        sure += counts_only
+    elif cut == _COUNTS_ONLY:
+        tied += counts_only
+    if len(sure) + len(tied) > top:
+        # Ties: more rising counts first, then by name, among those that can still make it.
+        rises = summaries_store.rises_per_item(db, channel, start, end, item_ids=tied)
+        least = heapq.nlargest(top - len(sure), (rises.get(i, 0) for i in tied))[-1]
+        tied = [i for i in tied if rises.get(i, 0) >= least]
+    else:
+        rises = {}
+    known = items_store.get_items(db, [*sure, *tied])
+
+    def label_of(item_id: int) -> str:
+        item = known.get(item_id)
+        return (_item_label(item) if item else f"item {item_id}").lower()
+
+    tied.sort(key=lambda i: (-rises.get(i, 0), label_of(i)))
+    return sure + tied[: top - len(sure)], known
+
+
 def build_summary(
     ctx: Context,
     channel: str,
@@ -221,54 +268,53 @@ def build_summary(
 
     db = ctx.store.db
     item_ids = watches_store.collection_item_ids(db, channel, collection) if collection else None
+    # A channel watching every item (a bot with one channel) needs no check of its watches.
+    scope = None if summaries_store.watches_every_item(db, channel) else channel
     # What an item's first poll found is attention it had before it was watched, not news:
     # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
     fresh_only = not ctx.options.get("alert_on_first_poll")
-    found = mentions_store.mention_facts_between(
-        db, start, end, channel=channel, exclude_baseline=fresh_only, item_ids=item_ids
+    found = mentions_store.any_mention_facts_between(
+        db, start, end, channel=scope, exclude_baseline=fresh_only, item_ids=item_ids
     )
     length = _parse(end) - _parse(start)
     previous = mentions_store.kind_counts_between(
-        db, _iso(_parse(start) - length), start, channel=channel, exclude_baseline=fresh_only,
+        db, _iso(_parse(start) - length), start, channel=scope, exclude_baseline=fresh_only,
         item_ids=item_ids,
     )
-    rising = summaries_store.rises_per_item(db, channel, start, end, item_ids=item_ids)
+    rising = summaries_store.rising_items(db, scope, start, end, item_ids=item_ids)
 
-    per_item: dict[int, Counter[str]] = defaultdict(Counter)
-    gained: defaultdict[int, float] = defaultdict(float)
+    # One pass over the period's mentions (10,000 a week of a big watchlist) for everything
+    # counted from them.
     kind_weight = {kind: weight(kind) for kind in {f[2] for f in found}}
-    for item_id, source, kind, _ in found:
-        per_item[item_id][source] += 1
+    mention_count: Counter[int] = Counter()
+    gained: defaultdict[int, float] = defaultdict(float)
+    shares: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    items_of: dict[str, set[int]] = defaultdict(set)
+    daily: Counter[tuple[str, str]] = Counter()
+    days = _days(start, end, zone)
+    # Local midnights as UTC text: a mention's day is found by comparing text, not by parsing
+    # 10,000 times.
+    midnights = [_iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
+    day_texts = [d.isoformat() for d in days]
+    for item_id, source, kind, seen in found:
+        mention_count[item_id] += 1
         gained[item_id] += kind_weight[kind]
-    attended = len(per_item.keys() | rising.keys())
+        share = shares[source]
+        share[0] += 1
+        share[1] += kind_weight[kind]
+        items_of[source].add(item_id)
+        daily[(day_texts[bisect.bisect_right(midnights, seen)], source)] += 1
+    attended = len(mention_count.keys() | rising)
 
-    # A week of a big watchlist has tens of thousands of items with attention: rank them on
-    # numbers first, and look up names (the last tie-break), scores and texts only for those
-    # that can make the top. An item with counts but no mentions ranks on its number of
-    # rising counts alone, so only the best `top` of those (and their ties) are candidates.
-    mention_count = Counter(f[0] for f in found)
-    counts_only = [i for i in rising if i not in per_item]
-    if 0 < top < len(counts_only):
-        least = heapq.nlargest(top, (rising[i] for i in counts_only))[-1]
-        counts_only = [i for i in counts_only if rising[i] >= least]
-    keys = {
-        i: (-round(gained.get(i, 0.0), 2), -mention_count.get(i, 0), -rising.get(i, 0))
-        for i in (*per_item, *counts_only)
-    }
-    rank = keys.__getitem__
-    ranked = sorted(keys, key=rank)
-    if len(ranked) > top > 0:
-        cut = rank(ranked[top - 1])
-        ranked = [i for i in ranked if rank(i) <= cut]
-    elif top <= 0:
-        ranked = []
-    known = items_store.get_items(db, ranked)
-
-    def label_of(item_id: int) -> str:
-        item = known.get(item_id)
-        return _item_label(item) if item else f"item {item_id}"
-
-    chosen = sorted(ranked, key=lambda i: (rank(i), label_of(i).lower()))[:top]
+    chosen, known = _choose_top(
+        db, top, channel=scope, start=start, end=end,
+        ranks={i: (-round(gained[i], 2), -n) for i, n in mention_count.items()},
+        counts_only=rising - mention_count.keys(),
+    )
+    per_item: dict[int, Counter[str]] = {i: Counter() for i in chosen}
+    for item_id, source, _, _ in found:
+        if item_id in per_item:
+            per_item[item_id][source] += 1
     rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
     for r in summaries_store.count_rises(db, channel, start, end, item_ids=chosen) if chosen else ():
         rises_of[r.item_id].append(r)
@@ -282,10 +328,10 @@ def build_summary(
         changes.append(
             ItemChange(
                 item_id=item_id,
-                label=label_of(item_id),
+                label=_item_label(item) if item else f"item {item_id}",
                 identifier=display(primary) if primary else None,
                 url=identifier_url(primary) if primary else None,
-                new_mentions=sum(per_item[item_id].values()),
+                new_mentions=mention_count[item_id],
                 score_before=round(after - gained[item_id], 2),
                 score_after=after,
                 sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
@@ -297,19 +343,6 @@ def build_summary(
         )
     changes.sort(key=lambda c: (-c.gain, -c.new_mentions, -len(c.counts), c.label.lower()))
 
-    shares: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
-    items_of: dict[str, set[int]] = defaultdict(set)
-    daily: Counter[tuple[str, str]] = Counter()
-    days = _days(start, end, zone)
-    # Local midnights as UTC text: a mention's day is found by comparing text, not by parsing
-    # 10,000 times.
-    midnights = [_iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
-    day_texts = [d.isoformat() for d in days]
-    for item_id, source, kind, seen in found:
-        shares[source][0] += 1
-        shares[source][1] += kind_weight[kind]
-        items_of[source].add(item_id)
-        daily[(day_texts[bisect.bisect_right(midnights, seen)], source)] += 1
     by_source = sorted(
         (
             SourceShare(source=s, label=_source_label(ctx, s), mentions=int(n), score=round(p, 2),
@@ -350,6 +383,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
+def _points(score: float) -> str:
+    return f"{score:g} point{'s' * (score != 1)}"
+
+
 def _score_line(s: Summary) -> str:
     delta = round(s.score - s.previous_score, 2)
     sign = "+" if delta >= 0 else "-"
@@ -382,7 +419,7 @@ def summary_text(s: Summary) -> str:
             for src in s.by_source:
                 lines.append(
                     f"  {src.label}: {_plural(src.mentions, 'mention')} of {_plural(src.items, 'item')}, "
-                    f"{src.score:g} points"
+                    + _points(src.score)
                 )
     if s.newly_watched:
         lines.append(f"Newly watched ({len(s.newly_watched)}):")
@@ -417,7 +454,7 @@ def summary_blocks(s: Summary) -> list[render.Block]:
         blocks += render.bullet_list(lines, limit=10)
         if s.by_source:
             shown, rest = s.by_source[: render.MAX_FIELDS], s.by_source[render.MAX_FIELDS :]
-            pairs = [(src.label, f"{_plural(src.mentions, 'mention')} · {src.score:g} points") for src in shown]
+            pairs = [(src.label, f"{_plural(src.mentions, 'mention')} · {_points(src.score)}") for src in shown]
             blocks.append(render.fields(pairs, text_mrkdwn="*By source*"))
             if rest:
                 # Slack allows 10 fields a section: name the others rather than hide them.

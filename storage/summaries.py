@@ -118,22 +118,74 @@ def count_rises(
     ]
 
 
+def watches_every_item(db: Database, channel: str) -> bool:
+    """Whether the channel watches every stored item (a watch is unique per channel and item):
+    then a summary's queries need no check against its watches, 30,000 seeks a week of a big
+    watchlist. A bot with one channel is like this."""
+    items = db.execute("SELECT count(*) FROM items").fetchone()[0]
+    watched = db.execute("SELECT count(*) FROM watches WHERE channel = ?", [channel]).fetchone()[0]
+    return bool(items) and int(watched) == int(items)
+
+
+def rising_items(
+    db: Database, channel: str | None, start: str, end: str, *, item_ids: Collection[int] | None = None
+) -> set[int]:
+    """The channel's items (every item when None: see :func:`watches_every_item`) with a count
+    that rose in [start, end), as :func:`rises_per_item` says, without counting the rises of
+    each: a week of a big watchlist has 33,000 changed series, and grouping their rows by
+    series took 35 ms.
+
+    Counts rarely fall: a series with no falling row in the period rose if any of its rows
+    rose (its changes add up to its rise), so the ids of the rising rows say it (handed over
+    as they come: 37,000 ints are quicker to Python than SQLite's DISTINCT). Items with a
+    falling row are counted series by series."""
+    only, only_params = items_filter("+item_id", item_ids)
+    period = f"observed_at >= ? AND observed_at < ?{only}"
+    params = [start, end, *only_params]
+    falling = {
+        int(r[0])
+        for r in db.execute(
+            f"SELECT DISTINCT item_id FROM counts WHERE {period} AND value < prev_value", params
+        ).fetchall()
+    }
+    rising = {
+        r[0] for r in db.execute(f"SELECT item_id FROM counts WHERE {period} AND value > prev_value", params)
+    }
+    if falling:
+        rising -= falling
+        rising |= rises_per_item(db, channel, start, end, item_ids=falling).keys()
+    if rising and channel is not None:
+        rising = {
+            int(r[0])
+            for r in db.execute(
+                "SELECT item_id FROM watches WHERE channel = ? AND item_id IN (SELECT value FROM json_each(?))",
+                [channel, json.dumps(sorted(rising))],
+            ).fetchall()
+        }
+    return rising
+
+
 def rises_per_item(
-    db: Database, channel: str, start: str, end: str, *, item_ids: Collection[int] | None = None
+    db: Database, channel: str | None, start: str, end: str, *, item_ids: Collection[int] | None = None
 ) -> dict[int, int]:
-    """How many counts of each item rose in [start, end), as :func:`count_rises` would say,
-    counted by SQLite: a summary ranks 30,000 items on this and wants the texts of five.
+    """How many counts of each of the channel's items (every item's when None) rose in
+    [start, end), as :func:`count_rises` would say, counted by SQLite: a summary breaks ties
+    on this between the items where its list is cut.
 
     The changes along a series add up to its rise over the period (each row keeps the value
     before it), so no row needs to be matched with the series' first one; rounding keeps a
     series that went 8.1 -> 9.3 -> 8.1 from rising by a float's last bit."""
-    only, only_params = items_filter("c.item_id", item_ids)
+    # "+": read the period's rows and keep the items asked, never each item's whole history.
+    only, only_params = items_filter("+c.item_id", item_ids)
+    join, join_params = "", []
+    if channel is not None:
+        join, join_params = " JOIN watches w ON w.item_id = s.item_id AND w.channel = ?", [channel]
     rows = db.execute(
         "SELECT s.item_id, count(*) FROM (SELECT c.item_id, "
         "round(sum(c.value - coalesce(c.prev_value, c.value)), 9) AS rise FROM counts c "
-        f"WHERE c.observed_at >= ? AND c.observed_at < ?{only} GROUP BY c.item_id, c.source, c.metric) s "
-        "JOIN watches w ON w.item_id = s.item_id AND w.channel = ? WHERE s.rise > 0 GROUP BY s.item_id",
-        [start, end, *only_params, channel],
+        f"WHERE c.observed_at >= ? AND c.observed_at < ?{only} GROUP BY c.item_id, c.source, c.metric) s"
+        f"{join} WHERE s.rise > 0 GROUP BY s.item_id",
+        [start, end, *only_params, *join_params],
     ).fetchall()
     return {int(item_id): int(n) for item_id, n in rows}
 
