@@ -273,7 +273,7 @@ def build_summary(
     # What an item's first poll found is attention it had before it was watched, not news:
     # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
     fresh_only = not ctx.options.get("alert_on_first_poll")
-    found = mentions_store.any_mention_facts_between(
+    found = mentions_store.mention_facts_between(
         db, start, end, channel=scope, exclude_baseline=fresh_only, item_ids=item_ids
     )
     length = _parse(end) - _parse(start)

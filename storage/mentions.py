@@ -126,6 +126,21 @@ def items_filter(column: str, item_ids: Collection[int] | None) -> tuple[str, li
     return f" AND {column} IN (SELECT value FROM json_each(?))", [json.dumps(sorted(item_ids))]
 
 
+def _in_period(
+    start: str, end: str, *, channel: str | None, exclude_baseline: bool, item_ids: Collection[int] | None,
+) -> tuple[str, list[object]]:
+    """``FROM mentions m ... WHERE ...`` and its parameters: mentions first seen in [start, end),
+    of the items ``channel`` watches (every item when None), of ``item_ids`` only when given."""
+    only, only_params = items_filter("m.item_id", item_ids)
+    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
+    if channel is None:
+        return f"FROM mentions m WHERE {where}", [start, end, *only_params]
+    return (
+        f"FROM mentions m JOIN watches w ON w.item_id = m.item_id AND w.channel = ? WHERE {where}",
+        [channel, start, end, *only_params],
+    )
+
+
 def mentions_between(
     db: Database,
     start: str,
@@ -142,21 +157,8 @@ def mentions_between(
     when it was watched, not attention it gained.
     """
     columns = ", ".join("m." + c.strip() for c in _COLUMNS.split(","))
-    only, only_params = items_filter("m.item_id", item_ids)
-    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
-    if channel is None:
-        return _rows(
-            db,
-            f"SELECT {columns} FROM mentions m WHERE {where} ORDER BY m.first_seen_at, m.id",
-            [start, end, *only_params],
-        )
-    return _rows(
-        db,
-        f"SELECT {columns} FROM mentions m JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
-        f"WHERE {where} ORDER BY m.first_seen_at, m.id",
-        [channel, start, end, *only_params],
-    )
-
+    sql, params = _in_period(start, end, channel=channel, exclude_baseline=exclude_baseline, item_ids=item_ids)
+    return _rows(db, f"SELECT {columns} {sql} ORDER BY m.first_seen_at, m.id", params)
 
 
 #: What a summary needs of a mention: item_id, source, kind, first_seen_at.
@@ -168,18 +170,16 @@ def mention_facts_between(
     start: str,
     end: str,
     *,
-    channel: str,
+    channel: str | None,
     exclude_baseline: bool = False,
     item_ids: Collection[int] | None = None,
 ) -> list[MentionFact]:
-    """The mentions :func:`mentions_between` gives for a channel, as plain tuples of what a
-    summary counts: a week of a big watchlist has 10,000 of them."""
-    only, only_params = items_filter("m.item_id", item_ids)
-    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
+    """The mentions :func:`mentions_between` gives, as plain tuples of what a summary counts (a
+    week of a big watchlist has 10,000 of them). ``channel`` None: every item's, which spares a
+    channel that watches every item 10,000 checks of its watches."""
+    sql, params = _in_period(start, end, channel=channel, exclude_baseline=exclude_baseline, item_ids=item_ids)
     return db.execute(
-        "SELECT m.item_id, m.source, m.kind, m.first_seen_at FROM mentions m "
-        f"JOIN watches w ON w.item_id = m.item_id AND w.channel = ? WHERE {where} ORDER BY m.first_seen_at, m.id",
-        [channel, start, end, *only_params],
+        f"SELECT m.item_id, m.source, m.kind, m.first_seen_at {sql} ORDER BY m.first_seen_at, m.id", params
     ).fetchall()
 
 
@@ -194,15 +194,9 @@ def kind_counts_between(
 ) -> dict[str, int]:
     """How many of the mentions :func:`mentions_between` gives are of each kind, counted by
     SQLite: a previous period's score needs no rows."""
-    only, only_params = items_filter("m.item_id", item_ids)
-    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
-    join, params = "", [start, end, *only_params]
-    if channel is not None:
-        join, params = " JOIN watches w ON w.item_id = m.item_id AND w.channel = ?", [channel, *params]
-    return {
-        r[0]: int(r[1])
-        for r in db.execute(f"SELECT m.kind, count(*) FROM mentions m{join} WHERE {where} GROUP BY m.kind", params)
-    }
+    sql, params = _in_period(start, end, channel=channel, exclude_baseline=exclude_baseline, item_ids=item_ids)
+    return {r[0]: int(r[1]) for r in db.execute(f"SELECT m.kind, count(*) {sql} GROUP BY m.kind", params)}
+
 
 def stored_ids(db: Database, source: str, external_ids: Collection[str]) -> set[str]:
     """Which of a source's mention ids are stored already."""
@@ -305,27 +299,3 @@ def ingest_mentions(db: Database, rows: Iterable[MentionRow]) -> int:
     finally:
         db.conn.execute(f"PRAGMA cache_size = {cache}")
     return db.conn.total_changes - before
-
-
-def any_mention_facts_between(
-    db: Database,
-    start: str,
-    end: str,
-    *,
-    channel: str | None,
-    exclude_baseline: bool = False,
-    item_ids: Collection[int] | None = None,
-) -> list[MentionFact]:
-    """:func:`mention_facts_between`, or of every item's mentions when ``channel`` is None: a
-    summary of a channel that watches every item skips 10,000 checks of its watches (5 ms)."""
-    if channel is not None:
-        return mention_facts_between(
-            db, start, end, channel=channel, exclude_baseline=exclude_baseline, item_ids=item_ids
-        )
-    only, only_params = items_filter("m.item_id", item_ids)
-    where = "m.first_seen_at >= ? AND m.first_seen_at < ?" + only + (_NOT_BASELINE if exclude_baseline else "")
-    return db.execute(
-        f"SELECT m.item_id, m.source, m.kind, m.first_seen_at FROM mentions m WHERE {where} "
-        "ORDER BY m.first_seen_at, m.id",
-        [start, end, *only_params],
-    ).fetchall()
