@@ -35,14 +35,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
     from core.errors import InputError
-    from handlers.summary import (
-        build_summary,
-        parse_period,
-        render_summary,
-        rolling_bounds,
-        week_bounds,
-    )
+    from handlers.summary import build_summary, parse_period, rolling_bounds, week_bounds
     from handlers.summary_commands import check_collection
+    from handlers.summary_render import render_summary
     from handlers.weekly import (
         deliver_summary,
         enqueue_summary,

@@ -15,7 +15,7 @@ from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from handlers.collections import normalise_target
 from handlers.context import Context
-from handlers.render import ACTION_PREFIX, BUTTON_VALUE_CHARS, Block, escape_mrkdwn, section
+from handlers.render import ACTION_PREFIX, BUTTON_VALUE_CHARS, Block, escape_mrkdwn, plural, section
 from handlers.replies import Command, Reply
 from sources.matching import under_domain
 from storage import forget, items, watches
@@ -31,24 +31,20 @@ def audit_args(cmd: Command) -> str:
     return what + (" (confirmed)" if YES in cmd.flags else " (preview)")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
-
-
 def _amounts(found: forget.Footprint) -> str:
     parts = []
     if found.domain_watches:
         parts.append("1 site watch" if found.domain_watches == 1 else f"{found.domain_watches} site watches")
     if found.domain_watches or found.items != 1:
-        parts.append(_plural(found.items, "item"))
+        parts.append(plural(found.items, "item"))
     parts += [
         "1 alias" if found.aliases == 1 else f"{found.aliases} aliases",
-        _plural(found.mentions, "mention"),
-        f"watched in {_plural(found.channels, 'channel')}",
+        plural(found.mentions, "mention"),
+        f"watched in {plural(found.channels, 'channel')}",
         "1 alert or digest" if found.messages == 1 else f"{found.messages} alerts or digests",
     ]
     if found.cached_pages:
-        parts.append(_plural(found.cached_pages, "cached landing page"))
+        parts.append(plural(found.cached_pages, "cached landing page"))
     return ", ".join(parts)
 
 

@@ -27,6 +27,11 @@ from slack_sdk.models.blocks import (
 
 from handlers.replies import Reply
 
+
+def plural(n: int, word: str) -> str:
+    """``1 mention``, ``2 mentions``."""
+    return f"{n} {word}{'s' * (n != 1)}"
+
 Block = dict[str, Any]
 
 MAX_BLOCKS = 50

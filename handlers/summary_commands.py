@@ -11,15 +11,10 @@ from core.errors import InputError
 from core.scoring import weights as score_weights
 from handlers.chart import chart_png
 from handlers.context import Context
+from handlers.render import plural
 from handlers.replies import Attachment, Command, Reply
-from handlers.summary import (
-    PERIOD_HELP,
-    _plural,
-    build_summary,
-    parse_period,
-    render_summary,
-    rolling_bounds,
-)
+from handlers.summary import PERIOD_HELP, build_summary, parse_period, rolling_bounds
+from handlers.summary_render import render_summary
 from storage import summaries as summaries_store
 from storage import watches as watches_store
 
@@ -99,7 +94,7 @@ def _summary_args(ctx: Context, cmd: Command) -> tuple[timedelta, str | None]:
 
 
 def _days(period: timedelta) -> str:
-    return _plural(period.days, "day")
+    return plural(period.days, "day")
 
 
 def summary_command(ctx: Context, cmd: Command) -> Reply:
@@ -154,7 +149,7 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     for n, c in enumerate(summary.top, 1):
         what = [f"score {c.score_before:g} -> {c.score_after:g}"]
         if c.new_mentions:
-            what.append(f"{_plural(c.new_mentions, 'new mention')} ({', '.join(c.sources)})")
+            what.append(f"{plural(c.new_mentions, 'new mention')} ({', '.join(c.sources)})")
         what += list(c.counts)
         ident = f" ({c.identifier})" if c.identifier and c.identifier != c.label else ""
         lines.append(f"{n}. {c.label}{ident}: " + "; ".join(what))
@@ -206,6 +201,6 @@ def export_command(ctx: Context, cmd: Command) -> Reply:
     day = ctx.now().date().isoformat()
     name = f"attention-{cmd.channel}-{day}.csv".replace("/", "-")
     return Reply(
-        text=f"Exported {_plural(count, 'mention')} ({when}).",
+        text=f"Exported {plural(count, 'mention')} ({when}).",
         files=(Attachment(name, content, f"Mentions export ({when})"),),
     )

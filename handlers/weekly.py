@@ -18,7 +18,8 @@ from handlers.chart import chart_png
 from handlers.context import Context
 from handlers.deliver import MAX_ATTEMPTS, deliver_pending
 from handlers.notifier import DeliveryError, Notifier
-from handlers.summary import Summary, build_summary, render_summary, week_bounds
+from handlers.summary import Summary, build_summary, week_bounds
+from handlers.summary_render import render_summary
 from storage import outbox
 from storage import summaries as summaries_store
 

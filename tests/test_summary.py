@@ -12,7 +12,8 @@ from core.models import Count
 from handlers.chart import chart_png
 from handlers.context import Context
 from handlers.router import dispatch
-from handlers.summary import build_summary, parse_period, render_summary, week_bounds
+from handlers.summary import build_summary, parse_period, week_bounds
+from handlers.summary_render import render_summary
 from sources import build_sources
 from sources.base import SourcesConfig
 from storage import Store, polls

@@ -11,7 +11,8 @@ import time_machine
 from bot.cli import main
 from handlers.context import Context
 from handlers.router import dispatch
-from handlers.summary import SourceShare, Summary, build_summary, render_summary
+from handlers.summary import SourceShare, Summary, build_summary
+from handlers.summary_render import render_summary
 from sources import build_sources
 from sources.base import SourcesConfig
 from storage import Store, open_store

@@ -11,7 +11,8 @@ import time_machine
 
 from core.models import Count, Identifier
 from handlers.context import Context
-from handlers.summary import build_summary, render_summary
+from handlers.summary import build_summary
+from handlers.summary_render import render_summary
 from sources import build_sources
 from sources.base import SourcesConfig
 from storage import Store
