@@ -235,7 +235,8 @@ def harvest(
 ) -> ImportReport:
     """Import every record of an OAI-PMH repository (or one set). Raises SourceError when the
     repository cannot be read; what was imported before stays."""
-    check_url(base_url, allow_hosts=resolver_config(ctx).allow_hosts)
+    config = resolver_config(ctx)
+    check_url(base_url, allow_hosts=config.allow_hosts, timeout=config.timeout)
     client = client or harvester(ctx)
     report = report if report is not None else ImportReport()
     origin = base_url + (f" set={set_spec}" if set_spec else "")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -102,7 +103,8 @@ def _allowed(host: str, port: int, allow_hosts: Sequence[str]) -> bool:
 
 
 def check_url(
-    url: str, *, allow_hosts: Sequence[str] = (), resolve: Resolve = socket.getaddrinfo
+    url: str, *, allow_hosts: Sequence[str] = (), resolve: Resolve = socket.getaddrinfo,
+    timeout: float | None = None,
 ) -> tuple[httpx.URL, IPAddress]:
     """The parsed URL and the one address it is safe to connect to, or raise Refused.
 
@@ -124,7 +126,7 @@ def check_url(
         raise Refused(f"`{url}` has no host name", source=NAME)
     port = port or (443 if scheme == "https" else 80)
     allowed = _allowed(host, port, allow_hosts)
-    addresses = _addresses(host, port, resolve)
+    addresses = _addresses(host, port, resolve, timeout)
     if not allowed:
         for ip in addresses:
             why = unsafe_reason(ip)
@@ -137,14 +139,38 @@ def check_url(
     return httpx.URL(urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))), addresses[0]
 
 
-def _addresses(host: str, port: int, resolve: Resolve) -> list[IPAddress]:
+def _within(seconds: float | None, host: str, port: int, resolve: Resolve) -> Any:
+    """``resolve``'s answer, or SourceTimeout after ``seconds``: ``getaddrinfo`` has no timeout
+    of its own, and a resolver that never answers must not hold a poll. The lookup is left to
+    finish on its own daemon thread."""
+    if seconds is None:
+        return resolve(host, port, 0, socket.SOCK_STREAM)
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["answers"] = resolve(host, port, 0, socket.SOCK_STREAM)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True, name=f"resolve {host}")
+    worker.start()
+    worker.join(max(seconds, 0.0))
+    if worker.is_alive():
+        raise SourceTimeout(f"could not resolve {host} within {seconds:g} s", source=NAME)
+    if "error" in box:
+        raise box["error"]
+    return box["answers"]
+
+
+def _addresses(host: str, port: int, resolve: Resolve, timeout: float | None = None) -> list[IPAddress]:
     """The host itself when it is an IP literal, else every address DNS gives for it."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
     try:
-        answers = resolve(host, port, 0, socket.SOCK_STREAM)
+        answers = _within(timeout, host, port, resolve)
     except (OSError, UnicodeError) as exc:
         raise Refused(f"could not resolve {host} ({exc})", source=NAME) from exc
     addresses: list[IPAddress] = []
@@ -174,6 +200,7 @@ def fetch_page(
     """GET a landing page safely (see the module's notes). Raises Refused, SourceTimeout,
     SourceUnavailable or BadResponse (named ``resolver``)."""
     deadline = clock() + config.timeout
+    left = config.timeout
     current, redirects = url, []
     # trust_env=False: an environment proxy would connect somewhere other than the checked IP.
     with httpx.Client(
@@ -181,8 +208,9 @@ def fetch_page(
         headers={"User-Agent": config.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
     ) as client:
         for _ in range(config.max_redirects + 1):
-            target, ip = check_url(current, allow_hosts=config.allow_hosts, resolve=resolve)
-            # One time budget for the whole chain: slow hops must not add up to six timeouts.
+            # One time budget for the whole chain, name lookups included (bounded by what was
+            # left at the last look at the clock): slow hops must not add up to six timeouts.
+            target, ip = check_url(current, allow_hosts=config.allow_hosts, resolve=resolve, timeout=left)
             left = deadline - clock()
             if left <= 0:
                 raise SourceTimeout(

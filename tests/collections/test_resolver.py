@@ -121,6 +121,29 @@ def test_timeout_is_a_named_error() -> None:
         fetch_page("https://slow.example.org/", config=CONFIG, resolve=StubDNS("93.184.216.34"), transport=Recorder(hang).transport)
 
 
+def test_a_name_lookup_that_never_answers_is_a_timeout_within_the_budget() -> None:
+    # getaddrinfo has no timeout of its own: a stuck resolver must not hold the poll.
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def stuck(host: str, port: int, *args: object) -> list[tuple[object, ...]]:
+        release.wait(10)
+        return []
+
+    rec = Recorder(lambda r: httpx.Response(200, text="<html></html>"))
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceTimeout, match="could not resolve slow-dns.example.org within"):
+            fetch_page("https://slow-dns.example.org/", config=ResolverConfig(timeout=0.3), resolve=stuck,
+                       transport=rec.transport)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 3
+    assert rec.requests == []  # nothing was fetched
+
+
 # --- against a real loopback server, allowed by host:port ---
 
 
