@@ -46,15 +46,20 @@ class Footprint:
     domain_watches: int = 0
 
 
-def _marks(item_ids: Sequence[int]) -> str:
-    return ",".join("?" * len(item_ids))
+#: What goes in ``IN (...)``, with :func:`_args` as its parameter: the ids travel as one JSON
+#: list, so a web site with 100,000 items stays under SQLite's limit on ``?``.
+_IDS = "SELECT value FROM json_each(?)"
+
+
+def _args(item_ids: Sequence[int]) -> list[object]:
+    return [json.dumps(sorted(item_ids))]
 
 
 def _identifiers(db: Database, item_ids: Sequence[int]) -> list[Identifier]:
     if not item_ids:
         return []
     rows = db.execute(
-        f"SELECT key FROM identifiers WHERE item_id IN ({_marks(item_ids)})", list(item_ids)
+        f"SELECT key FROM identifiers WHERE item_id IN ({_IDS})", _args(item_ids)
     ).fetchall()
     out = []
     for (key,) in rows:
@@ -100,7 +105,7 @@ def needles(db: Database, item_ids: Sequence[int]) -> list[str]:
 def _titles(db: Database, item_ids: Sequence[int]) -> list[str]:
     if not item_ids:
         return []
-    rows = db.execute(f"SELECT title FROM items WHERE id IN ({_marks(item_ids)})", list(item_ids)).fetchall()
+    rows = db.execute(f"SELECT title FROM items WHERE id IN ({_IDS})", _args(item_ids)).fetchall()
     return [r[0] for r in rows if r[0] and len(r[0]) >= _MIN_TITLE]
 
 
@@ -144,7 +149,7 @@ def _messages(db: Database, item_ids: Sequence[int], forms: Forms) -> tuple[list
     ids = set(item_ids)
     delete = [
         int(r[0]) for r in db.execute(
-            f"SELECT id FROM outbox WHERE item_id IN ({_marks(item_ids)})", list(item_ids)
+            f"SELECT id FROM outbox WHERE item_id IN ({_IDS})", _args(item_ids)
         ).fetchall()
     ] if item_ids else []
     rewrite: dict[int, str | None] = {}
@@ -181,7 +186,7 @@ def footprint(db: Database, item_ids: Sequence[int], *, extra_forms: Sequence[st
     delete, rewrite = _messages(db, item_ids, _payload_forms(db, item_ids, extra_forms))
     if not item_ids:
         return Footprint(messages=len(delete) + len(rewrite))
-    marks, args = _marks(item_ids), list(item_ids)
+    marks, args = _IDS, _args(item_ids)
 
     def count(sql: str) -> int:
         return int(db.execute(sql.format(marks=marks), args).fetchone()[0])
@@ -225,7 +230,7 @@ def forget_items(db: Database, item_ids: Sequence[int], *, extra_forms: Sequence
     for url in _pages(db, item_ids):
         db.execute("DELETE FROM resolved_urls WHERE url = ?", [url])
     if item_ids:
-        marks, args = _marks(item_ids), list(item_ids)
+        marks, args = _IDS, _args(item_ids)
         for table in ("threads", "baselines", "mention_history", "purged_mentions", "counts", "mentions", "watches", "identifiers"):
             db.execute(f"DELETE FROM {table} WHERE item_id IN ({marks})", args)
         db.execute(f"DELETE FROM items WHERE id IN ({marks})", args)

@@ -192,3 +192,23 @@ def test_forgotten_item_in_a_pending_digest_is_taken_out_of_it(ctx: Context, sou
     row = ctx.store.db.execute("SELECT payload, status FROM outbox WHERE key = ?", [key]).fetchone()
     payload = json.loads(row[0])
     assert row[1] == "pending" and [a["identifier"] for a in payload["alerts"]] == ["10.5555/keep-me"]
+
+
+def test_forgetting_a_web_site_with_more_items_than_sqlite_takes_parameters(fresh_store: Store) -> None:
+    # SQLite refuses a statement with more `?` than its limit (32,766 in its default builds,
+    # 999 in older ones): a big repository's site has more pages than that.
+    import sqlite3
+
+    from storage import forget as forget_store
+    from storage.items import ensure_item
+
+    fresh_store.db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    n = 1_500
+    with fresh_store.transaction() as db:
+        for i in range(n):
+            ensure_item(db, [Identifier(scheme="url", value=f"https://big.example.edu/items/{i}")])
+        ensure_item(db, [Identifier(scheme="doi", value="10.5555/stays")])
+        found = forget_store.forget_domain(db, "big.example.edu")
+    assert found.items == n
+    left = fresh_store.db.execute("SELECT key FROM identifiers").fetchall()
+    assert left == [("doi:10.5555/stays",)]
