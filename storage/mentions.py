@@ -223,31 +223,19 @@ def count_by_source(db: Database, item_id: int) -> dict[str, int]:
 
 
 def kinds_of(db: Database, item_id: int, *, before: str | None = None) -> list[str]:
-    """The kind of every mention of an item (first seen before ``before``), for scoring.
-
-    Purged mentions count from ``mention_history``, once per mention. Their month is all that
-    is left of when they were first seen: a month counts once it has begun before ``before``
-    (purging keeps only mentions older than every kept one, so a later ``before`` counts all).
-    """
-    sql = "SELECT kind FROM mentions WHERE item_id = ?"
-    params: list[object] = [item_id]
-    history = "SELECT kind, mentions FROM mention_history WHERE item_id = ?"
-    history_params: list[object] = [item_id]
-    if before is not None:
-        sql += " AND first_seen_at < ?"
-        params.append(before)
-        history += " AND month || '-01T00:00:00+00:00' < ?"
-        history_params.append(before)
-    kinds = [r[0] for r in db.execute(sql, params).fetchall()]
-    for kind, n in db.execute(history + " ORDER BY month, kind", history_params).fetchall():
-        kinds += [kind] * int(n)
-    return kinds
-
+    """The kind of every mention of an item (first seen before ``before``), for scoring: one
+    entry per mention, from :func:`kind_counts_of`."""
+    return [kind for kind, n in sorted(kind_counts_of(db, item_id, before=before).items()) for _ in range(n)]
 
 
 def kind_counts_of(db: Database, item_id: int, *, before: str | None = None) -> dict[str, int]:
-    """:func:`kinds_of` counted by kind in SQLite: an item with 20,000 mentions scores in one
-    short answer instead of 20,000 rows."""
+    """How many mentions of an item (first seen before ``before``) are of each kind, counted
+    by SQLite: an item with 20,000 mentions scores in one short answer.
+
+    Purged mentions count from ``mention_history``. Their month is all that is left of when
+    they were first seen: a month counts once it has begun before ``before`` (purging keeps
+    only mentions older than every kept one, so a later ``before`` counts them all).
+    """
     counts: dict[str, int] = {}
     for kind, n in db.execute(
         "SELECT kind, count(*) FROM mentions WHERE item_id = ?"
@@ -262,6 +250,7 @@ def kind_counts_of(db: Database, item_id: int, *, before: str | None = None) -> 
     ).fetchall():
         counts[kind] = counts.get(kind, 0) + int(n)
     return counts
+
 
 #: One mention as ``ingest_mentions`` takes it: source, external_id, item_id, url, title, kind,
 #: occurred_at, first_seen_at, api_url, poll_id, author (times as UTC ISO text).
