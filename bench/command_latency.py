@@ -29,7 +29,7 @@ from bot.slack_client import make_client
 from bot.slack_http import make_http_server
 from core.models import Identifier
 from handlers.context import Context
-from handlers.poll import run_poll
+from handlers.polling.poll import run_poll
 from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from storage import bulk, open_store

@@ -20,7 +20,7 @@ import httpx
 from bench.common import Size, result
 from core.models import Identifier
 from handlers.context import Context
-from handlers.poll import run_poll
+from handlers.polling.poll import run_poll
 from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia

@@ -22,7 +22,7 @@ from bench.common import Size, result
 from bench.fakes import ForkedFake
 from core.models import Identifier
 from handlers.context import Context
-from handlers.poll import run_poll
+from handlers.polling.poll import run_poll
 from sources.base import SourcesConfig
 from sources.crossref import Crossref
 from sources.http import HttpFactory

@@ -26,8 +26,8 @@ from bench.common import Size, median_seconds, result
 from core.models import Identifier, Mention, opaque_id
 from handlers.context import Context
 from handlers.router import dispatch
-from handlers.summary import build_summary, week_bounds
-from handlers.summary_render import render_summary
+from handlers.summaries.data import build_summary, week_bounds
+from handlers.summaries.render import render_summary
 from storage import bulk, open_store
 from storage.db import Store
 from storage.mentions import MentionRow, add_mentions, ingest_mentions

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from handlers.access import record
-from handlers.collections import Progress
+from handlers.commands.access import record
+from handlers.commands.collections import Progress
 from handlers.context import Context
 from handlers.replies import Command
 
@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     from bot.app import build_context
     from bot.cli import _logging, _settings
     from core.errors import InputError
-    from handlers.collections import ImportReport, harvest, import_csv
+    from handlers.commands.collections import ImportReport, harvest, import_csv
     from sources.base import SourceError
 
     settings = _settings()

@@ -38,7 +38,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
-    from handlers.poll import run_poll
+    from handlers.polling.poll import run_poll
 
     if not args.once:
         print("Use `attention-bot poll --once` for one cycle (cron); `attention-bot run` polls on a schedule.",
@@ -76,7 +76,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             print("No source is configured; see README 'Sources'.")
         if not args.source:
             # Cron runs this instead of `run`: the daily purge must happen here too (idempotent).
-            from handlers.housekeeping import run_housekeeping
+            from handlers.polling.housekeeping import run_housekeeping
 
             print(run_housekeeping(ctx))
         # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
@@ -88,7 +88,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 def _deliver_all(ctx: Context, notifier: Notifier) -> None:
     """Deliver until the outbox has nothing more to send now, printing what happened."""
-    from handlers.deliver import deliver_pending
+    from handlers.alerts.deliver import deliver_pending
 
     for _ in range(MAX_DELIVERY_ROUNDS):
         report = deliver_pending(ctx, notifier)

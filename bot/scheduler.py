@@ -20,11 +20,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings
 from bot.summary_job import add_summary_job
+from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
-from handlers.deliver import deliver_pending
-from handlers.housekeeping import run_housekeeping
 from handlers.notifier import Notifier
-from handlers.poll import run_poll
+from handlers.polling.housekeeping import run_housekeeping
+from handlers.polling.poll import run_poll
 from sources.base import Source
 from storage import state
 

@@ -19,8 +19,8 @@ from apscheduler.triggers.date import DateTrigger
 from bot.settings import Settings
 from handlers.context import Context
 from handlers.notifier import Notifier
-from handlers.summary import weekday_index
-from handlers.weekly import post_weekly_summary, upload_charts
+from handlers.summaries.data import weekday_index
+from handlers.summaries.weekly import post_weekly_summary, upload_charts
 from storage import summaries
 
 log = logging.getLogger(__name__)

@@ -35,10 +35,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
     from core.errors import InputError
-    from handlers.summary import build_summary, parse_period, rolling_bounds, week_bounds
-    from handlers.summary_commands import check_collection
-    from handlers.summary_render import render_summary
-    from handlers.weekly import (
+    from handlers.commands.summaries import check_collection
+    from handlers.summaries.data import build_summary, parse_period, rolling_bounds, week_bounds
+    from handlers.summaries.render import render_summary
+    from handlers.summaries.weekly import (
         deliver_summary,
         enqueue_summary,
         post_summary_now,
@@ -96,8 +96,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.cli import _logging, _settings
     from core.errors import InputError
-    from handlers.summary import parse_period, rolling_bounds
-    from handlers.summary_commands import export_csv
+    from handlers.commands.summaries import export_csv
+    from handlers.summaries.data import parse_period, rolling_bounds
 
     settings = _settings()
     _logging(settings)

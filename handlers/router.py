@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import InputError
-from handlers import access, alert_commands, check, forget, lookup, summary_commands, watch
+from handlers.commands import access, alerting, check, forget, lookup, summaries, watch
 from handlers.context import Context
 from handlers.replies import Command, Reply, error
 
@@ -88,13 +88,13 @@ REGISTRY: list[CommandSpec] = [
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
     CommandSpec("sources", lookup.sources_command, "sources"),
-    CommandSpec("settings", alert_commands.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]",
+    CommandSpec("settings", alerting.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]",
                 changes_when=lambda args: bool(args) and args[0].lower() != "show"),
-    CommandSpec("mute", alert_commands.mute_command, "mute <id> [days]", changes=True),
-    CommandSpec("status", alert_commands.status_command, "status"),
-    CommandSpec("summary", summary_commands.summary_command, "summary [7d|30d] [collection] [--private]", slow=True),
-    CommandSpec("top", summary_commands.top_command, "top [N] [period] [collection]"),
-    CommandSpec("export", summary_commands.export_command, "export [period]", slow=True),
+    CommandSpec("mute", alerting.mute_command, "mute <id> [days]", changes=True),
+    CommandSpec("status", alerting.status_command, "status"),
+    CommandSpec("summary", summaries.summary_command, "summary [7d|30d] [collection] [--private]", slow=True),
+    CommandSpec("top", summaries.top_command, "top [N] [period] [collection]"),
+    CommandSpec("export", summaries.export_command, "export [period]", slow=True),
     CommandSpec("forget", forget.forget_command, "forget <id> [--yes] | forget domain <host> [--yes]",
                 changes=True, audit_args=forget.audit_args),
     CommandSpec("audit", access.audit_command, "audit [N]", admins_only=True),

@@ -11,9 +11,10 @@ import pytest
 
 from handlers.context import Context
 from storage import Store, open_store
+from tests import paths
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIXTURES = SHARED / "fixtures"
+SHARED = paths.SHARED
+FIXTURES = paths.FIXTURES
 
 
 class NetworkGuardError(AssertionError):

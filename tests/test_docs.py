@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.cli import SUBCOMMANDS
 from handlers.router import REGISTRY
+from tests import paths
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = paths.README.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.name)

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError, env_name, load_settings
+from tests import paths
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = paths.README
 
 
 def test_defaults_need_nothing() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.models import Identifier, Mention
+from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
-from handlers.deliver import deliver_pending
 from handlers.notifier import DeliveryError
 from handlers.router import dispatch
 from storage import items, mentions, outbox, watches
@@ -111,7 +111,7 @@ def test_superscript_digits_are_refused_with_a_message(ctx: Context, text: str) 
 
 def test_a_lookup_between_polls_does_not_swallow_the_alert(ctx: Context) -> None:
     """An alert's Details button runs `lookup`: what it finds must still alert at the next poll."""
-    from handlers.poll import run_poll
+    from handlers.polling.poll import run_poll
     from tests.fakes.scripted_source import ScriptedSource
 
     source = ScriptedSource()

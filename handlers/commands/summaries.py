@@ -1,0 +1,206 @@
+"""On-demand commands over a period: summary, top, export (and the CSV the CLI writes too)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from core.errors import InputError
+from core.scoring import weights as score_weights
+from handlers.context import Context
+from handlers.render import plural
+from handlers.replies import Attachment, Command, Reply
+from handlers.summaries.chart import chart_png
+from handlers.summaries.data import PERIOD_HELP, build_summary, parse_period, rolling_bounds
+from handlers.summaries.render import render_summary
+from storage import summaries as summaries_store
+from storage import watches as watches_store
+
+DEFAULT_PERIOD = timedelta(days=7)
+DEFAULT_TOP, MAX_TOP = 5, 50
+
+EXPORT_COLUMNS = (
+    "identifiers", "item_title", "source", "kind", "title", "url", "occurred_at", "first_seen_at",
+    "score_weight",
+)
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _looks_like_period(arg: str) -> bool:
+    # `7x` or `400d` is a period written wrong, unless a collection has that name.
+    return bool(re.fullmatch(r"\d+\s*[a-z]?", arg.strip().lower()))
+
+
+def _period_or_none(arg: str) -> timedelta | None:
+    try:
+        return parse_period(arg)
+    except InputError:
+        return None
+
+
+def collection_names(ctx: Context, channel: str) -> list[str]:
+    return [c[0] for c in watches_store.channel_collections(ctx.store.db, channel)]
+
+
+def check_collection(ctx: Context, channel: str, name: str, *, what: str | None = None) -> str:
+    """``name`` if the channel has that collection; else an InputError naming the ones it has.
+
+    ``what`` describes the other arguments the name could have been (periods, for commands).
+    """
+    names = collection_names(ctx, channel)
+    if name in names:
+        return name
+    start = f"`{name}` is not {what} or a collection of {channel}" if what else (
+        f"There is no collection `{name}` in {channel}"
+    )
+    if names:
+        raise InputError(f"{start}: collections here are {', '.join(names)}.")
+    raise InputError(
+        f"{start}: this channel has no collections yet. Make one with "
+        "`watch collection <name> from <file.csv | OAI-PMH URL>`."
+    )
+
+
+def _period_or_collection(
+    ctx: Context, channel: str, arg: str, *, what: str
+) -> tuple[timedelta | None, str | None]:
+    """A period, else one of the channel's collections, else an error saying how to write either."""
+    period = _period_or_none(arg)
+    if period is not None:
+        return period, None
+    if arg in collection_names(ctx, channel):
+        return None, arg
+    if _looks_like_period(arg):
+        parse_period(arg)  # raises, saying how to write a period
+    return None, check_collection(ctx, channel, arg, what=what)
+
+
+def _summary_args(ctx: Context, cmd: Command) -> tuple[timedelta, str | None]:
+    """`summary [period] [collection]`, in either order."""
+    periods: list[timedelta] = []
+    names: list[str] = []
+    for arg in cmd.args:
+        period, name = _period_or_collection(ctx, cmd.channel, arg, what=f"a period ({PERIOD_HELP})")
+        periods += [period] if period else []
+        names += [name] if name else []
+    if len(periods) > 1 or len(names) > 1:
+        raise InputError(
+            f"`summary` takes one period ({PERIOD_HELP}) and one collection at most, e.g. `summary 30d maps`."
+        )
+    return (periods[0] if periods else DEFAULT_PERIOD), (names[0] if names else None)
+
+
+def _days(period: timedelta) -> str:
+    return plural(period.days, "day")
+
+
+def summary_command(ctx: Context, cmd: Command) -> Reply:
+    """Summarise this channel's attention: totals, top items, sources, with a chart.
+
+    `summary` covers the last 7 days; `summary 30d` the last 30 (also `12w`).
+    `summary maps` (or `summary 30d maps`) covers only the items of collection maps.
+    Add `--private` to see it alone instead of showing it to the channel.
+    """
+    period, collection = _summary_args(ctx, cmd)
+    start, end = rolling_bounds(ctx.now(), period)
+    summary = build_summary(ctx, cmd.channel, start=start, end=end, collection=collection)
+    reply = render_summary(summary)
+    files: tuple[Attachment, ...] = ()
+    if summary.has_attention:
+        day = summary.end[:10]
+        files = (Attachment(f"attention-summary-{day}.png", chart_png(summary), f"Attention {summary.label}"),)
+    return Reply(
+        text=reply.text, blocks=reply.blocks, files=files, ephemeral="--private" in cmd.flags
+    )
+
+
+def top_command(ctx: Context, cmd: Command) -> Reply:
+    """The items that gained the most attention: `top`, `top 10`, `top 10 30d`, `top 10 30d maps`.
+
+    Ranked by the attention score they gained in the period (default 5 items over 7 days),
+    among all the items watched here or those of one collection.
+    """
+    count, period = DEFAULT_TOP, DEFAULT_PERIOD
+    collection = None
+    for arg in cmd.args:
+        if arg.isdecimal() and arg not in collection_names(ctx, cmd.channel):
+            count = int(arg)
+            if not 1 <= count <= MAX_TOP:
+                raise InputError(f"Show between 1 and {MAX_TOP} items: `top 10`.")
+            continue
+        asked, name = _period_or_collection(
+            ctx, cmd.channel, arg, what=f"a number of items, a period ({PERIOD_HELP})"
+        )
+        if asked is not None:
+            period = asked
+        elif collection is not None:
+            raise InputError("Give one collection at most: `top 10 30d maps`.")
+        else:
+            collection = name
+    start, end = rolling_bounds(ctx.now(), period)
+    summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count, collection=collection)
+    of = f" of collection {collection}" if collection else ""
+    if not summary.top:
+        return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)}.")
+    lines = [f"Top {len(summary.top)}{of} in the last {_days(period)}:"]
+    for n, c in enumerate(summary.top, 1):
+        what = [f"score {c.score_before:g} -> {c.score_after:g}"]
+        if c.new_mentions:
+            what.append(f"{plural(c.new_mentions, 'new mention')} ({', '.join(c.sources)})")
+        what += list(c.counts)
+        ident = f" ({c.identifier})" if c.identifier and c.identifier != c.label else ""
+        lines.append(f"{n}. {c.label}{ident}: " + "; ".join(what))
+    return Reply(text="\n".join(lines))
+
+
+def csv_cell(value: object) -> str:
+    """Text for one CSV cell, with a leading quote where a spreadsheet would run a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_csv(
+    ctx: Context, channel: str, *, start: str | None = None, end: str | None = None
+) -> tuple[bytes, int]:
+    """The channel's mentions as UTF-8 CSV (with a BOM so spreadsheets read accents); and how many."""
+    table = score_weights(ctx.score_weights)
+    rows = summaries_store.export_rows(ctx.store.db, channel, start=start, end=end)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for r in rows:
+        weight = table.get(r.kind, table["other"])
+        writer.writerow(
+            [csv_cell(v) for v in (r.identifiers, r.item_title, r.source, r.kind, r.title, r.url,
+                                   r.occurred_at, r.first_seen_at)]
+            + [f"{weight:g}"]
+        )
+    return out.getvalue().encode("utf-8-sig"), len(rows)
+
+
+def export_command(ctx: Context, cmd: Command) -> Reply:
+    """Export this channel's mentions as a CSV file: `export` (everything) or `export 30d`.
+
+    Columns: identifiers, item title, source, kind, mention title, url, occurred_at,
+    first_seen_at and the mention's score weight.
+    """
+    if len(cmd.args) > 1:
+        raise InputError(f"`export` takes one period at most: {PERIOD_HELP}, e.g. `export 30d`.")
+    start = end = None
+    when = "all time"
+    if cmd.args:
+        period = parse_period(cmd.args[0])
+        start, end = rolling_bounds(ctx.now(), period)
+        when = f"the last {_days(period)}"
+    content, count = export_csv(ctx, cmd.channel, start=start, end=end)
+    if not count:
+        return Reply(text=f"No mentions of the items watched here ({when}): nothing to export.")
+    day = ctx.now().date().isoformat()
+    name = f"attention-{cmd.channel}-{day}.csv".replace("/", "-")
+    return Reply(
+        text=f"Exported {plural(count, 'mention')} ({when}).",
+        files=(Attachment(name, content, f"Mentions export ({when})"),),
+    )

@@ -1,0 +1,148 @@
+"""The watchlist commands: watch, unwatch, list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.errors import InputError
+from core.identifiers import display, parse_identifier
+from core.models import Identifier
+from handlers.commands import collections
+from handlers.context import Context
+from handlers.replies import Command, Reply
+from storage import watches
+
+LIST_LIMIT = 50
+
+
+def _muted(until: str, now: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(until) > now
+    except ValueError:
+        return False
+
+
+def parse_all(args: list[str], *, verb: str) -> list[Identifier]:
+    """Every argument as an identifier; one bad one refuses the whole command."""
+    if not args:
+        raise InputError(f"Give at least one identifier: `{verb} 10.1038/nature12373`.")
+    idents, problems = [], []
+    for arg in args:
+        try:
+            idents.append(parse_identifier(arg))
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        head = "Nothing was changed. " if len(args) > 1 else ""
+        raise InputError(head + "\n".join(problems))
+    return list(dict.fromkeys(idents))
+
+
+def watch_command(ctx: Context, cmd: Command) -> Reply:
+    """Watch items by identifier: this channel hears when they get attention.
+
+    Takes DOIs, Handles, arXiv ids, PMIDs, PMCIDs, ISBNs, ARKs, URNs and http(s) URLs,
+    several at once: `watch 10.1038/nature12373 hdl:2027/abc`.
+    Whole web sites: `watch domain <host>[:port][/path-prefix] [collection=<name>]`.
+    Collections in bulk: `watch collection <name> from <file.csv | OAI-PMH base URL> [set=<spec>]`.
+    """
+    if cmd.args and cmd.args[0].lower() in ("domain", "collection"):
+        if cmd.args[0].lower() == "domain":
+            return collections.watch_domain_command(ctx, cmd)
+        return collections.watch_collection_command(ctx, cmd)
+    idents = parse_all(cmd.args, verb="watch")
+    added: list[str] = []
+    already: list[str] = []
+    with ctx.store.transaction() as db:
+        for ident in idents:
+            _, new = watches.watch_item(db, cmd.channel, [ident])
+            (added if new else already).append(display(ident))
+    lines = []
+    if added:
+        lines.append(f"Now watching {len(added)} item{'s' * (len(added) != 1)} in {cmd.channel}: " + ", ".join(added))
+    if already:
+        lines.append("Already watched here: " + ", ".join(already))
+    return Reply(text="\n".join(lines))
+
+
+def unwatch_command(ctx: Context, cmd: Command) -> Reply:
+    """Stop watching items in this channel. Their history is kept.
+
+    Web sites: `unwatch domain <host>[:port][/path-prefix]`.
+    """
+    if cmd.args and cmd.args[0].lower() == "domain":
+        return collections.unwatch_domain_command(ctx, cmd)
+    idents = parse_all(cmd.args, verb="unwatch")
+    removed: list[str] = []
+    missing: list[str] = []
+    with ctx.store.transaction() as db:
+        for ident in idents:
+            (removed if watches.unwatch_item(db, cmd.channel, ident) else missing).append(display(ident))
+    lines = []
+    if removed:
+        lines.append("Stopped watching: " + ", ".join(removed))
+    if missing:
+        lines.append("Not watched in this channel: " + ", ".join(missing) + " (type `list` to see what is)")
+    return Reply(text="\n".join(lines), ok=not missing or bool(removed))
+
+
+def list_command(ctx: Context, cmd: Command) -> Reply:
+    """List what this channel watches: items, web sites and collections (`list <collection>` for one).
+
+    A collection shows its web sites (old and new addresses alike) and its items.
+    """
+    if len(cmd.args) > 1:
+        raise InputError("Give one collection name at most: `list maps`.")
+    collection = cmd.args[0] if cmd.args else None
+    db = ctx.store.db
+    colls = watches.channel_collections(db, cmd.channel)
+    if collection is not None:
+        return _list_collection(ctx, cmd.channel, collection, colls)
+    total = watches.count_watches(db, cmd.channel)
+    rows = watches.list_watches(db, cmd.channel, limit=LIST_LIMIT)
+    domains = [t for _, t in watches.list_domains(db, cmd.channel)]
+    if not rows and not domains:
+        return Reply(text=f"Nothing is watched in {cmd.channel} yet. Try `watch 10.1038/nature12373`.")
+    lines = []
+    if rows:
+        lines.append(f"Watched in {cmd.channel}:")
+        lines += [_item_line(w, ctx.now()) for w in rows]
+        if total > len(rows):
+            lines.append(f"  and {total - len(rows)} more - use export")
+    if domains:
+        lines.append("Web sites watched: " + ", ".join(domains))
+    if colls:
+        lines.append("Collections: " + "; ".join(
+            f"{name} ({n} item{'s' * (n != 1)}" + (f", sites {', '.join(sites)}" if sites else "") + ")"
+            for name, _, n, sites in colls
+        ) + " - `list <collection>` shows one")
+    return Reply(text="\n".join(lines))
+
+
+def _item_line(w: watches.Watch, now: datetime) -> str:
+    aliases = ", ".join(display(i) for i in w.item.identifiers)
+    title = f" - {w.item.title}" if w.item.title else ""
+    # A mute that ran out is not cleared from the row: only a running one is shown.
+    muted = f" (muted until {w.muted_until[:10]})" if w.muted_until and _muted(w.muted_until, now) else ""
+    return f"  {aliases}{title}{muted}"
+
+
+def _list_collection(
+    ctx: Context, channel: str, name: str, colls: list[tuple[str, str | None, int, list[str]]]
+) -> Reply:
+    found = next((c for c in colls if c[0] == name), None)
+    if found is None:
+        known = ", ".join(c[0] for c in colls)
+        hint = f"Collections here: {known}." if known else "Make one with `watch collection <name> from <file.csv | OAI-PMH URL>` or `watch domain <site> collection=<name>`."
+        return Reply(text=f"There is no collection `{name}` in {channel}. {hint}", ok=False)
+    _, origin, total, sites = found
+    rows = watches.list_watches(ctx.store.db, channel, collection=name, limit=LIST_LIMIT)
+    lines = [f"Collection {name} in {channel}: {total} item{'s' * (total != 1)}" + (f", imported from {origin}" if origin else "")]
+    if sites:
+        lines.append("Web sites: " + ", ".join(sites))
+    lines += [_item_line(w, ctx.now()) for w in rows]
+    if total > len(rows):
+        lines.append(f"  and {total - len(rows)} more - use export")
+    if not rows and not sites:
+        lines.append("  nothing yet")
+    return Reply(text="\n".join(lines))

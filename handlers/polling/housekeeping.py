@@ -1,0 +1,57 @@
+"""The daily housekeeping job: purge what the bot keeps no longer than it needs.
+
+Mentions first seen more than ATTENTION_RETENTION_DAYS ago (default 730) become monthly numbers
+per item, source and kind (storage.retention), so trends and scores survive; audit rows older
+than ATTENTION_AUDIT_DAYS (default 90) are deleted. Both in one transaction: a crash leaves
+either everything or nothing purged, and a second run the same day purges nothing more.
+With ATTENTION_STORE_AUTHORS off, authors kept while it was on are forgotten too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, timedelta
+
+from handlers.context import Context
+from handlers.polling.asking import stores_authors
+from storage import retention
+
+log = logging.getLogger(__name__)
+
+RETENTION_DAYS = 730
+AUDIT_DAYS = 90
+
+
+def _days(ctx: Context, name: str, default: int) -> int:
+    value = ctx.options.get(name)
+    try:
+        days = int(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+    return days if days >= 1 else default
+
+
+def cutoffs(ctx: Context) -> tuple[str, str]:
+    """(mentions first seen before this are purged, audit rows before this are deleted)."""
+    now = ctx.now().astimezone(UTC)
+    mentions = now - timedelta(days=_days(ctx, "retention_days", RETENTION_DAYS))
+    audit = now - timedelta(days=_days(ctx, "audit_days", AUDIT_DAYS))
+    return mentions.isoformat(timespec="seconds"), audit.isoformat(timespec="seconds")
+
+
+def run_housekeeping(ctx: Context) -> str:
+    """Purge old mentions (keeping their monthly counts) and old audit rows; says how many."""
+    mentions_before, audit_before = cutoffs(ctx)
+    with ctx.store.transaction() as db:
+        mentions = retention.purge_mentions(db, older_than=mentions_before)
+        audit = retention.purge_audit(db, older_than=audit_before)
+        authors = 0 if stores_authors(ctx) else retention.clear_authors(db)
+    text = (
+        f"housekeeping: {mentions} mention{'s' * (mentions != 1)} first seen before "
+        f"{mentions_before[:10]} purged (monthly counts kept), {audit} audit "
+        f"row{'s' * (audit != 1)} before {audit_before[:10]} deleted"
+    )
+    if authors:
+        text += f", {authors} author{'s' * (authors != 1)} forgotten (ATTENTION_STORE_AUTHORS is off)"
+    log.info("%s", text)
+    return text

@@ -1,0 +1,273 @@
+"""One poll of one source: ask it about every watched identifier it can answer for, store what
+is new, and write alerts for the items that gained attention (handlers.alerts)."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from core.models import Identifier, SourceResult
+from handlers.alerts import detect
+from handlers.context import Context
+from handlers.polling import domains
+from handlers.polling.asking import BackingOff, store_result, store_results, stores_authors
+from handlers.polling.pool import ask_items
+from sources.base import Source
+from sources.matching import under_domain
+from storage import items, polls, state, watches
+from storage.mentions import StoredMention
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+class PollFailure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    target: str
+    error: str
+
+
+class PollReport(BaseModel):
+    """What one poll did, for the CLI, the log and `status`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    poll_id: int
+    items: int = 0
+    asked: int = 0
+    new_mentions: int = 0
+    baselines: int = 0
+    alerts: int = 0
+    failures: tuple[PollFailure, ...] = ()
+    domains: str | None = None
+
+    def summary(self) -> str:
+        text = (
+            f"{self.source}: {self.items} item{'s' * (self.items != 1)}, "
+            f"{self.new_mentions} new mention{'s' * (self.new_mentions != 1)}, "
+            f"{self.alerts} alert{'s' * (self.alerts != 1)}"
+        )
+        if self.baselines:
+            text += f", {self.baselines} baseline{'s' * (self.baselines != 1)} recorded"
+        if self.failures:
+            text += f", {len(self.failures)} failed ({self.failures[0].error})"
+        if self.domains:
+            text += f"; domains: {self.domains}"
+        return text
+
+
+@runtime_checkable
+class KeepsValidators(Protocol):
+    """A source fetching many URLs with conditional requests (sources.feeds.Feeds)."""
+
+    name: str
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]: ...
+
+    def remember_validators(self, known: Mapping[str, tuple[str | None, str | None]]) -> None: ...
+
+
+#: Sources whose validators this process has loaded from the database.
+_validators_loaded: weakref.WeakSet[Source] = weakref.WeakSet()
+
+
+def _load_validators(ctx: Context, source: Source) -> None:
+    """Before a source's first poll in this process: the ETags it kept, so a restart does not
+    fetch every feed in full again."""
+    if isinstance(source, KeepsValidators) and source not in _validators_loaded:
+        source.remember_validators(state.url_validators(ctx.store.db, source.name))
+        _validators_loaded.add(source)
+
+
+def _save_validators(ctx: Context, source: Source) -> None:
+    if isinstance(source, KeepsValidators):
+        with ctx.store.transaction() as db:
+            state.set_url_validators(db, source.name, source.validators())
+
+
+#: Watched items read from the database at a time: a poll of 100,000 items never holds them all.
+PAGE_ITEMS = 1000
+
+
+def targets(ctx: Context, source: Source) -> Iterator[tuple[int, list[Identifier]]]:
+    """Watched identifiers the source can answer for, item by item (in item id order).
+
+    A source asked by domain already covers every URL under a watched site in one request, so
+    those URLs are not asked about one by one: the site's cost stays flat however many pages
+    it has. Their DOIs and Handles are still asked (a post may cite doi.org, not the site).
+    """
+    db = ctx.store.db
+    sites = [t for _, t, _ in watches.domain_watchers(db)] if source.by_domain else []
+    after = 0
+    while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS):
+        after = page[-1][0]
+        grouped: dict[int, list[Identifier]] = {}
+        for item_id, ident in page:
+            if ident.scheme not in source.schemes or not source.can_answer(ident):
+                continue
+            if ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites):
+                continue
+            grouped.setdefault(item_id, []).append(ident)
+        yield from grouped.items()
+
+
+def _owner(db: Any, item_id: int, ident: Identifier | None) -> int:
+    if ident is None:
+        return item_id
+    return items.find_item_id(db, ident) or item_id
+
+
+def _enqueue(
+    ctx: Context, db: Any, *, source: Source, poll_id: int, owners: set[int], first: Callable[[int], bool],
+    new_by_item: dict[int, list[StoredMention]], changed_by_item: dict[int, list[Any]],
+) -> int:
+    """Alert rows for the items that gained attention; ``first(owner)`` marks a baseline poll."""
+    first_alerts = bool(ctx.options.get("alert_on_first_poll"))
+    written = 0
+    for owner in sorted(owners):
+        # The first poll of a pair only records what is already there, unless asked otherwise.
+        if first(owner) and not first_alerts:
+            continue
+        written += len(
+            detect.enqueue_alerts(
+                ctx, db, item_id=owner, source=source, poll_id=poll_id,
+                new_mentions=new_by_item.get(owner, []),
+                changes=detect.rises(changed_by_item.get(owner, [])),
+            )
+        )
+    return written
+
+
+def _store_and_detect(
+    ctx: Context, source: Source, poll_id: int, item_id: int, results: list[SourceResult],
+    *, asked: list[Identifier],
+) -> tuple[int, bool, int]:
+    """Store one item's answers and write its alerts in ONE transaction.
+
+    Returns (new mentions, baseline recorded, alerts written).
+    """
+    with ctx.store.transaction() as db:
+        baseline = not polls.has_baseline(db, item_id, source.name)
+        new_by_item: dict[int, list[StoredMention]] = {}
+        changed_by_item: dict[int, list[Any]] = {}
+        outcome = store_results(
+            db, item_id, results, poll_id=poll_id, asked=asked, store_authors=stores_authors(ctx)
+        )
+        for m in outcome.new_mentions:
+            new_by_item.setdefault(m.item_id, []).append(m)
+        for count, before in outcome.changed_counts:
+            changed_by_item.setdefault(_owner(db, item_id, count.identifier), []).append((count, before))
+        if baseline:
+            polls.set_baseline(db, item_id, source.name)
+        written = _enqueue(
+            ctx, db, source=source, poll_id=poll_id, owners=set(new_by_item) | set(changed_by_item),
+            first=lambda owner: baseline if owner == item_id else not polls.has_baseline(db, owner, source.name),
+            new_by_item=new_by_item, changed_by_item=changed_by_item,
+        )
+        found = sum(len(v) for v in new_by_item.values())
+    return found, baseline, written
+
+
+def _poll_domains(ctx: Context, source: Source, poll_id: int) -> tuple[int, int, str | None]:
+    """Ask about the watched web domains; store and alert one item per transaction.
+
+    A domain's first poll by a source is its baseline: links already out there are stored
+    without alerts. Returns (new mentions, alerts written, note for the report).
+    """
+    try:
+        found = domains.find_domain_mentions(ctx, source)
+    except Exception as exc:
+        log.exception("%s: domain poll failed", source.name)
+        return 0, 0, f"failed ({exc})"
+    new = written = 0
+    for item_id, mentions in found.by_item.items():
+        with ctx.store.transaction() as db:
+            fresh = {
+                m.external_id for m in mentions
+                if ctx.options.get("alert_on_first_poll")
+                or polls.has_domain_baseline(db, found.target_of[m.external_id], source.name)
+            }
+            outcome = store_result(
+                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
+                poll_id=poll_id, store_authors=stores_authors(ctx),
+            )
+            new_by_item: dict[int, list[StoredMention]] = {}
+            for m in outcome.new_mentions:
+                new_by_item.setdefault(m.item_id, []).append(m)
+            alertable = {
+                owner: [m for m in ms if m.external_id in fresh] for owner, ms in new_by_item.items()
+            }
+            written += _enqueue(
+                ctx, db, source=source, poll_id=poll_id, owners={o for o, ms in alertable.items() if ms},
+                first=lambda owner: False, new_by_item=alertable, changed_by_item={},
+            )
+            new += len(outcome.new_mentions)
+    with ctx.store.transaction() as db:
+        for target in found.asked:
+            polls.set_domain_baseline(db, target, source.name)
+    if not found.asked and found.failed:
+        return new, written, f"failed ({found.failed[0]})"
+    return new, written, None
+
+
+def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) -> PollReport:
+    """Poll one source for every actively watched identifier it can answer for.
+
+    A failing identifier never stops the rest; failures are listed in the report.
+    """
+    with ctx.store.transaction() as db:
+        poll_id = polls.start_poll(db, source.name)
+    _load_validators(ctx, source)
+    # Counted in a first pass, then read again page by page while asking.
+    total = sum(1 for _ in targets(ctx, source))
+    asked = new = baselines = written = 0
+    failures: list[PollFailure] = []
+    if progress:
+        progress(0, total)
+    resting: BackingOff | None = None
+    # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
+    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source)), start=1):
+        asked += got.asked
+        failures.extend(PollFailure(target=key, error=error) for key, error in got.failures)
+        resting = resting or got.resting
+        results, answered = got.results, got.answered
+        if results:
+            try:
+                found, baseline, count = _store_and_detect(
+                    ctx, source, poll_id, item_id, results, asked=answered
+                )
+            except Exception as exc:
+                log.exception("%s: storing results for item %s failed", source.name, item_id)
+                failures.append(PollFailure(target=f"item {item_id}", error=f"{type(exc).__name__}: {exc}"))
+            else:
+                new += found
+                baselines += baseline
+                written += count
+        if progress:
+            progress(done, total)
+    if resting is not None:
+        failures.append(PollFailure(target=source.name, error=str(resting)))
+    note = None
+    if source.by_domain and resting is None:
+        found, count, note = _poll_domains(ctx, source, poll_id)
+        new += found
+        written += count
+    _save_validators(ctx, source)
+    error = None
+    if failures and (resting is not None or len(failures) == asked):
+        error = failures[-1].error if resting is not None else failures[0].error
+    with ctx.store.transaction() as db:
+        polls.finish_poll(db, poll_id, items=total, new_mentions=new, error=error)
+    report = PollReport(
+        source=source.name, poll_id=poll_id, items=total, asked=asked, new_mentions=new,
+        baselines=baselines, alerts=written, failures=tuple(failures), domains=note,
+    )
+    log.info("poll %s", report.summary())
+    return report

@@ -1,0 +1,377 @@
+"""Summaries of a channel's attention over a period: the data (handlers.summary_render shows it).
+
+Pure given the store and the times passed in. Periods are half-open ``[start, end)`` in UTC ISO
+text, compared with ``first_seen_at``: a mention counts in the week the bot first saw it, so a
+week already summarised never changes afterwards.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+from sqlite_utils import Database
+
+from core.errors import InputError
+from core.identifiers import display, identifier_url
+from core.models import Item
+from core.scoring import weights as score_weights
+from handlers.alerts.render import count_text
+from handlers.context import Context
+from storage import items as items_store
+from storage import mentions as mentions_store
+from storage import summaries as summaries_store
+from storage import watches as watches_store
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TOP_ITEMS = 5
+#: Newly watched items listed by name; the rest are counted.
+NEWLY_WATCHED_SHOWN = 10
+MAX_PERIOD_DAYS = 366
+PERIOD_HELP = "use 7d, 30d or 12w"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def weekday_index(weekday: str | int) -> int:
+    if isinstance(weekday, int):
+        return weekday % 7
+    day = weekday.strip().lower()[:3]
+    if day not in WEEKDAYS:
+        raise InputError(f"`{weekday}` is not a weekday: use mon, tue ... sun")
+    return WEEKDAYS.index(day)
+
+
+def week_bounds(now: datetime, *, weekday: str | int = "mon", tz: str = "UTC") -> tuple[str, str]:
+    """The last full week before ``now``: from local midnight of ``weekday`` to the next one.
+
+    Days are counted on the local calendar, so a week holding a DST change is 167 or 169 hours
+    long, and both ends are local midnights. Returned as UTC ISO text for queries.
+    """
+    zone = ZoneInfo(tz)
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    end_day = local.date() - timedelta(days=(local.weekday() - weekday_index(weekday)) % 7)
+    start_day = end_day - timedelta(days=7)
+    end = datetime.combine(end_day, time(0), tzinfo=zone)
+    start = datetime.combine(start_day, time(0), tzinfo=zone)
+    return _iso(start), _iso(end)
+
+
+def parse_period(text: str) -> timedelta:
+    """``7d``, ``30d`` or ``12w`` as a length of time; InputError saying how to fix it."""
+    match = re.fullmatch(r"(\d{1,3})\s*([dw])", text.strip().lower())
+    if not match:
+        raise InputError(f"`{text}` is not a period: {PERIOD_HELP}.")
+    days = int(match[1]) * (7 if match[2] == "w" else 1)
+    if not 1 <= days <= MAX_PERIOD_DAYS:
+        raise InputError(f"`{text}` is not a period between 1 day and a year: {PERIOD_HELP}.")
+    return timedelta(days=days)
+
+
+def rolling_bounds(now: datetime, period: timedelta) -> tuple[str, str]:
+    """The ``period`` up to ``now`` (for on-demand summaries)."""
+    # Stored times are whole seconds: end after the current one so what was just seen counts.
+    end = now.replace(microsecond=0) + timedelta(seconds=1)
+    return _iso(end - period), _iso(end)
+
+
+class ItemChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_id: int
+    label: str
+    identifier: str | None = None
+    url: str | None = None
+    new_mentions: int = 0
+    score_before: float = 0.0
+    score_after: float = 0.0
+    #: Source labels of the new mentions, most mentions first.
+    sources: tuple[str, ...] = ()
+    #: Counts that rose: ``citations 3 -> 5``.
+    counts: tuple[str, ...] = ()
+
+    @property
+    def gain(self) -> float:
+        return round(self.score_after - self.score_before, 2)
+
+
+class SourceShare(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    label: str
+    mentions: int
+    score: float
+    items: int
+
+
+class DayCount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: str
+    source: str
+    mentions: int
+
+
+class NewlyWatched(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_id: int
+    label: str
+    identifier: str | None = None
+    url: str | None = None
+    watched_at: str
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    start: str
+    end: str
+    tz: str = "UTC"
+    #: The collection summarised, or None for everything the channel watches.
+    collection: str | None = None
+    new_mentions: int = 0
+    items_with_attention: int = 0
+    score: float = 0.0
+    previous_score: float = 0.0
+    top: tuple[ItemChange, ...] = ()
+    by_source: tuple[SourceShare, ...] = ()
+    #: Local calendar days of the period, oldest first, and mentions per day and source.
+    days: tuple[str, ...] = ()
+    daily: tuple[DayCount, ...] = ()
+    newly_watched: tuple[NewlyWatched, ...] = ()
+
+    @property
+    def has_attention(self) -> bool:
+        return self.items_with_attention > 0
+
+    @property
+    def period_days(self) -> int:
+        return max(1, round((_parse(self.end) - _parse(self.start)).total_seconds() / 86400))
+
+    @property
+    def scope(self) -> str:
+        """``C1`` or ``C1, collection maps``: what the summary covers."""
+        return self.channel + (f", collection {self.collection}" if self.collection else "")
+
+    @property
+    def label(self) -> str:
+        """``19 Oct - 25 Oct 2026`` in the summary's time zone."""
+        zone = ZoneInfo(self.tz)
+        first = _parse(self.start).astimezone(zone)
+        last = (_parse(self.end) - timedelta(seconds=1)).astimezone(zone)
+        if first.date() == last.date():
+            return f"{last:%d %b %Y}"
+        return f"{first:%d %b} - {last:%d %b %Y}"
+
+
+def _item_label(item: Item) -> str:
+    """The title, else the identifier as people write it (``10.1234/abc``, not ``doi:10.1234/abc``)."""
+    return item.title or (display(item.primary) if item.primary else item.label)
+
+
+def _source_label(ctx: Context, name: str) -> str:
+    source = ctx.source(name)
+    return source.label if source is not None else name
+
+
+def _days(start: str, end: str, zone: ZoneInfo) -> list[date]:
+    first = _parse(start).astimezone(zone).date()
+    last = (_parse(end) - timedelta(seconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+#: How an item without mentions ranks before its rising counts are counted: it gained no score.
+_COUNTS_ONLY = (0.0, 0)
+
+
+def _choose_top(
+    db: Database,
+    top: int,
+    *,
+    channel: str | None,
+    start: str,
+    end: str,
+    ranks: dict[int, tuple[float, int]],
+    counts_only: set[int],
+) -> tuple[list[int], dict[int, Item]]:
+    """The ``top`` items, and those items: ranked on the score gained, then new mentions (the
+    ``ranks`` of items with mentions), then how many of their counts rose, then by name.
+
+    A week of a big watchlist has tens of thousands of items with attention: the rising
+    counts and the names are looked up only for the items tied where the list is cut."""
+    if top <= 0:
+        return [], {}
+    keys = [*ranks.values(), *([_COUNTS_ONLY] * min(top, len(counts_only)))]
+    cut = heapq.nsmallest(top, keys)[-1] if keys else _COUNTS_ONLY
+    sure = [i for i, k in ranks.items() if k < cut]
+    tied = [i for i, k in ranks.items() if k == cut]
+    if cut > _COUNTS_ONLY:
+        sure += counts_only
+    elif cut == _COUNTS_ONLY:
+        tied += counts_only
+    if len(sure) + len(tied) > top:
+        # Ties: more rising counts first, then by name, among those that can still make it.
+        rises = summaries_store.rises_per_item(db, channel, start, end, item_ids=tied)
+        least = heapq.nlargest(top - len(sure), (rises.get(i, 0) for i in tied))[-1]
+        tied = [i for i in tied if rises.get(i, 0) >= least]
+    else:
+        rises = {}
+    known = items_store.get_items(db, [*sure, *tied])
+
+    def label_of(item_id: int) -> str:
+        item = known.get(item_id)
+        return (_item_label(item) if item else f"item {item_id}").lower()
+
+    tied.sort(key=lambda i: (-rises.get(i, 0), label_of(i)))
+    return sure + tied[: top - len(sure)], known
+
+
+def build_summary(
+    ctx: Context,
+    channel: str,
+    *,
+    start: str,
+    end: str,
+    tz: str | None = None,
+    top: int = TOP_ITEMS,
+    collection: str | None = None,
+) -> Summary:
+    """What happened to the attention of a channel's items in [start, end), or of the items of
+    one of its collections (a name unknown there gives an empty summary: check it first)."""
+    zone_name = tz or str(ctx.options.get("summary_tz") or "UTC")
+    zone = ZoneInfo(zone_name)
+    table = score_weights(ctx.score_weights)
+
+    def weight(kind: str) -> float:
+        return table.get(kind, table["other"])
+
+    def item_score(item_id: int, before: str) -> float:
+        kinds = mentions_store.kind_counts_of(db, item_id, before=before)
+        return round(sum(weight(k) * n for k, n in kinds.items()), 2)
+
+    db = ctx.store.db
+    item_ids = watches_store.collection_item_ids(db, channel, collection) if collection else None
+    # A channel watching every item (a bot with one channel) needs no check of its watches.
+    scope = None if summaries_store.watches_every_item(db, channel) else channel
+    # What an item's first poll found is attention it had before it was watched, not news:
+    # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
+    fresh_only = not ctx.options.get("alert_on_first_poll")
+    found = mentions_store.mention_facts_between(
+        db, start, end, channel=scope, exclude_baseline=fresh_only, item_ids=item_ids
+    )
+    length = _parse(end) - _parse(start)
+    previous = mentions_store.kind_counts_between(
+        db, _iso(_parse(start) - length), start, channel=scope, exclude_baseline=fresh_only,
+        item_ids=item_ids,
+    )
+    rising = summaries_store.rising_items(db, scope, start, end, item_ids=item_ids)
+
+    # One pass over the period's mentions (10,000 a week of a big watchlist) for everything
+    # counted from them.
+    kind_weight = {kind: weight(kind) for kind in {f[2] for f in found}}
+    mention_count: Counter[int] = Counter()
+    gained: defaultdict[int, float] = defaultdict(float)
+    shares: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    items_of: dict[str, set[int]] = defaultdict(set)
+    daily: Counter[tuple[str, str]] = Counter()
+    days = _days(start, end, zone)
+    # Local midnights as UTC text: a mention's day is found by comparing text, not by parsing
+    # 10,000 times.
+    midnights = [_iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
+    day_texts = [d.isoformat() for d in days]
+    for item_id, source, kind, seen in found:
+        mention_count[item_id] += 1
+        gained[item_id] += kind_weight[kind]
+        share = shares[source]
+        share[0] += 1
+        share[1] += kind_weight[kind]
+        items_of[source].add(item_id)
+        daily[(day_texts[bisect.bisect_right(midnights, seen)], source)] += 1
+    attended = len(mention_count.keys() | rising)
+
+    chosen, known = _choose_top(
+        db, top, channel=scope, start=start, end=end,
+        ranks={i: (-round(gained[i], 2), -n) for i, n in mention_count.items()},
+        counts_only=rising - mention_count.keys(),
+    )
+    per_item: dict[int, Counter[str]] = {i: Counter() for i in chosen}
+    for item_id, source, _, _ in found:
+        if item_id in per_item:
+            per_item[item_id][source] += 1
+    rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
+    for r in summaries_store.count_rises(db, channel, start, end, item_ids=chosen) if chosen else ():
+        rises_of[r.item_id].append(r)
+    changes = []
+    for item_id in chosen:
+        item = known.get(item_id)
+        primary = item.primary if item else None
+        # The score it ended with, less what it gained: old mentions found when it was
+        # watched are part of its score, never of its gain.
+        after = item_score(item_id, end)
+        changes.append(
+            ItemChange(
+                item_id=item_id,
+                label=_item_label(item) if item else f"item {item_id}",
+                identifier=display(primary) if primary else None,
+                url=identifier_url(primary) if primary else None,
+                new_mentions=mention_count[item_id],
+                score_before=round(after - gained[item_id], 2),
+                score_after=after,
+                sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
+                counts=tuple(
+                    count_text(r.metric, r.before, r.after, source_label=_source_label(ctx, r.source))
+                    for r in rises_of[item_id]
+                ),
+            )
+        )
+    changes.sort(key=lambda c: (-c.gain, -c.new_mentions, -len(c.counts), c.label.lower()))
+
+    by_source = sorted(
+        (
+            SourceShare(source=s, label=_source_label(ctx, s), mentions=int(n), score=round(p, 2),
+                        items=len(items_of[s]))
+            for s, (n, p) in shares.items()
+        ),
+        key=lambda s: (-s.score, -s.mentions, s.label.lower()),
+    )
+
+    watched = []
+    for w in summaries_store.watched_between(db, channel, start, end, item_ids=item_ids):
+        item = items_store.get_item(db, w.item_id)
+        if item is None:
+            continue
+        watched.append(
+            NewlyWatched(
+                item_id=item.id, label=_item_label(item), watched_at=w.created_at,
+                identifier=display(item.primary) if item.primary else None,
+                url=identifier_url(item.primary) if item.primary else None,
+            )
+        )
+
+    return Summary(
+        channel=channel, start=start, end=end, tz=zone_name, collection=collection,
+        new_mentions=len(found),
+        items_with_attention=attended,
+        score=round(sum(kind_weight[f[2]] for f in found), 2),
+        previous_score=round(sum(weight(kind) * n for kind, n in previous.items()), 2),
+        top=tuple(changes),
+        by_source=tuple(by_source),
+        days=tuple(day_texts),
+        daily=tuple(DayCount(day=d, source=s, mentions=n) for (d, s), n in sorted(daily.items())),
+        newly_watched=tuple(watched),
+    )
