@@ -1,5 +1,5 @@
 """Benchmarks. `make bench` runs them all and writes bench/results.json.
 
-Every figure is reported as a ratio against a baseline measured in the same run, so results
-from different machines can be compared.
+Every goal is a ratio to the best this machine does at the same thing, measured in the same
+run (bench.common says how a benchmark is written, bench/README.md what each one measures).
 """

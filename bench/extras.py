@@ -7,11 +7,10 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import idutils
 
-from bench.common import Size, median_seconds, result
+from bench.common import Benchmark, Measured, Params, Trial, Verdict, median_seconds
 from core.identifiers import parse_identifier
 from core.models import Identifier
 from storage import open_store
@@ -24,24 +23,37 @@ _SAMPLES = (
 )
 
 
-def identifier_parsing(size: Size = "full") -> dict[str, Any]:
-    samples = list(_SAMPLES) * (250 if size == "full" else 10)
-    repeat = 5 if size == "full" else 1
-    ours = median_seconds(lambda: [parse_identifier(s) for s in samples], repeat=repeat)
-    base = median_seconds(lambda: [idutils.detect_identifier_schemes(s) for s in samples], repeat=repeat)
-    return result(
-        "identifier_parsing",
-        params={"identifiers": len(samples), "repeats": repeat, "size": size},
+def _parsing_trial(p: Params, _state: None) -> Trial:
+    samples = list(_SAMPLES) * p["copies"]
+    ours = median_seconds(lambda: [parse_identifier(s) for s in samples], repeat=p["inner"])
+    base = median_seconds(lambda: [idutils.detect_identifier_schemes(s) for s in samples], repeat=p["inner"])
+    return Trial(
         figures={"per_second": round(len(samples) / ours)},
-        baseline={"what": "idutils.detect_identifier_schemes", "per_second": round(len(samples) / base)},
-        ratio=round(base / ours, 2),
-        goal="detect, validate and normalise at least half as fast as idutils only detects",
-        goal_met=base / ours >= 0.5,
+        baseline={"per_second": round(len(samples) / base)},
+        ratio={"speed_of_idutils": round(base / ours, 2)},
     )
 
 
-def bulk_watch(size: Size = "full") -> dict[str, Any]:
-    n = 2000 if size == "full" else 100
+def _parsing_judge(p: Params, m: Measured) -> Verdict:
+    return Verdict(
+        "detect, validate and normalise at least half as fast as idutils only detects "
+        "(idutils.detect_identifier_schemes)",
+        m.ratio["speed_of_idutils"] >= 0.5,
+    )
+
+
+IDENTIFIER_PARSING = Benchmark(
+    name="identifier_parsing",
+    sizes={"full": {"copies": 250, "inner": 5}, "quick": {"copies": 50, "inner": 3},
+           "smoke": {"copies": 10, "inner": 1}},
+    trial=_parsing_trial,
+    judge=_parsing_judge,
+    key=("per_second", "per_second"),
+)
+
+
+def _watch_trial(p: Params, _state: None) -> Trial:
+    n = p["items"]
     idents = [Identifier(scheme="doi", value=f"10.5555/bench.{i}") for i in range(n)]
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as tmp:
         batched = open_store(Path(tmp) / "batched.db")
@@ -58,12 +70,24 @@ def bulk_watch(size: Size = "full") -> dict[str, Any]:
         per_item = time.perf_counter() - start
         batched.close()
         naive.close()
-    return result(
-        "bulk_watch",
-        params={"items": n, "size": size},
+    return Trial(
         figures={"items_per_second": round(n / one_tx)},
         baseline={"what": "one transaction per item", "items_per_second": round(n / per_item)},
-        ratio=round(per_item / one_tx, 2),
-        goal="an import of many items in one transaction is at least 2x faster than one transaction each",
-        goal_met=per_item / one_tx >= 2,
+        ratio={"speedup": round(per_item / one_tx, 2)},
     )
+
+
+def _watch_judge(p: Params, m: Measured) -> Verdict:
+    return Verdict(
+        "an import of many items in one transaction is at least 2x faster than one transaction each",
+        m.ratio["speedup"] >= 2,
+    )
+
+
+BULK_WATCH = Benchmark(
+    name="bulk_watch",
+    sizes={"full": {"items": 2000}, "quick": {"items": 500}, "smoke": {"items": 100}},
+    trial=_watch_trial,
+    judge=_watch_judge,
+    key=("items_per_second", "items_per_second"),
+)

@@ -12,7 +12,7 @@ import pytest
 
 from bench import __main__ as runner
 
-KEYS = {"name", "params", "figures", "baseline", "ratio", "goal", "goal_met"}
+KEYS = {"name", "params", "figures", "baseline", "ratio", "spread", "load", "noisy", "goal", "goal_met"}
 PRESENT = [name for name, module, _ in runner.BENCHMARKS if importlib.util.find_spec(module) is not None]
 
 
@@ -39,9 +39,12 @@ def test_the_report_names_the_machine(smoke_run: dict[str, Any]) -> None:
 def test_every_benchmark_reports_in_one_shape(smoke_run: dict[str, Any], name: str) -> None:
     res = _result(smoke_run, name)
     assert set(res) == KEYS
-    assert isinstance(res["goal_met"], bool)
+    # Judged unless the neighbours' load moved by more than a core meanwhile.
+    assert res["goal_met"] is None if res["noisy"] else isinstance(res["goal_met"], bool)
     assert res["goal"] and "error" not in res["figures"], res["figures"]
-    assert res["params"] and res["figures"] and res["baseline"]
+    assert res["params"] and res["figures"] and res["baseline"] and res["ratio"]
+    assert res["params"]["repeats"] >= 1 and res["params"]["size"] == "smoke"
+    assert {"start", "end"} <= set(res["load"]) and "load_average" in res["load"]["start"]
 
 
 def test_domain_poll_asks_once_however_many_pages(smoke_run: dict[str, Any]) -> None:
@@ -57,7 +60,8 @@ def test_command_latency_acks_every_request(smoke_run: dict[str, Any]) -> None:
     assert res["figures"]["requests"] == res["params"]["requests"]
     assert res["figures"]["poll_asks_during_requests"] > 0  # the poll really ran meanwhile
     assert res["figures"]["all_answered_through_response_url"] is True
-    assert res["goal_met"] is (res["figures"]["p99_ms"] <= 50)
+    if not res["noisy"]:
+        assert res["goal_met"] is (res["ratio"]["p99"] <= 2)
 
 
 def test_storage_scale_stores_everything_once(smoke_run: dict[str, Any]) -> None:
@@ -67,7 +71,9 @@ def test_storage_scale_stores_everything_once(smoke_run: dict[str, Any]) -> None
     assert figures["count_rows_stored"] == res["params"]["count_rows"]
     assert figures["reingested_batch_rows_added"] == 0
     assert figures["weekly_summary_new_mentions"] > 0 and figures["top_ok"] is True
-    if figures["weekly_summary_ms"] > 100:
+    # Each figure against the best SQLite did with the same rows, in the same run.
+    assert res["baseline"]["mentions_per_second"] > 0 and res["baseline"]["weekly_summary_aggregate_ms"] > 0
+    if res["ratio"]["ingest_of_limit"] < 0.7 and not res["noisy"]:
         assert res["goal_met"] is False
 
 
@@ -75,7 +81,7 @@ def test_the_table_shows_each_result_and_whether_it_met_its_goal(smoke_run: dict
     text = runner.table(smoke_run["results"])
     for res in smoke_run["results"]:
         line = next(line for line in text.splitlines() if line.startswith(res["name"] + " "))
-        assert line.endswith("yes" if res["goal_met"] else "MISSED")
+        assert line.endswith(runner.verdict(res))
 
 
 def test_a_smoke_run_writes_no_results_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
