@@ -16,9 +16,11 @@ Every source talks to the network only through :class:`SourceClient`, which
 from __future__ import annotations
 
 import json as jsonlib
+import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -67,8 +69,13 @@ class TokenBucket:
     (by default one: evenly spaced requests, so no one-second window ever holds more than
     ``rate`` of them, which a server's sliding-window limit would answer with 429).
 
+    Callers reserve a token and sleep outside the lock. On a busy machine a sleeper wakes late
+    and leaves with the next ones; the requests after them, on time, then make a one-second
+    window one or two too many. So the times requests really leave are kept too, and a token
+    waits while the last second already holds as many as the bucket ever lets through.
+
     Hand-written rather than pyrate-limiter because it must block with the injected ``sleep``
-    (tests skip waiting) and stay a dozen lines; callers reserve a token and sleep outside the lock.
+    (tests skip waiting) and stay short.
     """
 
     def __init__(
@@ -82,6 +89,11 @@ class TokenBucket:
         self._sleep = sleep
         self._stamp = clock()
         self._lock = threading.Lock()
+        self._left: deque[float] = deque()  # when the last second's requests left
+
+    def _per_second(self) -> int:
+        # The most any one-second window holds when every request leaves on time.
+        return max(1, math.ceil(self.rate + self.capacity - 1))
 
     def acquire(self) -> float:
         """Take one token, waiting if none is left; returns the seconds waited."""
@@ -91,9 +103,21 @@ class TokenBucket:
             self._stamp = now
             self.tokens -= 1
             wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
+        due, waited = now + wait, 0.0
+        while True:
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
+            with self._lock:
+                # A clock that did not move while sleeping (tests) counts as having moved.
+                now = max(self._clock(), due)
+                while self._left and self._left[0] <= now - 1.0:
+                    self._left.popleft()
+                if len(self._left) < self._per_second():
+                    self._left.append(now)
+                    return waited
+                wait = self._left[0] + 1.0 - now
+                due = now + wait
 
     def set_rate(self, rate: float) -> None:
         """Pace at ``rate`` requests a second from now on (bursts stay as they were)."""

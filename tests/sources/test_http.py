@@ -195,6 +195,24 @@ def test_token_bucket_spaces_requests() -> None:
     assert waits == [pytest.approx(0.5), pytest.approx(1.0)]
 
 
+def test_a_request_that_wakes_late_does_not_crowd_the_next_second() -> None:
+    # On a busy machine a waiting request wakes late and leaves with the next one: the one
+    # after must then wait, or a server's one-second window would see one request too many.
+    now = [0.0]
+    late = [0.7]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds + (late.pop() if late else 0.0)
+
+    bucket = TokenBucket(2.0, capacity=1, clock=lambda: now[0], sleep=sleep)
+    left = []
+    for _ in range(4):
+        bucket.acquire()
+        left.append(now[0])
+    assert left == [0.0, pytest.approx(1.2), pytest.approx(1.2), pytest.approx(2.2)]
+    assert max(sum(1 for t in left if end - 1 < t <= end) for end in left) == 2
+
+
 def test_announced_rate_limit_headers_set_the_pace(server: FakeServer) -> None:
     # Crossref announces its budget on every answer: 1 request per 2 s here, below our default.
     server.route(
