@@ -3,18 +3,24 @@
 
 The limit is a sliding one-second window, as strict API gateways keep it: a request arriving
 while ``limit`` others arrived in the last second is answered 429 with ``Retry-After: 1`` (and
-does not count). The server records what a benchmark reports: requests, 429s, and the most
+does not count). Arrival is when the request's first bytes reached the socket, as the kernel
+stamped them (``SO_TIMESTAMPNS``), not when a thread of this process got to it: a server
+elsewhere is not slowed by this machine's load, and on a busy machine this one's threads run
+late and would see requests closer together than they came. The server records what a benchmark reports: requests, 429s, and the most
 requests it had in flight at once.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import json
+import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -37,6 +43,21 @@ def crossref_work(doi: str) -> bytes:
     }).encode()
 
 
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
+
+
+def _arrival(conn: socket.socket) -> float:
+    """When the next request's first bytes reached ``conn`` (waits for them), in wall-clock
+    seconds: the kernel's stamp, or now when there is none."""
+    with contextlib.suppress(OSError, AttributeError):
+        _, ancillary, _, _ = conn.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+                seconds, nanoseconds = struct.unpack("qq", data[:16])
+                return seconds + nanoseconds / 1e9
+    return time.time()
+
+
 class FakeCrossref:
     """``with FakeCrossref(latency=0.2, limit=50) as fake: fake.url`` is the base URL."""
 
@@ -47,8 +68,8 @@ class FakeCrossref:
         self.rejected = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self._arrivals: deque[float] = deque()
-        self._since = time.monotonic()
+        self._arrivals: list[float] = []  # admitted arrivals of the last second, in order
+        self._since = time.time()
         #: Seconds after the last reset at which requests were refused.
         self.rejected_at: list[float] = []
         self._lock = threading.Lock()
@@ -66,20 +87,24 @@ class FakeCrossref:
             self.requests = self.rejected = self.max_in_flight = 0
             self._arrivals.clear()
             self.rejected_at = []
-            self._since = time.monotonic()
+            self._since = time.time()
 
-    def _admit(self) -> bool:
-        """Count one arrival; False when it is over the limit of the last second."""
+    def _admit(self, arrived: float) -> bool:
+        """Count one arrival (wall-clock seconds); False when it is over the limit of the second
+        before it. Threads may get to arrivals out of order: they are kept sorted."""
         with self._lock:
-            now = time.monotonic()
             if self.limit is not None:
-                while self._arrivals and self._arrivals[0] <= now - 1.0:
-                    self._arrivals.popleft()
-                if len(self._arrivals) >= self.limit:
+                # Drop what no later arrival's window can hold (a few seconds of leeway for
+                # arrivals handled late), then count the window ending at this one.
+                del self._arrivals[: bisect.bisect_right(self._arrivals, arrived - 5.0)]
+                held = bisect.bisect_right(self._arrivals, arrived) - bisect.bisect_right(
+                    self._arrivals, arrived - 1.0
+                )
+                if held >= self.limit:
                     self.rejected += 1
-                    self.rejected_at.append(round(now - self._since, 3))
+                    self.rejected_at.append(round(arrived - self._since, 3))
                     return False
-                self._arrivals.append(now)
+                bisect.insort(self._arrivals, arrived)
             self.requests += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -95,6 +120,16 @@ class FakeCrossref:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as httpx's pool expects
             disable_nagle_algorithm = True  # headers and body go in separate writes
+            arrived = 0.0
+
+            def setup(self) -> None:
+                super().setup()
+                with contextlib.suppress(OSError):
+                    self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+
+            def handle_one_request(self) -> None:
+                self.arrived = _arrival(self.connection)
+                super().handle_one_request()
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 if self.path in ("/_stats", "/_reset"):
@@ -107,7 +142,7 @@ class FakeCrossref:
                     }
                     self._send(200, json.dumps(stats).encode(), {})
                     return
-                if not fake._admit():
+                if not fake._admit(self.arrived):
                     self._send(429, b'{"status":"error","message":"rate limited"}', {"Retry-After": "1"})
                     return
                 try:
