@@ -64,15 +64,23 @@ class _Transient(Exception):
         self.error = error
 
 
+#: Seconds a request waits past the second of the oldest one in a full window: a server
+#: stamps each request a little after it left, so leaving the moment one drops out of our
+#: window could still land in the server's.
+WINDOW_SLACK = 0.005
+
+
 class TokenBucket:
     """A thread-safe token bucket: ``rate`` requests a second, bursts of up to ``capacity``
     (by default one: evenly spaced requests, so no one-second window ever holds more than
     ``rate`` of them, which a server's sliding-window limit would answer with 429).
 
-    Callers reserve a token and sleep outside the lock. On a busy machine a sleeper wakes late
-    and leaves with the next ones; the requests after them, on time, then make a one-second
-    window one or two too many. So the times requests really leave are kept too, and a token
-    waits while the last second already holds as many as the bucket ever lets through.
+    Callers reserve a token and sleep outside the lock. On a busy machine (a neighbour's load,
+    a garbage collection) sleepers wake late and would leave together, and the requests after
+    them, on time, crowd a one-second window; a second later the burst would repeat as its
+    requests drop out of the window together. So the times requests really leave are kept
+    too: late ones leave at least half an interval apart, and none leaves while the last
+    second already holds as many as the bucket ever lets through on time.
 
     Hand-written rather than pyrate-limiter because it must block with the injected ``sleep``
     (tests skip waiting) and stay short.
@@ -91,9 +99,17 @@ class TokenBucket:
         self._lock = threading.Lock()
         self._left: deque[float] = deque()  # when the last second's requests left
 
-    def _per_second(self) -> int:
-        # The most any one-second window holds when every request leaves on time.
-        return max(1, math.ceil(self.rate + self.capacity - 1))
+    def _hold(self, now: float) -> float:
+        """Seconds a request ready at ``now`` must still wait for the ones that left."""
+        while self._left and self._left[0] <= now - 1.0:
+            self._left.popleft()
+        if not self._left:
+            return 0.0
+        # Bursts (capacity above one) are allowed by design; even pacing is not bunched.
+        hold = self._left[-1] + 0.5 / self.rate - now if self.capacity <= 1 else 0.0
+        if len(self._left) >= max(1, math.ceil(self.rate + self.capacity - 1)):
+            hold = max(hold, self._left[0] + 1.0 + WINDOW_SLACK - now)
+        return hold
 
     def acquire(self) -> float:
         """Take one token, waiting if none is left; returns the seconds waited."""
@@ -111,12 +127,10 @@ class TokenBucket:
             with self._lock:
                 # A clock that did not move while sleeping (tests) counts as having moved.
                 now = max(self._clock(), due)
-                while self._left and self._left[0] <= now - 1.0:
-                    self._left.popleft()
-                if len(self._left) < self._per_second():
+                wait = self._hold(now)
+                if wait <= 0:
                     self._left.append(now)
                     return waited
-                wait = self._left[0] + 1.0 - now
                 due = now + wait
 
     def set_rate(self, rate: float) -> None:
