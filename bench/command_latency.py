@@ -30,7 +30,7 @@ from bot.slack_http import make_http_server
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from sources.http import HttpFactory
 from storage import bulk, open_store
 from storage.watches import watch_item
@@ -81,7 +81,7 @@ def run(size: Size = "full") -> dict[str, Any]:
             db=Path(tmp) / "attention.db",
         )
         store = open_store(settings.db)
-        config = SourcesConfig(urls={LoopbackSource.name: api.url})
+        config = SourcesConfig(settings={LoopbackSource.name: {"url": api.url}})
         http = HttpFactory(config)
         source = LoopbackSource(config, http)
         ctx = Context(store=store, sources=[source])

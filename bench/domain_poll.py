@@ -21,7 +21,7 @@ from bench.common import Size, result
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import bulk, open_store
@@ -32,7 +32,7 @@ SIZES: dict[str, dict[str, tuple[int, ...]]] = {
     "full": {"as_site": (100, 10_000, 100_000), "page_by_page": (100, 10_000)},
     "smoke": {"as_site": (10, 100), "page_by_page": (10,)},
 }
-CONFIG = SourcesConfig(urls={"wikipedia": "https://{lang}.wikipedia.org/w/api.php"}, wikipedia_langs=("en",))
+CONFIG = SourcesConfig(settings={"wikipedia": {"langs": ("en",)}})
 
 
 class _CountingWiki:

@@ -9,8 +9,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
 
+from core.config import setting
 from core.models import Count, Identifier, Mention, SourceResult
-from sources.base import Source, SourceUnavailable
+from sources.base import Source
+from sources.config import SourceSettings
+from sources.errors import SourceUnavailable
 
 
 class _Server:
@@ -112,6 +115,9 @@ class LoopbackSource(Source):
     rate_per_second: ClassVar[float] = 1000.0
     concurrency: ClassVar[int] = 4
 
+    class Settings(SourceSettings):
+        url: str = setting("http://127.0.0.1:9", "The loopback server's address.")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stopped = threading.Event()
@@ -124,7 +130,7 @@ class LoopbackSource(Source):
         if self.stopped.is_set():
             raise SourceUnavailable("the benchmark is over", source=self.name)
         self.asked += 1
-        url = f"{self.base_url('http://127.0.0.1:9')}/works/{identifier.value}"
+        url = f"{self.base_url()}/works/{identifier.value}"
         data = self.http.client(self).get_json(url)
         mentions = tuple(
             Mention(source=self.name, external_id=f"{identifier.value}#{p['id']}", title=p["title"],

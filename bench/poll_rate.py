@@ -23,7 +23,7 @@ from bench.fakes import ForkedFake
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.http import HttpFactory
 from storage import open_store
@@ -49,7 +49,7 @@ def _poll(fake: ForkedFake, items: int) -> dict[str, Any]:
             for i in range(items):
                 watch_item(db, "C1", [_doi(i)])
         config = SourcesConfig(
-            urls={"crossref": fake.url}, rates={"crossref": ALLOWED}, concurrency={"crossref": SLOTS}
+            settings={"crossref": {"url": fake.url}}, rates={"crossref": ALLOWED}, concurrency={"crossref": SLOTS}
         )
         http = HttpFactory(config)
         source = Crossref(config, http)

@@ -42,9 +42,7 @@ def _logging(settings: Settings) -> None:
     # At DEBUG httpx logs each request URL, Altmetric's and OpenAlex's keys included.
     logredact.install("httpx", "httpcore")
     # Tokens and keys also travel in headers, bodies and foreign exceptions: hide the values.
-    from bot.app import SECRET_FIELDS
-
-    logredact.install_secrets(str(getattr(settings, name) or "") for name in SECRET_FIELDS)
+    logredact.install_secrets(settings.secret_values())
     if settings.log_level.upper() != "DEBUG":
         # Their INFO lines (every job added, every request) would drown the console chat.
         for noisy in ("apscheduler", "httpx", "httpcore", "slack_sdk", "slack_bolt"):

@@ -47,7 +47,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     from bot.cli import _logging, _settings
     from core.errors import InputError
     from handlers.commands.collections import ImportReport, harvest, import_csv
-    from sources.base import SourceError
+    from sources.errors import SourceError
 
     settings = _settings()
     _logging(settings)

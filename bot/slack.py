@@ -138,7 +138,7 @@ def create_app(
     app = App(
         client=client,
         # Socket Mode requests are not signed; a random secret makes stray HTTP requests fail.
-        signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
+        signing_secret=settings.secret("slack_signing_secret") or secrets.token_hex(32),
         process_before_response=process_before_response,
         name="attention-bot",
     )
@@ -275,7 +275,7 @@ def _start_transport(
         return bound
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler = SocketModeHandler(app, settings.secret("slack_app_token"))
     handler.connect()
     closers.append(handler.close)
     log.info("connected to Slack in Socket Mode")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
+from core.scoring import weights
+from handlers.options import Options
 from sources.base import Source
 from storage.db import Store
 
@@ -20,10 +21,8 @@ class Context:
     store: Store
     #: Every registered source, configured or not (``Source.configured()`` tells).
     sources: Sequence[Source] = ()
-    lookup_timeout: float = 10.0
-    score_weights: dict[str, float] = field(default_factory=dict)
-    #: Options the jobs read (alert and summary settings), filled from bot.settings.
-    options: dict[str, Any] = field(default_factory=dict)
+    #: The operator's settings the handlers read (frozen; no secrets in it).
+    options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
 
     def source(self, name: str) -> Source | None:
@@ -31,3 +30,12 @@ class Context:
 
     def configured_sources(self) -> list[Source]:
         return [s for s in self.sources if s.configured()]
+
+    @property
+    def score_weights(self) -> dict[str, float]:
+        """Score weight per kind of source: the defaults with the operator's overrides."""
+        return weights(self.options.score_weights)
+
+    @property
+    def lookup_timeout(self) -> float:
+        return self.options.lookup_timeout

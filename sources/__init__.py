@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 
 from sources.altmetric import Altmetric
-from sources.base import Source, SourcesConfig
+from sources.base import Source
 from sources.bluesky import Bluesky
+from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.datacite import DataCite
 from sources.europepmc import EuropePMC

@@ -13,16 +13,13 @@ import json
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 
+from core.config import setting
 from core.models import Identifier, Mention, SourceResult
-from sources.base import (
-    BadResponse,
-    LoggedInSource,
-    NotAuthorised,
-    from_iso,
-    json_object,
-    shape_checked,
-)
+from sources.base import LoggedInSource, from_iso, json_object, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse, NotAuthorised
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 from sources.matching import snippet as make_snippet
 
@@ -122,15 +119,13 @@ class Bluesky(LoggedInSource):
     # About 3,000 requests per 5 minutes per IP; we ask far less.
     rate_per_second = 2.0
     concurrency = 2
-    needs_credentials = True
-    setup_hint = "set ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD"
 
-    def configured(self) -> bool:
-        return (
-            super().configured()
-            and bool(self.config.bluesky_handle)
-            and bool(self.config.bluesky_app_password)
-        )
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Bluesky XRPC endpoint of your PDS.")
+        handle: str | None = setting(None, "Bluesky handle for searchPosts (with an app password).")
+        app_password: SecretStr | None = setting(None, "Bluesky app password.")
+
+    needs = ("handle", "app_password")
 
     # --- the session ---
     def _login(self) -> tuple[str, float]:
@@ -139,12 +134,11 @@ class Bluesky(LoggedInSource):
                 "needs ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD",
                 source=self.name,
             )
-        url = self.base_url(DEFAULT_URL) + "/com.atproto.server.createSession"
+        url = self.base_url() + "/com.atproto.server.createSession"
         try:
             resp = self.http.client(self).post(
                 url,
-                json={"identifier": self.config.bluesky_handle,
-                      "password": self.config.bluesky_app_password},
+                json={"identifier": self.settings.handle, "password": self.secret("app_password")},
             )
         except NotAuthorised as exc:
             raise NotAuthorised(
@@ -159,7 +153,7 @@ class Bluesky(LoggedInSource):
         return token, token_expiry(token, now=self._clock())
 
     def _search(self, params: dict[str, Any]) -> tuple[Any, str]:
-        url = self.base_url(DEFAULT_URL) + "/app.bsky.feed.searchPosts"
+        url = self.base_url() + "/app.bsky.feed.searchPosts"
         query = {**params, "limit": SEARCH_LIMIT, "sort": "latest"}
         client = self.http.client(self)
         data = self._tokens.call(

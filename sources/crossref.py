@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from core.config import setting
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, Source, lookup_doi_record, shape_checked
+from sources.base import Source, lookup_doi_record, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse
 
 DEFAULT_URL = "https://api.crossref.org"
 
@@ -43,7 +46,10 @@ class Crossref(Source):
     rate_per_second = 5.0
     concurrency = 1
 
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Crossref REST API.")
+
     def lookup(self, identifier: Identifier) -> SourceResult:
         return lookup_doi_record(
-            self, identifier, default_url=DEFAULT_URL, path="works", parse=parse_work
+            self, identifier, path="works", parse=parse_work
         )

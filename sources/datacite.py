@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from core.config import setting
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, Source, lookup_doi_record, shape_checked
+from sources.base import Source, lookup_doi_record, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse
 
 DEFAULT_URL = "https://api.datacite.org"
 METRICS = {"citationCount": "citations", "viewCount": "views", "downloadCount": "downloads"}
@@ -39,7 +42,10 @@ class DataCite(Source):
     rate_per_second = 1.5
     concurrency = 2
 
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "DataCite REST API.")
+
     def lookup(self, identifier: Identifier) -> SourceResult:
         return lookup_doi_record(
-            self, identifier, default_url=DEFAULT_URL, path="dois", parse=parse_doi
+            self, identifier, path="dois", parse=parse_doi
         )

@@ -10,8 +10,11 @@ from typing import Any, ClassVar
 
 import httpx
 
+from core.config import setting
 from core.models import Count, Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, shape_checked
+from sources.base import Source, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse
 
 DEFAULT_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest"
 #: Citing works kept as mentions per lookup; the count covers the rest.
@@ -76,8 +79,11 @@ class EuropePMC(Source):
     rate_per_second = 2.0
     concurrency = 2
 
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Europe PMC REST API.")
+
     def _citations(self, src: str, ident: str, identifier: Identifier) -> SourceResult:
-        url = f"{self.base_url(DEFAULT_URL)}/{src}/{ident}/citations"
+        url = f"{self.base_url()}/{src}/{ident}/citations"
         params = {"format": "json", "pageSize": MAX_CITING}
         data = self.http.client(self).get_json(url, params=params)
         if data is None:
@@ -89,7 +95,7 @@ class EuropePMC(Source):
             return self._citations("MED", identifier.value, identifier)
         if identifier.scheme == "pmcid":
             return self._citations("PMC", identifier.value, identifier)
-        url = f"{self.base_url(DEFAULT_URL)}/search"
+        url = f"{self.base_url()}/search"
         params = {"query": f'DOI:"{identifier.value}"', "format": "json", "resultType": "lite"}
         data = self.http.client(self).get_json(url, params=params)
         if data is None:

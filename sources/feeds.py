@@ -24,8 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import feedparser
 
+from core.config import StrList, setting
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, SourceError, SourcesConfig
+from sources.base import Source
+from sources.config import SourcesConfig, SourceSettings
+from sources.errors import BadResponse, SourceError
 from sources.matching import bare_domain, links_under, mentions
 from sources.matching import snippet as make_snippet
 
@@ -162,14 +165,19 @@ def entry_domain_mentions(
 class Feeds(Source):
     name = "feeds"
     label = "Blog and news feeds"
-    setup_hint = "list feed URLs in ATTENTION_FEEDS"
     schemes: ClassVar[frozenset[str]] = frozenset({"doi", "handle", "arxiv", "pmcid", "url"})
     by_domain = True
     kind = "blog"
+    kinds = frozenset({"news"})  # entries of feeds listed as news:https://...
     default_interval_minutes = 60
     # Feeds live on many different hosts; be gentle anyway.
     rate_per_second = 2.0
     concurrency = 4
+
+    class Settings(SourceSettings):
+        urls: StrList = setting((), "Blog and news feed URLs (RSS/Atom) to scan for mentions.", env="ATTENTION_FEEDS")
+
+    needs = ("urls",)
 
     def __init__(
         self, config: SourcesConfig, http: HttpFactory, *,
@@ -179,9 +187,6 @@ class Feeds(Source):
         self._clock = clock
         self._feeds: dict[str, _Feed] = {}
         self._lock = threading.Lock()
-
-    def configured(self) -> bool:
-        return super().configured() and bool(self.config.feeds)
 
     # --- conditional GET state ---
     def validators(self) -> dict[str, tuple[str | None, str | None]]:
@@ -228,7 +233,7 @@ class Feeds(Source):
         # A broken feed is reported only when every feed fails; the rest still count.
         found: dict[str, Mention] = {}
         errors: list[SourceError] = []
-        for spec in self.config.feeds:
+        for spec in self.settings.urls:
             kind, url = split_feed(spec)
             try:
                 title, entries = self.entries(url)
@@ -238,7 +243,7 @@ class Feeds(Source):
                 continue
             for mention in match(entries, url, title, kind):
                 found.setdefault(mention.external_id, mention)
-        if errors and len(errors) == len(self.config.feeds):
+        if errors and len(errors) == len(self.settings.urls):
             first = errors[0]
             if len(errors) > 1:
                 first.args = (f"{first} (and {len(errors) - 1} more feeds failed)",)

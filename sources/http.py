@@ -22,22 +22,24 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from sources.base import (
-    BadResponse,
-    NotAuthorised,
-    RateLimited,
-    SourcesConfig,
-    SourceTimeout,
-    SourceUnavailable,
-)
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceTimeout, SourceUnavailable
 
-if TYPE_CHECKING:
-    from sources.base import Source
+
+class Paced(Protocol):
+    """What the factory needs to know of a source (sources.base.Source has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def request_rate(self) -> float: ...
+
+    def request_slots(self) -> int: ...
 
 #: Attempts for connection errors and 5xx before giving up.
 ATTEMPTS = 3
@@ -340,7 +342,7 @@ class HttpFactory:
         self._clients: dict[str, SourceClient] = {}
         self._lock = threading.Lock()
 
-    def client(self, source: Source) -> SourceClient:
+    def client(self, source: Paced) -> SourceClient:
         with self._lock:
             existing = self._clients.get(source.name)
             if existing is not None:

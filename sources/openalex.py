@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 
+from core.config import setting
 from core.models import Count, Identifier, SourceResult
-from sources.base import BadResponse, NotAuthorised, Source, json_object, shape_checked
+from sources.base import Source, json_object, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse, NotAuthorised
 
 DEFAULT_URL = "https://api.openalex.org"
 PATHS = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid"}
@@ -51,17 +55,19 @@ class OpenAlex(Source):
     default_interval_minutes = 24 * 60
     rate_per_second = 10.0
     concurrency = 4
-    needs_credentials = True
-    setup_hint = "set OPENALEX_API_KEY"
 
-    def configured(self) -> bool:
-        return super().configured() and bool(self.config.openalex_api_key)
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "OpenAlex API.")
+        api_key: SecretStr | None = setting(None, "OpenAlex key; without it OpenAlex is not configured.", env="OPENALEX_API_KEY")
+
+    needs = ("api_key",)
+    setup_note = "(free, from openalex.org)"
 
     def lookup(self, identifier: Identifier) -> SourceResult:
-        key = self.config.openalex_api_key
+        key = self.secret("api_key")
         if not key:
             raise NotAuthorised("needs a key: set OPENALEX_API_KEY", source=self.name)
-        url = f"{self.base_url(DEFAULT_URL)}/works/{PATHS[identifier.scheme]}:{identifier.value}"
+        url = f"{self.base_url()}/works/{PATHS[identifier.scheme]}:{identifier.value}"
         client = self.http.client(self)
         try:
             data = client.get_json(url, params={"api_key": key})

@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from sources.base import BadResponse, SourceError, SourceTimeout, SourceUnavailable
+from sources.errors import BadResponse, SourceError, SourceTimeout, SourceUnavailable
 from sources.landing import LandingPage, extract_identifiers
 
 NAME = "resolver"

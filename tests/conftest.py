@@ -98,7 +98,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read the developer's tokens or .env, and never write attention.db here."""
     import os
 
+    from bot.settings import env_name, settings_model
+
+    ours = {env_name(name) for name in settings_model().model_fields}
     for name in list(os.environ):
-        if name.startswith(("ATTENTION_", "SLACK_")) or name in ("ALTMETRIC_API_KEY", "OPENALEX_API_KEY"):
+        if name.startswith(("ATTENTION_", "SLACK_")) or name in ours:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

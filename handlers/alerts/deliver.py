@@ -73,11 +73,10 @@ class DeliveryReport(BaseModel):
 
 def _broadcast(ctx: Context, row: OutboxRow) -> bool:
     """A big score jump is also shown in the channel, not only in the item's thread."""
-    threshold = ctx.options.get("alert_broadcast_jump")
-    if row.kind != "alert" or threshold is None:
+    if row.kind != "alert":
         return False
     jump = float(row.payload.get("score", 0)) - float(row.payload.get("score_before", 0))
-    return jump > float(threshold)
+    return jump > ctx.options.alert_broadcast_jump
 
 
 def _channel_gone(ctx: Context, channel: str, exc: DeliveryError) -> None:

@@ -27,7 +27,6 @@ from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_MENTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def enqueue_alerts(
     """
     if not new_mentions and not changes:
         return []
-    max_mentions = int(ctx.options.get("alert_max_mentions") or DEFAULT_MAX_MENTIONS)
+    max_mentions = ctx.options.alert_max_mentions
     payloads: dict[tuple[int, ...] | None, dict[str, Any]] = {}
 
     def payload_for(chosen: Sequence[StoredMention] | None) -> dict[str, Any]:
@@ -190,7 +189,7 @@ def build_digests(ctx: Context) -> list[str]:
     A day's digest is built at the first delivery after that day ends (in the summary time
     zone); the held rows and the digest row change in one transaction.
     """
-    tz = ZoneInfo(str(ctx.options.get("summary_tz") or "UTC"))
+    tz = ZoneInfo(ctx.options.summary_tz)
     today = ctx.now().astimezone(tz).date()
     keys = []
     with ctx.store.transaction() as db:

@@ -29,7 +29,7 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 
 
 def _admins(ctx: Context) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return tuple(ctx.options.get("admins") or ()), tuple(ctx.options.get("admin_channels") or ())
+    return ctx.options.admins, ctx.options.admin_channels
 
 
 def may_change(ctx: Context, cmd: Command) -> bool:

@@ -14,7 +14,7 @@ from core.identifiers import display
 from handlers.context import Context
 from handlers.polling.resolve import PageReader, page_reader, url_rules
 from handlers.replies import Command, Reply
-from sources.base import SourceError
+from sources.errors import SourceError
 from sources.landing import LandingPage
 from sources.resolver import Refused
 from sources.urlrules import UrlRule, key_for

@@ -21,7 +21,8 @@ from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.resolve import resolver_config, url_rules
 from handlers.replies import Command, Reply
-from sources.base import BadResponse, SourceError, SourcesConfig
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, SourceError
 from sources.http import HttpFactory
 from sources.oaipmh import Get, Harvester, OaiRecord
 from sources.resolver import Refused, check_url, fetch_page

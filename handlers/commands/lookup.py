@@ -13,9 +13,10 @@ from core.identifiers import display, parse_identifier
 from core.models import Identifier, Mention, SourceResult
 from handlers import render
 from handlers.context import Context
-from handlers.polling.asking import ask, store_result, stores_authors
+from handlers.polling.asking import ask, store_result
 from handlers.replies import Command, Reply
-from sources.base import Source, SourceError
+from sources.base import Source
+from sources.errors import SourceError
 from storage import items, polls, state, watches
 from storage import mentions as mentions_store
 
@@ -110,7 +111,7 @@ def _store(ctx: Context, ident: Identifier, results: list[SourceResult]) -> set[
                 known = mentions_store.stored_ids(db, result.source, [m.external_id for m in result.mentions])
                 new.update(f"{m.source}:{m.external_id}" for m in result.mentions if m.external_id not in known)
                 continue
-            outcome = store_result(db, item_id, result, store_authors=stores_authors(ctx))
+            outcome = store_result(db, item_id, result, store_authors=ctx.options.store_authors)
             new.update(f"{m.source}:{m.external_id}" for m in outcome.new_mentions)
     return new
 
@@ -196,8 +197,7 @@ def _next_ask(ctx: Context, source: Source, st: state.SourceState, resting: bool
         # Polls while it rests skip it: the first one after the rest asks it.
         return f"asked again at the first poll after {_at(st.backoff_until)}"
     if not planned:
-        intervals = ctx.options.get("poll_intervals") or {}
-        minutes = float(intervals.get(source.name) or source.default_interval_minutes)
+        minutes = ctx.options.poll_intervals.get(source.name) or source.default_interval_minutes
         return f"next poll once `attention-bot run` is running (every {_hours(minutes)})"
     try:
         overdue = datetime.fromisoformat(planned) < ctx.now()

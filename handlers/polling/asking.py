@@ -13,10 +13,11 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+import sources
 from core.models import Count, Identifier, Mention, SourceResult
 from handlers.context import Context
-from sources.altmetric import Altmetric
-from sources.base import BadResponse, Source, SourceError, SourceUnavailable
+from sources.base import Source
+from sources.errors import BadResponse, SourceError, SourceUnavailable
 from storage import counts as counts_store
 from storage import items, state
 from storage import mentions as mentions_store
@@ -27,9 +28,12 @@ log = logging.getLogger(__name__)
 #: Consecutive failures after which a source rests (doubling each further failure).
 BACKOFF_AFTER = 3
 
-#: Sources whose counts split between an item's aliases, with the schemes they are asked by:
-#: Altmetric keeps a DOI's and a Handle's attention apart, so the item's count is their sum.
-SUMMED_ACROSS_ALIASES: dict[str, frozenset[str]] = {Altmetric.name: Altmetric.schemes}
+
+
+def summed_across_aliases() -> dict[str, frozenset[str]]:
+    """Sources whose counts split between an item's aliases (``alias_counts = "sum"``), with
+    the schemes they are asked by: the item's count is then the sum over its aliases."""
+    return {cls.name: cls.schemes for cls in sources.REGISTRY if cls.alias_counts == "sum"}
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ def merge_alias_counts(
     """One count per (item, source, metric) from the answers about an item's aliases.
 
     Asking each alias gives one number each; stored one after the other they would make the
-    series flip between them. Sources in SUMMED_ACROSS_ALIASES are summed over the aliases, and
+    series flip between them. Sources that declare ``alias_counts = "sum"`` are summed over the aliases, and
     only when every alias they answer for was asked (``asked``; by default the aliases the counts
     name): a partial sum would look like a drop and then a rise. Other sources keep the largest.
     """
@@ -126,9 +130,10 @@ def merge_alias_counts(
             groups.setdefault(key, {})[c.identifier.key if c.identifier else None] = c
     asked_keys = {i.key for i in asked} if asked is not None else None
     merged: list[Count] = []
+    summed = summed_across_aliases()
     for (owner, source, _), by_alias in groups.items():
         counts = list(by_alias.values())
-        schemes = SUMMED_ACROSS_ALIASES.get(source)
+        schemes = summed.get(source)
         if schemes is None:
             merged.append(max(counts, key=lambda c: c.value))
             continue
@@ -152,7 +157,7 @@ def store_results(
     """File one source's answers about an item's aliases: new mentions (deduplicated on
     source + external id) and the counts that changed, merged across aliases
     (:func:`merge_alias_counts`). Authors are written only with ``store_authors``
-    (:func:`stores_authors`). Call inside a transaction."""
+    (ATTENTION_STORE_AUTHORS). Call inside a transaction."""
     by_item: dict[int, list[Mention]] = {}
     for result in results:
         for m in result.mentions:
@@ -179,11 +184,3 @@ def store_result(
     counts without an identifier belong to ``item_id``. Counts that split across aliases are
     not recorded from one alias's answer when the item has others: the poll asks them all."""
     return store_results(db, item_id, [result], poll_id=poll_id, store_authors=store_authors)
-
-
-def stores_authors(ctx: Context) -> bool:
-    """Whether mentions keep their author (ATTENTION_STORE_AUTHORS=true; off by default)."""
-    value = ctx.options.get("store_authors")
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)

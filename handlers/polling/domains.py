@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from core.models import Identifier, Mention, SourceResult
 from handlers.context import Context
-from handlers.polling.asking import BackingOff, ask, store_result, stores_authors
+from handlers.polling.asking import BackingOff, ask, store_result
 from handlers.polling.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
-from sources.base import Source, SourceError
+from sources.base import Source
+from sources.errors import SourceError
 from sources.matching import under_domain
 from storage import watches
 from storage.items import ensure_item, find_item_id, merge_owners
@@ -124,7 +125,7 @@ def poll_domains(
         with ctx.store.transaction() as db:
             outcome = store_result(
                 db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
-                poll_id=poll_id, store_authors=stores_authors(ctx),
+                poll_id=poll_id, store_authors=ctx.options.store_authors,
             )
         if outcome.new_mentions:
             out.append((item_id, outcome.new_mentions))

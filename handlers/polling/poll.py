@@ -14,7 +14,7 @@ from core.models import Identifier, SourceResult
 from handlers.alerts import detect
 from handlers.context import Context
 from handlers.polling import domains
-from handlers.polling.asking import BackingOff, store_result, store_results, stores_authors
+from handlers.polling.asking import BackingOff, store_result, store_results
 from handlers.polling.pool import ask_items
 from sources.base import Source
 from sources.matching import under_domain
@@ -129,7 +129,7 @@ def _enqueue(
     new_by_item: dict[int, list[StoredMention]], changed_by_item: dict[int, list[Any]],
 ) -> int:
     """Alert rows for the items that gained attention; ``first(owner)`` marks a baseline poll."""
-    first_alerts = bool(ctx.options.get("alert_on_first_poll"))
+    first_alerts = ctx.options.alert_on_first_poll
     written = 0
     for owner in sorted(owners):
         # The first poll of a pair only records what is already there, unless asked otherwise.
@@ -158,7 +158,7 @@ def _store_and_detect(
         new_by_item: dict[int, list[StoredMention]] = {}
         changed_by_item: dict[int, list[Any]] = {}
         outcome = store_results(
-            db, item_id, results, poll_id=poll_id, asked=asked, store_authors=stores_authors(ctx)
+            db, item_id, results, poll_id=poll_id, asked=asked, store_authors=ctx.options.store_authors
         )
         for m in outcome.new_mentions:
             new_by_item.setdefault(m.item_id, []).append(m)
@@ -191,12 +191,12 @@ def _poll_domains(ctx: Context, source: Source, poll_id: int) -> tuple[int, int,
         with ctx.store.transaction() as db:
             fresh = {
                 m.external_id for m in mentions
-                if ctx.options.get("alert_on_first_poll")
+                if ctx.options.alert_on_first_poll
                 or polls.has_domain_baseline(db, found.target_of[m.external_id], source.name)
             }
             outcome = store_result(
                 db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
-                poll_id=poll_id, store_authors=stores_authors(ctx),
+                poll_id=poll_id, store_authors=ctx.options.store_authors,
             )
             new_by_item: dict[int, list[StoredMention]] = {}
             for m in outcome.new_mentions:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from core.models import Identifier, SourceResult
 from handlers.context import Context
 from handlers.polling.asking import BackingOff, ask
-from sources.base import Source, SourceError
+from sources.base import Source
+from sources.errors import SourceError
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from core.errors import InputError
 from core.identifiers import from_key, normalise_url
 from core.models import Identifier
 from handlers.context import Context
-from sources.base import SourceError, SourceUnavailable
+from sources.errors import SourceError, SourceUnavailable
 from sources.landing import Found, LandingPage
 from sources.resolver import Refused, Resolve, ResolverConfig, resolve_page
 from sources.urlrules import UrlRule, key_for, parse_rules
@@ -45,16 +45,15 @@ class Resolved:
 def resolver_config(ctx: Context) -> ResolverConfig:
     opts = ctx.options
     return ResolverConfig(
-        max_bytes=int(opts.get("resolver_max_bytes", 3_000_000)),
-        timeout=float(opts.get("resolver_timeout", 5.0)),
-        allow_hosts=tuple(opts.get("allow_hosts", ()) or ()),
+        max_bytes=opts.resolver_max_bytes, timeout=opts.resolver_timeout,
+        allow_hosts=opts.allow_hosts,
     )
 
 
 def url_rules(ctx: Context) -> tuple[UrlRule, ...]:
     """The operator's URL rules; a bad setting is logged and ignored rather than stopping polls."""
     try:
-        return parse_rules(ctx.options.get("url_rules") or "")
+        return parse_rules(ctx.options.url_rules)
     except InputError as exc:
         log.error("ATTENTION_URL_RULES ignored: %s", exc)
         return ()
@@ -94,7 +93,7 @@ def cached_page(ctx: Context, url: str, *, reader: PageReader) -> tuple[LandingP
 
     Refusals and pages that answered are cached; transient failures (timeouts, 5xx) are not,
     so the next poll tries again."""
-    ttl = float(ctx.options.get("resolver_cache_hours", 24.0))
+    ttl = ctx.options.resolver_cache_hours
     hit = resolved.get_cached(ctx.store.db, url, now=ctx.now(), ttl_hours=ttl)
     if hit is not None:
         return (_decode(url, hit.identifiers) if hit.status == "ok" else None), hit.status

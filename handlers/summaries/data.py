@@ -253,7 +253,7 @@ def build_summary(
 ) -> Summary:
     """What happened to the attention of a channel's items in [start, end), or of the items of
     one of its collections (a name unknown there gives an empty summary: check it first)."""
-    zone_name = tz or str(ctx.options.get("summary_tz") or "UTC")
+    zone_name = tz or ctx.options.summary_tz
     zone = ZoneInfo(zone_name)
     table = score_weights(ctx.score_weights)
 
@@ -270,7 +270,7 @@ def build_summary(
     scope = None if summaries_store.watches_every_item(db, channel) else channel
     # What an item's first poll found is attention it had before it was watched, not news:
     # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
-    fresh_only = not ctx.options.get("alert_on_first_poll")
+    fresh_only = not ctx.options.alert_on_first_poll
     found = mentions_store.mention_facts_between(
         db, start, end, channel=scope, exclude_baseline=fresh_only, item_ids=item_ids
     )

@@ -107,14 +107,14 @@ def post_weekly_summary(
 ) -> bool:
     """Post the summary of the last full week to ``channel`` unless it was posted already.
 
-    The week ends at midnight of ``ctx.options["summary_day"]`` in ``summary_tz``. A week with
+    The week ends at midnight of ``ctx.options.summary_day`` in ``summary_tz``. A week with
     no attention is not posted unless ``post_empty`` (default: ``summary_post_empty``).
     Returns True when this call queued the week's summary (and then delivered it).
     """
-    tz = str(ctx.options.get("summary_tz") or "UTC")
-    start, end = week_bounds(now, weekday=ctx.options.get("summary_day") or "mon", tz=tz)
+    tz = ctx.options.summary_tz
+    start, end = week_bounds(now, weekday=ctx.options.summary_day, tz=tz)
     if post_empty is None:
-        post_empty = bool(ctx.options.get("summary_post_empty"))
+        post_empty = ctx.options.summary_post_empty
     summary = None
     added = False
     key = summary_key(channel, datetime.fromisoformat(start).astimezone(ZoneInfo(tz)).date().isoformat())

@@ -12,6 +12,7 @@ from bot.scheduler import DELIVERY_JOB, add_jobs, build_notifier, poll_and_deliv
 from bot.settings import load_settings
 from core.models import Identifier
 from handlers.context import Context
+from handlers.options import Options
 from storage import state, watches
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.scripted_source import ScriptedSource
@@ -58,7 +59,7 @@ def test_jobs_have_fixed_ids_intervals_and_survive_a_restart_without_doubling(
 def test_a_scheduled_poll_is_followed_by_delivery(ctx: Context) -> None:
     source = ScriptedSource()
     ctx.sources = [source]
-    ctx.options = {"alert_on_first_poll": True}
+    ctx.options = Options(**{"alert_on_first_poll": True})
     with ctx.store.transaction() as db:
         watches.watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/x")])
     source.add("doi:10.1/x", "m1")

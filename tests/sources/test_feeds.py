@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.identifiers import parse_identifier
-from sources.base import BadResponse, SourcesConfig
+from sources.errors import BadResponse
 from sources.feeds import (
     CACHE_SECONDS,
     Feeds,
@@ -19,6 +19,7 @@ from sources.feeds import (
 )
 from sources.http import HttpFactory
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded, canned
 
 DATA = paths.DATA / "feeds"
@@ -46,7 +47,7 @@ def server() -> Iterator[FakeServer]:
 
 
 def make(feeds: list[str], clock: Clock | None = None) -> Feeds:
-    config = SourcesConfig(feeds=tuple(feeds))
+    config = sources_config(feeds=tuple(feeds))
     return Feeds(config, HttpFactory(config, sleep=lambda s: None), clock=clock or Clock())
 
 

@@ -10,15 +10,9 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from sources.base import (
-    BadResponse,
-    NotAuthorised,
-    RateLimited,
-    Source,
-    SourcesConfig,
-    SourceTimeout,
-    SourceUnavailable,
-)
+from sources.base import Source
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceTimeout, SourceUnavailable
 from sources.http import PACE_SHARE, HttpFactory, SourceClient, TokenBucket, _seconds
 from tests.fakes.http import FakeServer, canned
 

@@ -11,7 +11,7 @@ import yaml
 
 from core.models import Identifier
 from sources import crossref, datacite, europepmc, hackernews, wikipedia
-from sources.base import BadResponse
+from sources.errors import BadResponse
 from tests import paths
 
 DATA = paths.DATA

@@ -7,7 +7,7 @@ import socket
 import httpx
 import pytest
 
-from sources.base import SourceTimeout
+from sources.errors import SourceTimeout
 from sources.resolver import Refused, ResolverConfig, fetch_page, resolve_page
 from tests import paths
 from tests.fakes.http import FakeServer

@@ -9,7 +9,7 @@ from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
-from sources.base import SourceUnavailable
+from sources.errors import SourceUnavailable
 from storage import outbox, polls, watches
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.scripted_source import ScriptedSource
@@ -30,7 +30,7 @@ def test_first_poll_records_a_baseline_and_does_not_alert(watched: Context, sour
 
 
 def test_first_poll_alerts_when_configured(watched: Context, source: ScriptedSource, clock: object) -> None:
-    watched.options["alert_on_first_poll"] = True
+    watched.options = watched.options.model_copy(update={"alert_on_first_poll": True})
     report = run_poll(watched, source)
     assert report.alerts == 2
     assert pending_keys(watched) == [f"alert:C1:1:{report.poll_id}", f"alert:C2:1:{report.poll_id}"]

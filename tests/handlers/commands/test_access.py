@@ -17,6 +17,7 @@ from bot.slack_client import make_client
 from bot.slack_http import make_http_server
 from handlers.commands.forget import FORGET
 from handlers.context import Context
+from handlers.options import Options
 from handlers.render import MUTE, actions_for_alert
 from handlers.router import COMMANDS, REGISTRY, dispatch
 from storage import open_store
@@ -42,7 +43,7 @@ def audit_rows(store: Store) -> list[tuple[str, str, str, str, str]]:
 
 @pytest.fixture
 def guarded(ctx: Context) -> Context:
-    ctx.options = dict(ADMINS)
+    ctx.options = Options(**ADMINS)
     return ctx
 
 

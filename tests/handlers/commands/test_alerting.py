@@ -8,6 +8,7 @@ import time_machine
 
 from core.models import Identifier
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
 from storage import channels, outbox, watches
@@ -40,7 +41,7 @@ def test_settings_refuse_bad_values_with_how_to_fix(ctx: Context) -> None:
 
 
 def test_only_admins_change_settings_when_admins_are_set(ctx: Context) -> None:
-    ctx.options = {"admins": ("U1",)}
+    ctx.options = Options(**{"admins": ("U1",)})
     refused = dispatch(ctx, "settings min-score 3", channel="C1", user="U2")
     assert not refused.ok and "Only <@U1> may run `settings`" in refused.text
     assert dispatch(ctx, "settings", channel="C1", user="U2").ok  # anyone may look

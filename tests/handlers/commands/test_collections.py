@@ -10,7 +10,7 @@ from handlers.commands.collections import csv_rows, import_csv, normalise_target
 from handlers.context import Context
 from handlers.replies import Command
 from handlers.router import dispatch
-from sources.base import SourceTimeout
+from sources.errors import SourceTimeout
 from sources.landing import extract_identifiers
 from sources.urlrules import parse_rules
 from storage import watches
@@ -21,7 +21,7 @@ CSV = DATA / "collections" / "maps.csv"
 
 
 def test_csv_import_by_header_names_with_aliases_and_refusals(ctx: Context) -> None:
-    ctx.options["url_rules"] = "/digital/collection/{alias}/id/{id}=contentdm:{alias}/{id}"
+    ctx.options = ctx.options.model_copy(update={"url_rules": "/digital/collection/{alias}/id/{id}=contentdm:{alias}/{id}"})
     report = import_csv(ctx, CSV.read_text(), channel="C1", collection="maps", origin=str(CSV))
     assert report.rows == 4 and report.new_items == 4
     assert report.refused == ["row 5: `not-an-id` is not an identifier this bot knows"]

@@ -11,14 +11,16 @@ import pytest
 
 from core.models import Count, Identifier, SourceResult
 from handlers.context import Context
+from handlers.options import Options
 from handlers.router import dispatch
 from sources import build_sources
 from sources.altmetric import Altmetric
-from sources.base import Source, SourcesConfig
+from sources.base import Source
 from sources.http import HttpFactory
 from storage import items, state
 from storage.db import Store
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer
 
 DATA = paths.DATA
@@ -29,11 +31,9 @@ class NeedsKey(Source):
     name = "altmetric"
     label = "Altmetric"
     schemes: ClassVar[frozenset[str]] = frozenset({"doi"})
-    needs_credentials = True
-    setup_hint = Altmetric.setup_hint
-
-    def configured(self) -> bool:
-        return False
+    Settings = Altmetric.Settings
+    needs = Altmetric.needs
+    setup_note = Altmetric.setup_note
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def srv() -> Iterator[FakeServer]:
 
 @pytest.fixture
 def live(fresh_store: Store, srv: FakeServer) -> Context:
-    config = SourcesConfig(
+    config = sources_config(
         urls={name: f"{srv.url}/{name}" for name in ("hackernews", "crossref", "datacite", "europepmc")}
         | {"wikipedia": f"{srv.url}/w/api.php"},
         wikipedia_langs=("en",),
@@ -53,7 +53,7 @@ def live(fresh_store: Store, srv: FakeServer) -> Context:
     )
     sources = build_sources(config)
     sources.append(NeedsKey(config, sources[0].http))
-    return Context(store=fresh_store, sources=sources, lookup_timeout=5)
+    return Context(store=fresh_store, sources=sources, options=Options(lookup_timeout=5))
 
 
 def test_lookup_stores_an_unwatched_item_and_reports_nothing_found(live: Context, srv: FakeServer) -> None:
@@ -108,7 +108,7 @@ def test_sources_says_when_a_scheduled_poll_is_overdue(live: Context) -> None:
     with live.store.transaction() as db:
         state.set_next_run(db, "wikipedia", "2020-01-01T00:00:00+00:00")
         state.set_next_run(db, "crossref", "2999-01-01T00:00:00+00:00")
-    live.options["poll_intervals"] = {"hackernews": 90}
+    live.options = live.options.model_copy(update={"poll_intervals": {"hackernews": 90}})
     lines = {line.split(":")[0]: line for line in dispatch(live, "sources").text.splitlines()}
     assert "next poll was due 2020-01-01 00:00 UTC: is `attention-bot run` running?" in lines["Wikipedia"]
     assert lines["Crossref"].endswith("next poll 2999-01-01 00:00 UTC")
@@ -163,9 +163,9 @@ class Quick(Source):
 
 
 def test_whole_lookup_ends_in_its_time_bound_whatever_a_source_does(fresh_store: Store) -> None:
-    config = SourcesConfig()
+    config = sources_config()
     http = HttpFactory(config)
-    ctx = Context(store=fresh_store, sources=[Hangs(config, http), Quick(config, http)], lookup_timeout=0.5)
+    ctx = Context(store=fresh_store, sources=[Hangs(config, http), Quick(config, http)], options=Options(lookup_timeout=0.5))
     started = time.monotonic()
     try:
         reply = dispatch(ctx, f"lookup {DOI}")

@@ -9,7 +9,9 @@ import pytest
 from core.models import Count, Identifier, Mention, SourceResult
 from handlers.context import Context
 from handlers.polling.asking import BackingOff, ask, store_result
-from sources.base import BadResponse, Source, SourcesConfig, SourceUnavailable
+from sources.base import Source
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, SourceUnavailable
 from sources.http import HttpFactory
 from storage import counts, items, mentions, state
 

@@ -9,12 +9,12 @@ from core.identifiers import parse_identifier
 from handlers.context import Context
 from handlers.polling.domains import distinct_targets, poll_domains
 from handlers.router import dispatch
-from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import items, watches
 from storage.mentions import mentions_of
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer
 
 DATA = paths.DATA
@@ -45,7 +45,7 @@ def wiki(landing: FakeServer) -> FakeServer:
 
 
 def wikipedia_source(wiki: FakeServer) -> Wikipedia:
-    config = SourcesConfig(urls={"wikipedia": f"{wiki.url}/w/api.php"}, wikipedia_langs=("en",))
+    config = sources_config(urls={"wikipedia": f"{wiki.url}/w/api.php"}, wikipedia_langs=("en",))
     return Wikipedia(config, HttpFactory(config, sleep=lambda s: None))
 
 
@@ -53,7 +53,7 @@ def test_a_wikipedia_link_to_the_landing_page_counts_for_the_watched_handle(
     ctx: Context, wiki: FakeServer, landing: FakeServer
 ) -> None:
     host = landing.url.removeprefix("http://")
-    ctx.options["allow_hosts"] = (host,)
+    ctx.options = ctx.options.model_copy(update={"allow_hosts": (host,)})
     assert dispatch(ctx, "watch hdl:1794/22871", channel="C1").ok
     assert dispatch(ctx, f"watch domain {host}", channel="C1").ok
     handle_item = items.find_item_id(ctx.store.db, parse_identifier("hdl:1794/22871"))
@@ -80,7 +80,7 @@ def test_an_item_found_only_through_the_domain_is_watched_in_its_collection(
     ctx: Context, wiki: FakeServer, landing: FakeServer
 ) -> None:
     host = landing.url.removeprefix("http://")
-    ctx.options["allow_hosts"] = (host,)
+    ctx.options = ctx.options.model_copy(update={"allow_hosts": (host,)})
     dispatch(ctx, f"watch domain {host}/handle collection=marsh", channel="C2")
     found = poll_domains(ctx, wikipedia_source(wiki))
     assert len(found) == 1

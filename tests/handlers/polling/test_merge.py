@@ -12,13 +12,13 @@ from core.models import Count, Mention
 from handlers.context import Context
 from handlers.polling.domains import poll_domains
 from handlers.router import dispatch
-from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from sources.landing import LandingPage, extract_identifiers
 from sources.wikipedia import Wikipedia
 from storage import counts, items, outbox, watches
 from storage.mentions import add_mentions, mentions_of
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer
 
 DATA = paths.DATA
@@ -45,7 +45,7 @@ def wiki_linking():  # type: ignore[no-untyped-def]
         srv.route("GET", "/w/api.php", json={"batchcomplete": True, "query": {"exturlusage": [
             {"pageid": 100 + n, "ns": 0, "title": f"Article {n}", "url": url} for n, url in enumerate(urls)
         ]}})
-        config = SourcesConfig(urls={"wikipedia": f"{srv.url}/w/api.php"}, wikipedia_langs=("en",))
+        config = sources_config(urls={"wikipedia": f"{srv.url}/w/api.php"}, wikipedia_langs=("en",))
         return Wikipedia(config, HttpFactory(config, sleep=lambda s: None))
 
     yield start

@@ -13,10 +13,10 @@ import pytest
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import PollReport, run_poll
-from sources.base import SourcesConfig
 from sources.crossref import Crossref
 from sources.http import HttpFactory
 from storage import counts, open_store, outbox, watches
+from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded
 
 ITEMS = 40
@@ -75,7 +75,7 @@ def watched_store(path: Path, *, items: int = ITEMS) -> Context:
 
 
 def crossref(server: FakeServer, *, slots: int) -> Crossref:
-    config = SourcesConfig(
+    config = sources_config(
         urls={"crossref": server.url}, rates={"crossref": 1000}, concurrency={"crossref": slots}
     )
     return Crossref(config, HttpFactory(config))

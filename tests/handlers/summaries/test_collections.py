@@ -10,11 +10,12 @@ import time_machine
 
 from bot.cli import main
 from handlers.context import Context
+from handlers.options import Options
 from handlers.router import dispatch
 from handlers.summaries.data import SourceShare, Summary, build_summary
 from handlers.summaries.render import render_summary
 from sources import build_sources
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from storage import Store, open_store
 from storage.mentions import add_mentions, mentions_between
 from storage.watches import ensure_collection, watch_item
@@ -33,7 +34,7 @@ def maps_ctx(fresh_store: Store) -> Context:
         ensure_collection(db, "C1", "notes")
         ensure_collection(db, "C2", "letters")
     return Context(
-        store=fresh_store, options={"summary_day": "mon", "summary_tz": "Europe/Berlin"},
+        store=fresh_store, options=Options(**{"summary_day": "mon", "summary_tz": "Europe/Berlin"}),
         sources=build_sources(SourcesConfig()),  # for their labels; never asked here
     )
 

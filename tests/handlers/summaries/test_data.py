@@ -10,12 +10,13 @@ import time_machine
 
 from core.models import Count
 from handlers.context import Context
+from handlers.options import Options
 from handlers.router import dispatch
 from handlers.summaries.chart import chart_png
 from handlers.summaries.data import build_summary, parse_period, week_bounds
 from handlers.summaries.render import render_summary
 from sources import build_sources
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from storage import Store, polls
 from storage.counts import record_counts
 from storage.mentions import add_mentions
@@ -27,7 +28,7 @@ from tests.fakes.summary_data import GLACIER, SUMMARY_TIME, WEEK_END, WEEK_START
 def berlin_ctx(fresh_store: Store) -> Context:
     seed_week(fresh_store)
     return Context(
-        store=fresh_store, options={"summary_day": "mon", "summary_tz": "Europe/Berlin"},
+        store=fresh_store, options=Options(**{"summary_day": "mon", "summary_tz": "Europe/Berlin"}),
         sources=build_sources(SourcesConfig()),  # for their labels; never asked here
     )
 
@@ -183,7 +184,7 @@ def test_what_the_first_poll_found_is_not_counted_as_gained(fresh_store: Store, 
             at = datetime(2026, 10, day, 9, 0, tzinfo=UTC)
             record_counts(db, item_id, [Count(source="altmetric", metric="score", value=value, observed_at=at)])
     ctx = Context(
-        store=fresh_store, options={"alert_on_first_poll": alerted_on_first_poll}, sources=build_sources(SourcesConfig())
+        store=fresh_store, options=Options(**{"alert_on_first_poll": alerted_on_first_poll}), sources=build_sources(SourcesConfig())
     )
     s = build_summary(ctx, "C1", start="2026-10-19T00:00:00+00:00", end="2026-10-26T00:00:00+00:00")
     (glacier,) = s.top

@@ -11,10 +11,11 @@ import time_machine
 
 from core.models import Count, Identifier
 from handlers.context import Context
+from handlers.options import Options
 from handlers.summaries.data import build_summary
 from handlers.summaries.render import render_summary
 from sources import build_sources
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from storage import Store
 from storage import summaries as summaries_store
 from storage.counts import record_counts
@@ -84,7 +85,7 @@ def berlin(fresh_store: Store) -> Context:
     seed_week(fresh_store)
     return Context(
         store=fresh_store, now=lambda: SUMMARY_TIME,
-        options={"summary_day": "mon", "summary_tz": "Europe/Berlin"},
+        options=Options(**{"summary_day": "mon", "summary_tz": "Europe/Berlin"}),
         sources=build_sources(SourcesConfig()),
     )
 
