@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
-
 from bot.settings import Settings
 from handlers.context import Context
 from sources import build_sources
+from sources.http import Transport
 from storage import open_store
 
 
-def build_context(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Context:
+def build_context(settings: Settings, *, transport: Transport | None = None) -> Context:
     """The handlers get the store, the sources (each with its own settings, keys included) and
     the options: what they may read, without any token or key."""
     return Context(

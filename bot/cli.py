@@ -8,51 +8,18 @@ import os
 import sys
 from collections.abc import Callable
 
-from bot import __version__, logredact
+from bot import __version__
 from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
 from bot.pollcmd import args_poll, cmd_poll
-from bot.settings import Settings, SettingsError, load_settings, unknown_source_names
+from bot.startup import EXIT_OK, EXIT_USER_ERROR, start
 from bot.summarycmd import args_export, args_summary, cmd_export, cmd_summary
 
 log = logging.getLogger("attention-bot")
 
-EXIT_OK, EXIT_USER_ERROR, EXIT_CONFIG = 0, 1, 2
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-        problems = unknown_source_names(settings)
-        if problems:
-            raise SettingsError(problems)
-        return settings
-    except SettingsError as exc:
-        print("attention-bot cannot start: these settings need fixing:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        raise SystemExit(EXIT_CONFIG) from None
-
-
-def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # At DEBUG httpx logs each request URL, Altmetric's and OpenAlex's keys included.
-    logredact.install("httpx", "httpcore")
-    # Tokens and keys also travel in headers, bodies and foreign exceptions: hide the values.
-    logredact.install_secrets(settings.secret_values())
-    if settings.log_level.upper() != "DEBUG":
-        # Their INFO lines (every job added, every request) would drown the console chat.
-        for noisy in ("apscheduler", "httpx", "httpcore", "slack_sdk", "slack_bolt"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: Slack when tokens are set, otherwise the console."""
-    settings = _settings()
-    _logging(settings)
+    settings = start()
     from bot.app import build_context
 
     ctx = build_context(settings)
@@ -73,8 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_cmd(args: argparse.Namespace) -> int:
     """Run one command exactly as `/attention <text>` would in Slack and print the reply."""
-    settings = _settings()
-    _logging(settings)
+    settings = start()
     from bot.app import build_context
     from bot.shell import format_reply
     from handlers.router import dispatch
@@ -98,8 +64,7 @@ def cmd_cmd(args: argparse.Namespace) -> int:
 
 def cmd_shell(args: argparse.Namespace) -> int:
     """An interactive loop over the same commands, with line editing and history."""
-    settings = _settings()
-    _logging(settings)
+    settings = start()
     from bot.app import build_context
     from bot.shell import run_shell
 

@@ -9,11 +9,12 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from bot import startup
+
 if TYPE_CHECKING:
     from handlers.context import Context
     from handlers.notifier import Notifier
 
-EXIT_OK, EXIT_USER_ERROR = 0, 1
 #: Delivery rounds after the polls, so a long backlog is drained in one cron run.
 MAX_DELIVERY_ROUNDS = 20
 
@@ -36,27 +37,25 @@ def terminal_progress(name: str, stream: TextIO) -> Callable[[int, int], None]:
 def cmd_poll(args: argparse.Namespace) -> int:
     """Poll the sources once in the foreground and deliver the alerts found."""
     from bot.app import build_context
-    from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
     from handlers.polling.poll import run_poll
 
     if not args.once:
         print("Use `attention-bot poll --once` for one cycle (cron); `attention-bot run` polls on a schedule.",
               file=sys.stderr)
-        return EXIT_USER_ERROR
-    settings = _settings()
-    _logging(settings)
+        return startup.EXIT_USER_ERROR
+    settings = startup.start()
     ctx = build_context(settings)
     names = [s.name for s in ctx.sources]
     if args.source:
         chosen = ctx.source(args.source.lower())
         if chosen is None:
             print(f"There is no source `{args.source}`. Sources: {', '.join(names) or 'none'}.", file=sys.stderr)
-            return EXIT_USER_ERROR
+            return startup.EXIT_USER_ERROR
         if not chosen.configured():
             print(f"{chosen.label} is not configured (switched off or missing its key); see README 'Sources'.",
                   file=sys.stderr)
-            return EXIT_USER_ERROR
+            return startup.EXIT_USER_ERROR
         sources = [chosen]
     else:
         sources = ctx.configured_sources()
@@ -83,7 +82,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         _deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
-    return EXIT_OK
+    return startup.EXIT_OK
 
 
 def _deliver_all(ctx: Context, notifier: Notifier) -> None:

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import SecretStr, ValidationError, create_model
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +26,7 @@ from core.config import Rates, Slots, StrList, setting
 from handlers.options import Options
 from sources.base import Source
 from sources.config import SourcesConfig, flat_name, variable
+from sources.http import user_agent
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 CONFIG = SettingsConfigDict(
@@ -66,9 +66,7 @@ class Settings(Options, BotSettings):
 
     @property
     def user_agent(self) -> str:
-        contact = f"; {self.contact_email}" if self.contact_email else ""
-        # Wikimedia's policy: name/version (contact) library/version.
-        return f"attention-bot/{__version__} (+{PROJECT_URL}{contact}) httpx/{httpx.__version__}"
+        return user_agent(f"attention-bot/{__version__} (+{PROJECT_URL}", contact=self.contact_email)
 
     def secret(self, name: str) -> str | None:
         """A secret setting's value (a Slack token ...), or None when it is not set."""

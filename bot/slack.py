@@ -24,7 +24,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.settings import Settings
 from bot.slack_client import SlackNotifier, build_slack_notifier, make_client
-from core.errors import InputError
 from handlers.context import Context
 from handlers.notifier import Notifier
 from handlers.render import (
@@ -37,15 +36,13 @@ from handlers.render import (
     truncate_blocks,
 )
 from handlers.replies import Reply
-from handlers.router import dispatch, is_slow, parse
+from handlers.router import dispatch, is_slow
 
 __all__ = ["SlackNotifier", "build_slack_notifier", "create_app", "make_client", "serve"]
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/attention"
-#: Answers only the asker needs, unless they ask otherwise.
-PRIVATE_BY_DEFAULT = frozenset({"help", "sources"})
 EXIT_OK, EXIT_CONFIG = 0, 2
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -53,15 +50,10 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _LINK = re.compile(r"<((?:https?://|mailto:)[^<>|\s]*)(?:\|([^<>]*))?>", re.IGNORECASE)
 
 
-def is_private(reply: Reply, text: str) -> bool:
-    """Ephemeral: user errors, ``--private``, and commands only the asker cares about."""
-    if reply.ephemeral or not reply.ok:
-        return True
-    try:
-        cmd = parse(text)
-    except InputError:
-        return True
-    return "--private" in cmd.flags or cmd.name in PRIVATE_BY_DEFAULT
+def is_private(reply: Reply) -> bool:
+    """Shown only to the asker: user errors, and what the router marked private (commands
+    declared private, ``--private``)."""
+    return reply.ephemeral or not reply.ok
 
 
 def message_payload(reply: Reply, *, note: str | None = None) -> dict[str, Any]:
@@ -144,7 +136,7 @@ def create_app(
     )
 
     def respond_reply(respond: Callable[..., Any], reply: Reply, text: str, *, note: str | None = None) -> None:
-        private = is_private(reply, text)
+        private = is_private(reply)
         respond(
             **message_payload(reply, note=note),
             response_type="ephemeral" if private else "in_channel",
@@ -165,7 +157,7 @@ def create_app(
         respond_reply(respond, reply, text)
         if reply.files:
             problem: str | None
-            if is_private(reply, text):
+            if is_private(reply):
                 problem = "Files are posted to the channel for everyone: run the command without `--private` to get them."
             else:
                 problem = _upload_files(client, reply, channel=channel)
@@ -178,7 +170,7 @@ def create_app(
         thread_ts = event.get("thread_ts")  # answer in the thread the mention was made in
         reply = dispatch(ctx, text, channel=channel, user=user)
         payload = message_payload(reply)
-        if is_private(reply, text) and user:
+        if is_private(reply) and user:
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **payload)
             return
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, **payload)
@@ -192,7 +184,7 @@ def create_app(
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
         user = (body.get("user") or {}).get("id") or ""
         reply = dispatch(ctx, text, channel=channel, user=user)
-        if action.get("action_id") == DETAILS or is_private(reply, text):
+        if action.get("action_id") == DETAILS or is_private(reply):
             respond(**message_payload(reply), response_type="ephemeral", replace_original=False)
             return
         who = f"<@{user}>" if _USER_ID.match(user) else "Someone"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_USER_ERROR = 0, 1
+from bot import startup
 
 
 def args_summary(p: argparse.ArgumentParser) -> None:
@@ -32,7 +32,6 @@ def args_export(p: argparse.ArgumentParser) -> None:
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print a channel's summary (or one collection's), or post it now with --post."""
     from bot.app import build_context
-    from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
     from core.errors import InputError
     from handlers.commands.summaries import check_collection
@@ -45,20 +44,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
         post_weekly_summary,
     )
 
-    settings = _settings()
-    _logging(settings)
+    settings = startup.start()
     try:
         period = parse_period(args.period) if args.period else None
     except InputError as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_USER_ERROR
+        return startup.EXIT_USER_ERROR
     ctx = build_context(settings)
     if args.collection is not None:
         try:
             check_collection(ctx, args.channel, args.collection)
         except InputError as exc:
             print(str(exc), file=sys.stderr)
-            return EXIT_USER_ERROR
+            return startup.EXIT_USER_ERROR
     now = ctx.now()
     if period is None:
         start, end = week_bounds(now, weekday=settings.summary_day, tz=settings.summary_tz)
@@ -69,7 +67,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     )
     if not args.post:
         print(render_summary(summary).text)
-        return EXIT_OK
+        return startup.EXIT_OK
     notifier = build_notifier(settings, ctx)
     if args.collection is not None:
         # Keyed by collection and period: each collection's summary of a week is posted once,
@@ -88,26 +86,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"Posted the summary of {summary.label} to {args.channel}.")
     else:
         print(f"The summary of {summary.label} was already posted to {args.channel}: not posted again.")
-    return EXIT_OK
+    return startup.EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write a channel's mentions to a CSV file."""
     from bot.app import build_context
-    from bot.cli import _logging, _settings
     from core.errors import InputError
     from handlers.commands.summaries import export_csv
     from handlers.summaries.data import parse_period, rolling_bounds
 
-    settings = _settings()
-    _logging(settings)
+    settings = startup.start()
     start = end = None
     if args.period:
         try:
             period = parse_period(args.period)
         except InputError as exc:
             print(str(exc), file=sys.stderr)
-            return EXIT_USER_ERROR
+            return startup.EXIT_USER_ERROR
     ctx = build_context(settings)
     if args.period:
         start, end = rolling_bounds(ctx.now(), period)
@@ -116,6 +112,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         args.out.write_bytes(content)
     except OSError as exc:
         print(f"Cannot write {args.out}: {exc.strerror}. Choose another --out path.", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return startup.EXIT_USER_ERROR
     print(f"Wrote {count} mention{'s' * (count != 1)} of {args.channel} to {args.out}.")
-    return EXIT_OK
+    return startup.EXIT_OK

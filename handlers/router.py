@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.errors import InputError
 from handlers.commands import access, alerting, check, forget, lookup, summaries, watch
@@ -39,6 +39,8 @@ class CommandSpec:
     admins_only: bool = False
     #: What the audit log keeps of the arguments (default: as typed).
     audit_args: Callable[[Command], str] | None = None
+    #: Answered only to the asker (in Slack, an ephemeral reply); any command is with --private.
+    private: bool = False
 
     def is_slow(self, args: list[str]) -> bool:
         return self.slow or bool(self.slow_when and self.slow_when(args))
@@ -74,7 +76,7 @@ def help_command(ctx: Context, cmd: Command) -> Reply:
 
 # The explicit list of every command, in the order `help` shows them.
 REGISTRY: list[CommandSpec] = [
-    CommandSpec("help", help_command, "help [command]"),
+    CommandSpec("help", help_command, "help [command]", private=True),
     CommandSpec(
         "watch",
         watch.watch_command,
@@ -87,7 +89,7 @@ REGISTRY: list[CommandSpec] = [
     CommandSpec("list", watch.list_command, "list [collection]"),
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
-    CommandSpec("sources", lookup.sources_command, "sources"),
+    CommandSpec("sources", lookup.sources_command, "sources", private=True),
     CommandSpec("settings", alerting.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]",
                 changes_when=lambda args: bool(args) and args[0].lower() != "show"),
     CommandSpec("mute", alerting.mute_command, "mute <id> [days]", changes=True),
@@ -97,7 +99,7 @@ REGISTRY: list[CommandSpec] = [
     CommandSpec("export", summaries.export_command, "export [period]", slow=True),
     CommandSpec("forget", forget.forget_command, "forget <id> [--yes] | forget domain <host> [--yes]",
                 changes=True, audit_args=forget.audit_args),
-    CommandSpec("audit", access.audit_command, "audit [N]", admins_only=True),
+    CommandSpec("audit", access.audit_command, "audit [N]", admins_only=True, private=True),
 ]
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in REGISTRY}
@@ -150,6 +152,8 @@ def dispatch(
             return access.refusal(ctx, cmd, changing=changing)
         reply = spec.handler(ctx, cmd)
         outcome = "ok" if reply.ok else "error"
+        if spec.private or "--private" in cmd.flags:
+            reply = replace(reply, ephemeral=True)
         return reply
     except InputError as exc:
         return error(str(exc))

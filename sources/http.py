@@ -30,6 +30,15 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from sources.config import SourcesConfig
 from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceTimeout, SourceUnavailable
 
+#: How tests reach loopback fakes without a network: an httpx transport (MockTransport ...).
+Transport = httpx.BaseTransport
+
+
+def user_agent(product: str, *, contact: str | None = None) -> str:
+    """Wikimedia's policy, which the other APIs are glad of too: name/version (+project;
+    contact) library/version. ``product`` is ``attention-bot/0.1 (+https://...``."""
+    return f"{product}{'; ' + contact if contact else ''}) httpx/{httpx.__version__}"
+
 
 class Paced(Protocol):
     """What the factory needs to know of a source (sources.base.Source has it)."""

@@ -274,3 +274,8 @@ def resolve_page(
     if not fetched.is_html:
         return fetched, LandingPage(url=fetched.final_url)
     return fetched, extract_identifiers(fetched.body, base_url=fetched.final_url)
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` as its query string, encoded as the HTTP client would."""
+    return str(httpx.URL(url, params=params))

@@ -14,14 +14,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from core.identifiers import display, identifier_url
 from core.models import Count
 from core.scoring import score
 from handlers.context import Context
 from sources.base import Source
-from storage import channels, items, outbox
+from storage import Database, channels, items, outbox
 from storage import mentions as mentions_store
 from storage.mentions import StoredMention
 

@@ -93,7 +93,7 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
         raise InputError(f"`{cmd.args[0]}` rows: give 1 to {MAX_AUDIT_ROWS}, e.g. `audit 50`.")
     rows = audit.recent(ctx.store.db, limit=n)
     if not rows:
-        return Reply(text="The audit log is empty: no changing command has been run yet.", ephemeral=True)
+        return Reply(text="The audit log is empty: no changing command has been run yet.")
     head = f"Changing commands, newest first ({len(rows)}, times in UTC):"
     plain, rich = [head], [head]
     for r in rows:
@@ -106,4 +106,4 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
         if sum(len(x) + 1 for x in chunks[-1]) + len(line) > 2900:
             chunks.append([])
         chunks[-1].append(line)
-    return Reply(text="\n".join(plain), blocks=[section("\n".join(c)) for c in chunks], ephemeral=True)
+    return Reply(text="\n".join(plain), blocks=[section("\n".join(c)) for c in chunks])

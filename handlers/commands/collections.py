@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from core.errors import InputError
 from core.identifiers import parse_identifier
 from core.models import Identifier
@@ -25,7 +23,7 @@ from sources.config import SourcesConfig
 from sources.errors import BadResponse, SourceError
 from sources.http import HttpFactory
 from sources.oaipmh import Get, Harvester, OaiRecord
-from sources.resolver import Refused, check_url, fetch_page
+from sources.resolver import Refused, check_url, fetch_page, with_query
 from sources.urlrules import UrlRule, key_for
 from storage import items, watches
 
@@ -221,7 +219,7 @@ def safe_get(ctx: Context) -> Get:
     config = base.model_copy(update={"max_bytes": OAI_MAX_BYTES, "timeout": max(base.timeout, OAI_TIMEOUT)})
 
     def get(url: str, params: dict[str, str]) -> tuple[int, bytes]:
-        fetched = fetch_page(str(httpx.URL(url, params=params)), config=config)
+        fetched = fetch_page(with_query(url, params), config=config)
         if fetched.truncated:
             raise BadResponse(f"sent a page larger than {OAI_MAX_BYTES // 1_000_000} MB: stopped", source="oaipmh")
         return fetched.status, fetched.body

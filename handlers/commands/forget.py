@@ -9,13 +9,20 @@ from __future__ import annotations
 import shlex
 from urllib.parse import urlsplit
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
-
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from handlers.commands.collections import normalise_target
 from handlers.context import Context
-from handlers.render import ACTION_PREFIX, BUTTON_VALUE_CHARS, Block, escape_mrkdwn, plural, section
+from handlers.render import (
+    ACTION_PREFIX,
+    BUTTON_VALUE_CHARS,
+    Block,
+    actions,
+    button,
+    escape_mrkdwn,
+    plural,
+    section,
+)
 from handlers.replies import Command, Reply
 from sources.matching import under_domain
 from storage import forget, items, watches
@@ -54,16 +61,12 @@ def _confirm(typed: str, what: str, found: forget.Footprint) -> Reply:
             f"{_amounts(found)}. Nothing was changed yet.")
     blocks: list[Block] = [section(escape_mrkdwn(head))]
     if len(command) <= BUTTON_VALUE_CHARS:
-        blocks.append(ActionsBlock(block_id="attention_forget_confirm", elements=[
-            ButtonElement(
-                text="Forget everywhere", action_id=FORGET, value=command, style="danger",
-                confirm=ConfirmObject(
-                    title="Forget everywhere?",
-                    text="Every channel loses it, with its mentions and history. This cannot be undone.",
-                    confirm="Forget", deny="Keep",
-                ),
-            ),
-        ]).to_dict())
+        blocks.append(actions("attention_forget_confirm", [button(
+            "Forget everywhere", action_id=FORGET, value=command, style="danger",
+            confirm=("Forget everywhere?",
+                     "Every channel loses it, with its mentions and history. This cannot be undone.",
+                     "Forget", "Keep"),
+        )]))
     else:
         blocks.append(section(f"Type `{escape_mrkdwn(command)}` to remove it."))
     return Reply(text=f"{head} Type `{command}` to remove it.", blocks=blocks, ephemeral=True)

@@ -112,9 +112,7 @@ def summary_command(ctx: Context, cmd: Command) -> Reply:
     if summary.has_attention:
         day = summary.end[:10]
         files = (Attachment(f"attention-summary-{day}.png", chart_png(summary), f"Attention {summary.label}"),)
-    return Reply(
-        text=reply.text, blocks=reply.blocks, files=files, ephemeral="--private" in cmd.flags
-    )
+    return Reply(text=reply.text, blocks=reply.blocks, files=files)
 
 
 def top_command(ctx: Context, cmd: Command) -> Reply:

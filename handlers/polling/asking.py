@@ -11,15 +11,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlite_utils import Database
-
 import sources
 from core.models import Count, Identifier, Mention, SourceResult
 from handlers.context import Context
 from sources.base import Source
 from sources.errors import BadResponse, SourceError, SourceUnavailable
+from storage import Database, items, state
 from storage import counts as counts_store
-from storage import items, state
 from storage import mentions as mentions_store
 from storage.mentions import StoredMention
 

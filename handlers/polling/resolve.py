@@ -14,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from core.errors import InputError
 from core.identifiers import from_key, normalise_url
 from core.models import Identifier
 from handlers.context import Context
 from sources.errors import SourceError, SourceUnavailable
+from sources.http import Transport
 from sources.landing import Found, LandingPage
 from sources.resolver import Refused, Resolve, ResolverConfig, resolve_page
 from sources.urlrules import UrlRule, key_for, parse_rules
@@ -61,7 +60,7 @@ def url_rules(ctx: Context) -> tuple[UrlRule, ...]:
 
 def page_reader(
     ctx: Context, *, resolve: Resolve = socket.getaddrinfo,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport | None = None,
 ) -> PageReader:
     config = resolver_config(ctx)
 

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
-from sqlite_utils import Database
 
 from core.errors import InputError
 from core.identifiers import display, identifier_url
@@ -23,6 +22,7 @@ from core.models import Item
 from core.scoring import weights as score_weights
 from handlers.alerts.render import count_text
 from handlers.context import Context
+from storage import Database
 from storage import items as items_store
 from storage import mentions as mentions_store
 from storage import summaries as summaries_store
