@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bot import startup
+from handlers.render import plural
 
 
 def args_summary(p: argparse.ArgumentParser) -> None:
@@ -113,5 +114,5 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"Cannot write {args.out}: {exc.strerror}. Choose another --out path.", file=sys.stderr)
         return startup.EXIT_USER_ERROR
-    print(f"Wrote {count} mention{'s' * (count != 1)} of {args.channel} to {args.out}.")
+    print(f"Wrote {plural(count, 'mention')} of {args.channel} to {args.out}.")
     return startup.EXIT_OK

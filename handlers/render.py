@@ -18,9 +18,11 @@ from urllib.parse import quote, unquote, urlsplit
 from handlers.replies import Reply
 
 
-def plural(n: int, word: str) -> str:
-    """``1 mention``, ``2 mentions``."""
-    return f"{n} {word}{'s' * (n != 1)}"
+def plural(n: float, word: str, many: str | None = None) -> str:
+    """``1 mention``, ``2 mentions``, ``1,500 items``, ``2.5 points``; ``many`` for words whose
+    plural is not word + s (``plural(n, "alias", "aliases")``)."""
+    shown = f"{n:,}" if isinstance(n, int) else f"{n:,g}"
+    return f"{shown} {word if n == 1 else many or word + 's'}"
 
 Block = dict[str, Any]
 

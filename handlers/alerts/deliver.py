@@ -11,15 +11,16 @@ channel's history and the item's thread) and only posted again if the chat never
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from core.times import iso
 from handlers.alerts import detect, render
 from handlers.context import Context
 from handlers.notifier import DeliveryError, Notifier
+from handlers.render import plural
 from storage import channels, outbox, watches
 from storage.outbox import OutboxRow
 
@@ -31,14 +32,6 @@ MAX_ATTEMPTS = 5
 #: A ``sending`` row claimed longer ago than this belongs to a process that died. Sending one
 #: message takes seconds (minutes at worst, through Slack's retries): well under the lease.
 CLAIM_LEASE = timedelta(minutes=10)
-
-CRASH_ENV = "ATTENTION_TEST_CRASH_AT"
-
-
-def _crash_point(name: str) -> None:
-    """Crash-injection hook for the exactly-once tests: dies like a killed process would."""
-    if os.environ.get(CRASH_ENV) == name:
-        os._exit(17)
 
 
 class DeliveryReport(BaseModel):
@@ -59,7 +52,7 @@ class DeliveryReport(BaseModel):
         if self.recovered:
             text += f", {self.recovered} already in the chat"
         if self.digests:
-            text += f", {self.digests} digest{'s' * (self.digests != 1)} built"
+            text += f", {plural(self.digests, 'digest')} built"
         if self.busy:
             text += f", {self.busy} being sent by another run"
         if self.retrying:
@@ -86,14 +79,10 @@ def _channel_gone(ctx: Context, channel: str, exc: DeliveryError) -> None:
         outbox.fail_channel(db, channel, f"channel gone: {exc}")
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _claim(ctx: Context, row: OutboxRow, *, token: str, lease: timedelta) -> OutboxRow | None:
     now = ctx.now()
     with ctx.store.transaction() as tx:
-        return outbox.claim(tx, row.id, token=token, now=_iso(now), stale_before=_iso(now - lease))
+        return outbox.claim(tx, row.id, token=token, now=iso(now), stale_before=iso(now - lease))
 
 
 def _send(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None, bool]:
@@ -110,7 +99,6 @@ def _send(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None,
         row.channel, text=text, blocks=blocks, thread_ts=thread,
         broadcast=bool(thread) and _broadcast(ctx, row), key=row.key,
     )
-    _crash_point("after_post")
     return ts, False
 
 
@@ -131,7 +119,6 @@ def deliver_pending(
 
     Safe to run in several threads or processes at once: each row is claimed before sending.
     """
-    _crash_point("after_detect")
     digests = detect.build_digests(ctx)
     token = uuid.uuid4().hex  # this run's claims
     sent = recovered = retrying = failed = busy = 0

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from core.identifiers import display, identifier_url
 from core.models import Count
 from core.scoring import score
+from core.times import still_ahead
 from handlers.context import Context
 from sources.base import Source
 from storage import Database, channels, items, outbox
@@ -107,15 +108,6 @@ def build_payload(
     }
 
 
-def _muted(muted_until: str | None, now: datetime) -> bool:
-    if not muted_until:
-        return False
-    try:
-        return datetime.fromisoformat(muted_until) > now
-    except ValueError:
-        return False
-
-
 def enqueue_alerts(
     ctx: Context,
     db: Database,
@@ -154,7 +146,7 @@ def enqueue_alerts(
     keys = []
     for r in channels.recipients(db, item_id):
         s = r.settings
-        if _muted(r.muted_until, now):
+        if still_ahead(r.muted_until, now):
             continue
         if s.sources is None or source.name in s.sources:
             payload = payload_for(None)

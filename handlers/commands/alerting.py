@@ -8,6 +8,7 @@ from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.scoring import DEFAULT_WEIGHTS
 from handlers.context import Context
+from handlers.render import plural
 from handlers.replies import Command, Reply
 from storage import channels, outbox, polls, state, watches
 
@@ -111,7 +112,7 @@ def mute_command(ctx: Context, cmd: Command) -> Reply:
         watches.mute(db, cmd.channel, item.id, until)
     if until is None:
         return Reply(text=f"Unmuted {item.label}: its alerts come to {cmd.channel} again.")
-    return Reply(text=f"Muted {item.label} in {cmd.channel} for {days} day{'s' * (days != 1)} (until {until[:10]}).")
+    return Reply(text=f"Muted {item.label} in {cmd.channel} for {plural(days, 'day')} (until {until[:10]}).")
 
 
 def _ago(iso: str | None, now: datetime) -> str:
@@ -147,7 +148,7 @@ def status_command(ctx: Context, cmd: Command) -> Reply:
         poll = last.get(source.name)
         parts = [f"last poll {_ago(poll.started_at if poll else None, now)}"]
         if poll and poll.finished_at:
-            parts.append(f"{poll.items} item{'s' * (poll.items != 1)}, {poll.new_mentions} new")
+            parts.append(f"{plural(poll.items, 'item')}, {poll.new_mentions} new")
         if st and st.consecutive_failures:
             parts.append(f"{st.consecutive_failures} failures in a row ({st.last_error})")
         if st and state.in_backoff(st, now):

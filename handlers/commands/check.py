@@ -13,6 +13,7 @@ from core.errors import InputError
 from core.identifiers import display
 from handlers.context import Context
 from handlers.polling.resolve import PageReader, page_reader, url_rules
+from handlers.render import plural
 from handlers.replies import Command, Reply
 from sources.errors import SourceError
 from sources.landing import LandingPage
@@ -49,7 +50,7 @@ class Audit:
         out.append(
             f"{ok if self.altmetric_ok else no} Altmetric: needs 2 supported meta tags, one a "
             f"registered identifier (has {len(p.supported_tags)} tags, "
-            f"{len(declared)} declared identifier{'s' * (len(declared) != 1)})"
+            f"{plural(len(declared), 'declared identifier')})"
         )
         if self.scholar_missing:
             out.append(f"{no} Google Scholar: missing {', '.join(self.scholar_missing)}")

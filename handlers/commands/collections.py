@@ -18,6 +18,7 @@ from core.identifiers import parse_identifier
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.resolve import resolver_config, url_rules
+from handlers.render import plural
 from handlers.replies import Command, Reply
 from sources.config import SourcesConfig
 from sources.errors import BadResponse, SourceError
@@ -51,13 +52,13 @@ class ImportReport:
     refused: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = f"imported {self.rows:,} item{'s' * (self.rows != 1)} ({self.new_items:,} new)"
+        text = f"imported {plural(self.rows, 'item')} ({self.new_items:,} new)"
         if self.deleted:
-            text += f"; {self.deleted:,} deleted record{'s' * (self.deleted != 1)} skipped"
+            text += f"; {plural(self.deleted, 'deleted record')} skipped"
         if self.refused:
             shown = "; ".join(self.refused[:SHOWN_REFUSALS])
             more = len(self.refused) - SHOWN_REFUSALS
-            text += f"; {len(self.refused):,} row{'s' * (len(self.refused) != 1)} refused: {shown}"
+            text += f"; {plural(len(self.refused), 'row')} refused: {shown}"
             text += f" (and {more:,} more)" if more > 0 else ""
         return text
 

@@ -41,14 +41,14 @@ def audit_args(cmd: Command) -> str:
 def _amounts(found: forget.Footprint) -> str:
     parts = []
     if found.domain_watches:
-        parts.append("1 site watch" if found.domain_watches == 1 else f"{found.domain_watches} site watches")
+        parts.append(plural(found.domain_watches, "site watch", "site watches"))
     if found.domain_watches or found.items != 1:
         parts.append(plural(found.items, "item"))
     parts += [
-        "1 alias" if found.aliases == 1 else f"{found.aliases} aliases",
+        plural(found.aliases, "alias", "aliases"),
         plural(found.mentions, "mention"),
         f"watched in {plural(found.channels, 'channel')}",
-        "1 alert or digest" if found.messages == 1 else f"{found.messages} alerts or digests",
+        plural(found.messages, "alert or digest", "alerts or digests"),
     ]
     if found.cached_pages:
         parts.append(plural(found.cached_pages, "cached landing page"))

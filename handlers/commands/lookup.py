@@ -14,6 +14,7 @@ from core.models import Identifier, Mention, SourceResult
 from handlers import render
 from handlers.context import Context
 from handlers.polling.asking import ask, store_result
+from handlers.render import plural
 from handlers.replies import Command, Reply
 from sources.base import Source
 from sources.errors import SourceError
@@ -158,7 +159,7 @@ def _blocks(
         parts = [f"{c.metric} {_number(c.value)}" for c in result.counts]
         mentions = sorted(result.mentions, key=_when, reverse=True)
         if mentions:
-            parts.append(f"{len(mentions)} mention{'s' * (len(mentions) != 1)}")
+            parts.append(f"{plural(len(mentions), 'mention')}")
         text = f"*{render.escape_mrkdwn(source.label)}*: " + render.escape_mrkdwn(
             ", ".join(parts) if parts else "nothing found"
         )

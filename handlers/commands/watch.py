@@ -7,19 +7,14 @@ from datetime import datetime
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.models import Identifier
+from core.times import still_ahead
 from handlers.commands import collections
 from handlers.context import Context
+from handlers.render import plural
 from handlers.replies import Command, Reply
 from storage import watches
 
 LIST_LIMIT = 50
-
-
-def _muted(until: str, now: datetime) -> bool:
-    try:
-        return datetime.fromisoformat(until) > now
-    except ValueError:
-        return False
 
 
 def parse_all(args: list[str], *, verb: str) -> list[Identifier]:
@@ -59,7 +54,7 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
             (added if new else already).append(display(ident))
     lines = []
     if added:
-        lines.append(f"Now watching {len(added)} item{'s' * (len(added) != 1)} in {cmd.channel}: " + ", ".join(added))
+        lines.append(f"Now watching {plural(len(added), 'item')} in {cmd.channel}: " + ", ".join(added))
     if already:
         lines.append("Already watched here: " + ", ".join(already))
     return Reply(text="\n".join(lines))
@@ -113,7 +108,7 @@ def list_command(ctx: Context, cmd: Command) -> Reply:
         lines.append("Web sites watched: " + ", ".join(domains))
     if colls:
         lines.append("Collections: " + "; ".join(
-            f"{name} ({n} item{'s' * (n != 1)}" + (f", sites {', '.join(sites)}" if sites else "") + ")"
+            f"{name} ({plural(n, 'item')}" + (f", sites {', '.join(sites)}" if sites else "") + ")"
             for name, _, n, sites in colls
         ) + " - `list <collection>` shows one")
     return Reply(text="\n".join(lines))
@@ -123,7 +118,7 @@ def _item_line(w: watches.Watch, now: datetime) -> str:
     aliases = ", ".join(display(i) for i in w.item.identifiers)
     title = f" - {w.item.title}" if w.item.title else ""
     # A mute that ran out is not cleared from the row: only a running one is shown.
-    muted = f" (muted until {w.muted_until[:10]})" if w.muted_until and _muted(w.muted_until, now) else ""
+    muted = f" (muted until {(w.muted_until or '')[:10]})" if still_ahead(w.muted_until, now) else ""
     return f"  {aliases}{title}{muted}"
 
 
@@ -137,7 +132,7 @@ def _list_collection(
         return Reply(text=f"There is no collection `{name}` in {channel}. {hint}", ok=False)
     _, origin, total, sites = found
     rows = watches.list_watches(ctx.store.db, channel, collection=name, limit=LIST_LIMIT)
-    lines = [f"Collection {name} in {channel}: {total} item{'s' * (total != 1)}" + (f", imported from {origin}" if origin else "")]
+    lines = [f"Collection {name} in {channel}: {plural(total, 'item')}" + (f", imported from {origin}" if origin else "")]
     if sites:
         lines.append("Web sites: " + ", ".join(sites))
     lines += [_item_line(w, ctx.now()) for w in rows]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import sources
 from core.models import Count, Identifier, Mention, SourceResult
+from core.times import shown
 from handlers.context import Context
 from sources.base import Source
 from sources.errors import BadResponse, SourceError, SourceUnavailable
@@ -48,14 +48,6 @@ class BackingOff(SourceUnavailable):
         self.until = until
 
 
-def _clock(iso: str) -> str:
-    """``2026-05-01T10:15:00+00:00`` -> ``2026-05-01 10:15 UTC`` for people."""
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return iso
-
-
 def ask(
     ctx: Context, source: Source, *, identifier: Identifier | None = None,
     domain: str | None = None,
@@ -71,7 +63,7 @@ def ask(
     if state.in_backoff(current, ctx.now()):
         until = current.backoff_until or ""
         raise BackingOff(
-            f"resting after {current.consecutive_failures} failures in a row, until {_clock(until)}",
+            f"resting after {current.consecutive_failures} failures in a row, until {shown(until)}",
             source=source.name, until=until,
         )
     try:
@@ -103,7 +95,7 @@ def _failed(ctx: Context, source: Source, message: str) -> None:
         state.record_failure(db, source.name, message, backoff_after=BACKOFF_AFTER)
 
 
-def _owner(db: Database, item_id: int, identifier: Identifier | None) -> int:
+def owner_of(db: Database, item_id: int, identifier: Identifier | None) -> int:
     """The item a mention or count belongs to: the one its identifier names, else the asked one."""
     if identifier is None:
         return item_id
@@ -124,7 +116,7 @@ def merge_alias_counts(
     groups: dict[tuple[int, str, str], dict[str | None, Count]] = {}
     for result in results:
         for c in result.counts:
-            key = (_owner(db, item_id, c.identifier), c.source, c.metric)
+            key = (owner_of(db, item_id, c.identifier), c.source, c.metric)
             groups.setdefault(key, {})[c.identifier.key if c.identifier else None] = c
     asked_keys = {i.key for i in asked} if asked is not None else None
     merged: list[Count] = []
@@ -159,7 +151,7 @@ def store_results(
     by_item: dict[int, list[Mention]] = {}
     for result in results:
         for m in result.mentions:
-            by_item.setdefault(_owner(db, item_id, m.identifier), []).append(m)
+            by_item.setdefault(owner_of(db, item_id, m.identifier), []).append(m)
     new: list[StoredMention] = []
     for owner, group in by_item.items():
         new += mentions_store.add_mentions(
@@ -167,7 +159,7 @@ def store_results(
         )
     counts_by_item: dict[int, list[Count]] = {}
     for c in merge_alias_counts(db, item_id, results, asked=asked):
-        counts_by_item.setdefault(_owner(db, item_id, c.identifier), []).append(c)
+        counts_by_item.setdefault(owner_of(db, item_id, c.identifier), []).append(c)
     changed: list[tuple[Count, float | None]] = []
     for owner, group_counts in counts_by_item.items():
         changed += counts_store.record_counts(db, owner, group_counts)

@@ -13,16 +13,15 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.models import Identifier, Mention, SourceResult
+from core.models import Identifier, Mention
 from handlers.context import Context
-from handlers.polling.asking import BackingOff, ask, store_result
+from handlers.polling.asking import BackingOff, ask
 from handlers.polling.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
 from sources.base import Source
 from sources.errors import SourceError
 from sources.matching import under_domain
 from storage import watches
 from storage.items import ensure_item, find_item_id, merge_owners
-from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
 
@@ -108,25 +107,3 @@ def find_domain_mentions(
         now_id = find_item_id(ctx.store.db, named_by[item_id]) or item_id
         found.by_item.setdefault(now_id, []).extend(mentions)
     return found
-
-
-def poll_domains(
-    ctx: Context, source: Source, *, resolver: PageReader | None = None,
-    poll_id: int | None = None,
-) -> list[tuple[int, list[StoredMention]]]:
-    """Ask ``source`` once per watched domain and file what it found under items (no alerts:
-    the poll job does that with :func:`find_domain_mentions`).
-
-    Returns ``(item_id, new mentions)`` for every item that got new mentions.
-    """
-    found = find_domain_mentions(ctx, source, resolver=resolver)
-    out: list[tuple[int, list[StoredMention]]] = []
-    for item_id, mentions in found.by_item.items():
-        with ctx.store.transaction() as db:
-            outcome = store_result(
-                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
-                poll_id=poll_id, store_authors=ctx.options.store_authors,
-            )
-        if outcome.new_mentions:
-            out.append((item_id, outcome.new_mentions))
-    return out

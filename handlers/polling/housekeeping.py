@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, timedelta
 
 from handlers.context import Context
+from handlers.render import plural
 from storage import retention
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,11 @@ def run_housekeeping(ctx: Context) -> str:
         audit = retention.purge_audit(db, older_than=audit_before)
         authors = 0 if ctx.options.store_authors else retention.clear_authors(db)
     text = (
-        f"housekeeping: {mentions} mention{'s' * (mentions != 1)} first seen before "
-        f"{mentions_before[:10]} purged (monthly counts kept), {audit} audit "
-        f"row{'s' * (audit != 1)} before {audit_before[:10]} deleted"
+        f"housekeeping: {plural(mentions, 'mention')} first seen before "
+        f"{mentions_before[:10]} purged (monthly counts kept), {plural(audit, 'audit row')} "
+        f"before {audit_before[:10]} deleted"
     )
     if authors:
-        text += f", {authors} author{'s' * (authors != 1)} forgotten (ATTENTION_STORE_AUTHORS is off)"
+        text += f", {plural(authors, 'author')} forgotten (ATTENTION_STORE_AUTHORS is off)"
     log.info("%s", text)
     return text

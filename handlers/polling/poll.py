@@ -14,11 +14,13 @@ from core.models import Identifier, SourceResult
 from handlers.alerts import detect
 from handlers.context import Context
 from handlers.polling import domains
-from handlers.polling.asking import BackingOff, store_result, store_results
+from handlers.polling.asking import BackingOff, owner_of, store_result, store_results
 from handlers.polling.pool import ask_items
+from handlers.polling.resolve import PageReader
+from handlers.render import plural
 from sources.base import Source
 from sources.matching import under_domain
-from storage import items, polls, state, watches
+from storage import polls, state, watches
 from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
@@ -50,12 +52,12 @@ class PollReport(BaseModel):
 
     def summary(self) -> str:
         text = (
-            f"{self.source}: {self.items} item{'s' * (self.items != 1)}, "
-            f"{self.new_mentions} new mention{'s' * (self.new_mentions != 1)}, "
-            f"{self.alerts} alert{'s' * (self.alerts != 1)}"
+            f"{self.source}: {plural(self.items, 'item')}, "
+            f"{plural(self.new_mentions, 'new mention')}, "
+            f"{plural(self.alerts, 'alert')}"
         )
         if self.baselines:
-            text += f", {self.baselines} baseline{'s' * (self.baselines != 1)} recorded"
+            text += f", {plural(self.baselines, 'baseline')} recorded"
         if self.failures:
             text += f", {len(self.failures)} failed ({self.failures[0].error})"
         if self.domains:
@@ -118,12 +120,6 @@ def targets(ctx: Context, source: Source) -> Iterator[tuple[int, list[Identifier
         yield from grouped.items()
 
 
-def _owner(db: Any, item_id: int, ident: Identifier | None) -> int:
-    if ident is None:
-        return item_id
-    return items.find_item_id(db, ident) or item_id
-
-
 def _enqueue(
     ctx: Context, db: Any, *, source: Source, poll_id: int, owners: set[int], first: Callable[[int], bool],
     new_by_item: dict[int, list[StoredMention]], changed_by_item: dict[int, list[Any]],
@@ -163,7 +159,7 @@ def _store_and_detect(
         for m in outcome.new_mentions:
             new_by_item.setdefault(m.item_id, []).append(m)
         for count, before in outcome.changed_counts:
-            changed_by_item.setdefault(_owner(db, item_id, count.identifier), []).append((count, before))
+            changed_by_item.setdefault(owner_of(db, item_id, count.identifier), []).append((count, before))
         if baseline:
             polls.set_baseline(db, item_id, source.name)
         written = _enqueue(
@@ -175,14 +171,16 @@ def _store_and_detect(
     return found, baseline, written
 
 
-def _poll_domains(ctx: Context, source: Source, poll_id: int) -> tuple[int, int, str | None]:
+def _poll_domains(
+    ctx: Context, source: Source, poll_id: int, *, resolver: PageReader | None = None
+) -> tuple[int, int, str | None]:
     """Ask about the watched web domains; store and alert one item per transaction.
 
     A domain's first poll by a source is its baseline: links already out there are stored
     without alerts. Returns (new mentions, alerts written, note for the report).
     """
     try:
-        found = domains.find_domain_mentions(ctx, source)
+        found = domains.find_domain_mentions(ctx, source, resolver=resolver)
     except Exception as exc:
         log.exception("%s: domain poll failed", source.name)
         return 0, 0, f"failed ({exc})"
@@ -217,8 +215,13 @@ def _poll_domains(ctx: Context, source: Source, poll_id: int) -> tuple[int, int,
     return new, written, None
 
 
-def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) -> PollReport:
-    """Poll one source for every actively watched identifier it can answer for.
+def run_poll(
+    ctx: Context, source: Source, *, progress: Progress | None = None,
+    resolver: PageReader | None = None,
+) -> PollReport:
+    """Poll one source for every actively watched identifier it can answer for, then, if it
+    can be asked by domain, for every watched web site (links resolved by ``resolver``,
+    default: the safe landing-page reader).
 
     A failing identifier never stops the rest; failures are listed in the report.
     """
@@ -256,7 +259,7 @@ def run_poll(ctx: Context, source: Source, *, progress: Progress | None = None) 
         failures.append(PollFailure(target=source.name, error=str(resting)))
     note = None
     if source.by_domain and resting is None:
-        found, count, note = _poll_domains(ctx, source, poll_id)
+        found, count, note = _poll_domains(ctx, source, poll_id, resolver=resolver)
         new += found
         written += count
     _save_validators(ctx, source)

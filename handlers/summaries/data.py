@@ -20,6 +20,7 @@ from core.errors import InputError
 from core.identifiers import display, identifier_url
 from core.models import Item
 from core.scoring import weights as score_weights
+from core.times import iso, parse
 from handlers.alerts.render import count_text
 from handlers.context import Context
 from storage import Database
@@ -34,15 +35,6 @@ TOP_ITEMS = 5
 NEWLY_WATCHED_SHOWN = 10
 MAX_PERIOD_DAYS = 366
 PERIOD_HELP = "use 7d, 30d or 12w"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def weekday_index(weekday: str | int) -> int:
@@ -66,7 +58,7 @@ def week_bounds(now: datetime, *, weekday: str | int = "mon", tz: str = "UTC") -
     start_day = end_day - timedelta(days=7)
     end = datetime.combine(end_day, time(0), tzinfo=zone)
     start = datetime.combine(start_day, time(0), tzinfo=zone)
-    return _iso(start), _iso(end)
+    return iso(start), iso(end)
 
 
 def parse_period(text: str) -> timedelta:
@@ -84,7 +76,7 @@ def rolling_bounds(now: datetime, period: timedelta) -> tuple[str, str]:
     """The ``period`` up to ``now`` (for on-demand summaries)."""
     # Stored times are whole seconds: end after the current one so what was just seen counts.
     end = now.replace(microsecond=0) + timedelta(seconds=1)
-    return _iso(end - period), _iso(end)
+    return iso(end - period), iso(end)
 
 
 class ItemChange(BaseModel):
@@ -161,7 +153,7 @@ class Summary(BaseModel):
 
     @property
     def period_days(self) -> int:
-        return max(1, round((_parse(self.end) - _parse(self.start)).total_seconds() / 86400))
+        return max(1, round((parse(self.end) - parse(self.start)).total_seconds() / 86400))
 
     @property
     def scope(self) -> str:
@@ -172,8 +164,8 @@ class Summary(BaseModel):
     def label(self) -> str:
         """``19 Oct - 25 Oct 2026`` in the summary's time zone."""
         zone = ZoneInfo(self.tz)
-        first = _parse(self.start).astimezone(zone)
-        last = (_parse(self.end) - timedelta(seconds=1)).astimezone(zone)
+        first = parse(self.start).astimezone(zone)
+        last = (parse(self.end) - timedelta(seconds=1)).astimezone(zone)
         if first.date() == last.date():
             return f"{last:%d %b %Y}"
         return f"{first:%d %b} - {last:%d %b %Y}"
@@ -190,8 +182,8 @@ def _source_label(ctx: Context, name: str) -> str:
 
 
 def _days(start: str, end: str, zone: ZoneInfo) -> list[date]:
-    first = _parse(start).astimezone(zone).date()
-    last = (_parse(end) - timedelta(seconds=1)).astimezone(zone).date()
+    first = parse(start).astimezone(zone).date()
+    last = (parse(end) - timedelta(seconds=1)).astimezone(zone).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -274,9 +266,9 @@ def build_summary(
     found = mentions_store.mention_facts_between(
         db, start, end, channel=scope, exclude_baseline=fresh_only, item_ids=item_ids
     )
-    length = _parse(end) - _parse(start)
+    length = parse(end) - parse(start)
     previous = mentions_store.kind_counts_between(
-        db, _iso(_parse(start) - length), start, channel=scope, exclude_baseline=fresh_only,
+        db, iso(parse(start) - length), start, channel=scope, exclude_baseline=fresh_only,
         item_ids=item_ids,
     )
     rising = summaries_store.rising_items(db, scope, start, end, item_ids=item_ids)
@@ -292,7 +284,7 @@ def build_summary(
     days = _days(start, end, zone)
     # Local midnights as UTC text: a mention's day is found by comparing text, not by parsing
     # 10,000 times.
-    midnights = [_iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
+    midnights = [iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
     day_texts = [d.isoformat() for d in days]
     for item_id, source, kind, seen in found:
         mention_count[item_id] += 1

@@ -9,7 +9,7 @@ from handlers.summaries.data import NEWLY_WATCHED_SHOWN, ItemChange, Summary
 
 
 def _points(score: float) -> str:
-    return f"{score:g} point{'s' * (score != 1)}"
+    return plural(score, "point")
 
 
 def _score_line(s: Summary) -> str:

@@ -123,8 +123,8 @@ def test_killed_between_detection_and_delivery_the_rerun_delivers_once(
 
     def cli(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
-            env={**env, **extra}, cwd=tmp_path, timeout=60,
+            [sys.executable, "-m", "tests.handlers.alerts.later", "0", "bot.cli", *args], capture_output=True, text=True,
+            env={**env, **extra, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, timeout=60,
         )
 
     assert cli("cmd", "watch", DOI).returncode == 0
