@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.scoring import DEFAULT_WEIGHTS
+from handlers.commands.health import health_lines
 from handlers.context import Context
 from handlers.render import plural
 from handlers.replies import Command, Reply
-from storage import channels, outbox, polls, state, watches
+from storage import channels, outbox, watches
 
 MAX_MUTE_DAYS = 365
 DEFAULT_MUTE_DAYS = 7
@@ -115,47 +116,10 @@ def mute_command(ctx: Context, cmd: Command) -> Reply:
     return Reply(text=f"Muted {item.label} in {cmd.channel} for {plural(days, 'day')} (until {until[:10]}).")
 
 
-def _ago(iso: str | None, now: datetime) -> str:
-    if not iso:
-        return "never"
-    try:
-        delta = now - datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 120:
-        return f"{minutes} min ago"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // 1440} days ago"
-
-
 def status_command(ctx: Context, cmd: Command) -> Reply:
     """Show poll health per source, channels that stopped getting alerts, and the outbox."""
     db = ctx.store.db
-    now = ctx.now()
-    states = state.all_states(db)
-    last = polls.last_polls(db)
-    lines = ["Sources:"]
-    for source in ctx.sources:
-        problem = source.not_ready()
-        if problem:
-            lines.append(f"  {source.name}: {problem}")
-            continue
-        st = states.get(source.name)
-        poll = last.get(source.name)
-        parts = [f"last poll {_ago(poll.started_at if poll else None, now)}"]
-        if poll and poll.finished_at:
-            parts.append(f"{plural(poll.items, 'item')}, {poll.new_mentions} new")
-        if st and st.consecutive_failures:
-            parts.append(f"{st.consecutive_failures} failures in a row ({st.last_error})")
-        if st and state.in_backoff(st, now):
-            parts.append(f"resting until {st.backoff_until}")
-        if st and st.next_run_at:
-            parts.append(f"next run {st.next_run_at}")
-        lines.append(f"  {source.name}: " + ", ".join(parts))
+    lines = ["Sources:", *(f"  {line}" for line in health_lines(ctx))]
     if not ctx.sources:
         lines.append("  none registered")
     gone = watches.inactive_channels(db)

@@ -6,19 +6,19 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
-from datetime import datetime
 
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.models import Identifier, Mention, SourceResult
 from handlers import render
+from handlers.commands.health import health_lines
 from handlers.context import Context
 from handlers.polling.asking import ask, store_result
 from handlers.render import plural
 from handlers.replies import Command, Reply
 from sources.base import Source
 from sources.errors import SourceError
-from storage import items, polls, state, watches
+from storage import items, polls, watches
 from storage import mentions as mentions_store
 
 #: Newest mentions shown per source; the rest are counted.
@@ -178,63 +178,12 @@ def _blocks(
     return render.truncate_blocks(blocks)
 
 
-def _at(iso: str | None) -> str:
-    if not iso:
-        return "never"
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return iso
-
-
-def _hours(minutes: float) -> str:
-    return f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"
-
-
-def _next_ask(ctx: Context, source: Source, st: state.SourceState, resting: bool) -> str:
-    """When the source will be asked next, as the poll schedule and any rest allow."""
-    planned = st.next_run_at
-    if resting and (not planned or planned <= (st.backoff_until or "")):
-        # Polls while it rests skip it: the first one after the rest asks it.
-        return f"asked again at the first poll after {_at(st.backoff_until)}"
-    if not planned:
-        minutes = ctx.options.poll_intervals.get(source.name) or source.default_interval_minutes
-        return f"next poll once `attention-bot run` is running (every {_hours(minutes)})"
-    try:
-        overdue = datetime.fromisoformat(planned) < ctx.now()
-    except ValueError:
-        overdue = False
-    if overdue:
-        return f"next poll was due {_at(planned)}: is `attention-bot run` running?"
-    return f"next poll {_at(planned)}"
-
-
 def sources_command(ctx: Context, cmd: Command) -> Reply:
     """Show each source: configured or not, last success and error, next poll.
 
     A source that failed several times in a row rests for a while; this says until when.
     """
-    states = state.all_states(ctx.store.db)
-    now = ctx.now()
-    lines = ["Sources:"]
-    for source in ctx.sources:
-        problem = source.not_ready()
-        if problem:
-            lines.append(f"{source.label}: {problem}")
-            continue
-        st = states.get(source.name) or state.SourceState(source=source.name)
-        resting = state.in_backoff(st, now)
-        detail = [f"last success {_at(st.last_success)}"]
-        if st.last_error:
-            detail.append(f"last error {_at(st.last_error_at)}: {st.last_error}")
-        if resting:
-            detail.append(
-                f"resting after {st.consecutive_failures} failures in a row until {_at(st.backoff_until)}"
-            )
-        elif st.consecutive_failures:
-            detail.append(f"{st.consecutive_failures} failure(s) in a row")
-        detail.append(_next_ask(ctx, source, st, resting))
-        lines.append(f"{source.label}: configured; " + "; ".join(detail))
+    lines = ["Sources:", *health_lines(ctx)]
     if len(lines) == 1:
         lines.append("  none are registered")
     gone = watches.inactive_channels(ctx.store.db)

@@ -66,6 +66,9 @@ def test_status_shows_poll_health_and_backlog(ctx: Context) -> None:
         run_poll(ctx, source)
         clock.shift(600)
         text = dispatch(ctx, "status").text
-    assert "news: last poll 10 min ago, 1 item, 0 new" in text
-    assert "blogs: switched off (remove it from ATTENTION_DISABLED_SOURCES)" in text
+    # The same line as `sources` gives: one format for times and counts.
+    assert "News: last poll 2026-03-02 09:00 UTC (1 item, 0 new)" in text
+    assert "Blogs: switched off (remove it from ATTENTION_DISABLED_SOURCES)" in text
+    sources = dispatch(ctx, "sources").text
+    assert text.splitlines()[1].strip() in sources
     assert "Outbox: 1 waiting to be sent" in text

@@ -1,0 +1,70 @@
+"""How a source is doing, in one line: shared by `sources` and `status`, so both say the same
+thing the same way (times as ``2026-12-02 05:27 UTC``, "1 failure in a row")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.times import parse, shown
+from handlers.context import Context
+from handlers.render import plural
+from sources.base import Source
+from storage import polls, state
+
+
+def _every(minutes: float) -> str:
+    return f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"
+
+
+def next_ask(ctx: Context, source: Source, st: state.SourceState, resting: bool) -> str:
+    """When the source will be asked next, as the poll schedule and any rest allow."""
+    planned = st.next_run_at
+    if resting and (not planned or planned <= (st.backoff_until or "")):
+        # Polls while it rests skip it: the first one after the rest asks it.
+        return f"asked again at the first poll after {shown(st.backoff_until)}"
+    if not planned:
+        minutes = ctx.options.poll_intervals.get(source.name) or source.default_interval_minutes
+        return f"next poll once `attention-bot run` is running (every {_every(minutes)})"
+    try:
+        overdue = parse(planned) < ctx.now()
+    except ValueError:
+        overdue = False
+    if overdue:
+        return f"next poll was due {shown(planned)}: is `attention-bot run` running?"
+    return f"next poll {shown(planned)}"
+
+
+def health_line(
+    ctx: Context, source: Source, st: state.SourceState | None, poll: polls.PollRow | None,
+    now: datetime,
+) -> str:
+    """``Crossref: last poll ... (300 items, 2 new); last success ...; 1 failure in a row ...``."""
+    problem = source.not_ready()
+    if problem:
+        return f"{source.label}: {problem}"
+    st = st or state.SourceState(source=source.name)
+    parts = []
+    if poll is None:
+        parts.append("not polled yet")
+    else:
+        done = f" ({plural(poll.items, 'item')}, {poll.new_mentions} new)" if poll.finished_at else " (running)"
+        parts.append(f"last poll {shown(poll.started_at)}{done}")
+    parts.append(f"last success {shown(st.last_success)}")
+    if st.last_error:
+        parts.append(f"last error {shown(st.last_error_at)}: {st.last_error}")
+    resting = state.in_backoff(st, now)
+    if resting:
+        parts.append(
+            f"resting after {plural(st.consecutive_failures, 'failure')} in a row until {shown(st.backoff_until)}"
+        )
+    elif st.consecutive_failures:
+        parts.append(f"{plural(st.consecutive_failures, 'failure')} in a row")
+    parts.append(next_ask(ctx, source, st, resting))
+    return f"{source.label}: " + "; ".join(parts)
+
+
+def health_lines(ctx: Context) -> list[str]:
+    """One line a registered source, in the registry's order."""
+    db = ctx.store.db
+    states, last, now = state.all_states(db), polls.last_polls(db), ctx.now()
+    return [health_line(ctx, s, states.get(s.name), last.get(s.name), now) for s in ctx.sources]
