@@ -388,3 +388,13 @@ def m008_purged_mentions(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX purged_mentions_item ON purged_mentions(item_id)")
+
+
+@migrations()
+def m009_identifiers_rekeyed(db: Database) -> None:
+    # Issue 12 changed how identifiers are normalised (http and https one URL, doi.org/... typed
+    # without a scheme a DOI, PubMed links PMIDs): stored keys follow, merging items that now
+    # turn out to be one (storage.rekey).
+    from storage.rekey import rekey_identifiers  # only this migration needs it
+
+    rekey_identifiers(db)
