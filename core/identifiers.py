@@ -178,11 +178,11 @@ def parse_identifier(value: str) -> Identifier:
     lowered = raw.lower()
     if lowered.startswith(("http://", "https://")):
         return _from_url(raw)
-    if "://" in raw:
-        raise _fail(raw, "is a URL that is not http or https")
     for prefix, scheme in _PREFIXES.items():
         if lowered.startswith(prefix):
-            return _as_scheme(unwrap(raw[len(prefix) :]), scheme, raw)
+            return _prefixed(unwrap(raw[len(prefix) :]), scheme, raw)
+    if "://" in raw:
+        raise _fail(raw, "is a URL that is not http or https")
     if lowered.startswith("ark:"):
         return _as_scheme(raw, "ark", raw)
     if lowered.startswith("urn:"):
@@ -212,6 +212,18 @@ def parse_identifier(value: str) -> Identifier:
             "hdl: starts with a number, as in 2027/abc; write hdl:<prefix>/<suffix> for others)"
         )
     raise _fail(raw, "is not an identifier this bot knows")
+
+
+def _prefixed(value: str, scheme: str, original: str) -> Identifier:
+    """``doi:`` or ``hdl:`` before a resolver link (``hdl:hdl.handle.net/2027/abc``, a CSV
+    column named handle) is read through the link; idutils would take any host for a Handle."""
+    if scheme in ("doi", "handle") and _is_url(value):
+        found = _from_url(value if "://" in value else "https://" + value)
+        if found.scheme in (scheme, "doi"):
+            return found
+        kind = "a DOI" if scheme == "doi" else "a Handle"
+        raise _fail(original, f"is not {kind}: it names a web page (give the address alone)")
+    return _as_scheme(value, scheme, original)
 
 
 def _as_scheme(value: str, scheme: str, original: str) -> Identifier:

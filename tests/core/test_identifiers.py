@@ -115,6 +115,9 @@ PASTED = [
     ("1721.1/12345", "handle:1721.1/12345"),
     ("20.500.12345/x", "handle:20.500.12345/x"),
     ("hdl:abc/def", "handle:abc/def"),
+    ("hdl:hdl.handle.net/2027/abc", "handle:2027/abc"),
+    ("hdl:https://hdl.handle.net/2027/abc", "handle:2027/abc"),
+    ("doi:https://doi.org/10.1038/X", "doi:10.1038/x"),
     # Punctuation from the sentence around it.
     ("10.1038/nature12373.", "doi:10.1038/nature12373"),
     ("10.1038/nature12373,", "doi:10.1038/nature12373"),
@@ -180,6 +183,7 @@ REFUSED = [
     ("()", "No identifier given"),
     ('"  "', "No identifier given"),
     ("info:doi/10.1038/x", "starts with `info:`"),
+    ("hdl:example.org/page", "is not a Handle: it names a web page"),
 ]
 
 
