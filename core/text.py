@@ -31,11 +31,13 @@ def escape(ch: str) -> str:
 
 def hidden_in(text: str) -> list[str]:
     """The distinct hidden characters of ``text``, escaped, in the order they first appear."""
+    if text.isprintable():  # C speed; every hidden character is unprintable
+        return []
     return list(dict.fromkeys(escape(ch) for ch in text if is_hidden(ch)))
 
 
 def shown(text: str) -> str:
     """``text`` with every hidden character replaced by its escaped name: safe to echo or store."""
-    if not any(is_hidden(ch) for ch in text):
+    if text.isprintable() or not any(is_hidden(ch) for ch in text):
         return text
     return "".join(escape(ch) if is_hidden(ch) else ch for ch in text)
