@@ -85,12 +85,6 @@ _IDENTIFIERS_ORG_SCHEMES = {"doi": "doi", "pubmed": "pmid", "pmc": "pmcid", "arx
 #: What starts a new identifier after a comma inside a URL (a URL may hold commas itself).
 _NEW_START = ("http://", "https://", "www.", *_PREFIXES, "ark:", "urn:")
 
-_BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">"}
-_OPENERS = {close: open_ for open_, close in _BRACKETS.items()}
-_QUOTES = frozenset("\"'`\u201c\u201d\u2018\u2019\u201e\u201a\u00ab\u00bb\u2039\u203a")
-_TRAILING = frozenset(".,;")
-
-
 def _short(value: str) -> str:
     return value if len(value) <= 60 else value[:57] + "..."
 
@@ -99,40 +93,8 @@ def _fail(value: str, why: str) -> InputError:
     return InputError(f"`{_short(value)}` {why}. Give {EXAMPLES}.")
 
 
-def _encloses(value: str) -> bool:
-    """True when the first character's bracket is closed by the last one, not before."""
-    open_, close, depth = value[0], value[-1], 0
-    for i, ch in enumerate(value):
-        depth += (ch == open_) - (ch == close)
-        if depth == 0 and i < len(value) - 1:
-            return False
-    return depth == 0
-
-
-def unwrap(value: str) -> str:
-    """``value`` without wrapping quotes or brackets and trailing ``.``, ``,`` or ``;``, as a
-    sentence leaves them: ``(doi:10.1/x).`` -> ``doi:10.1/x``. Balanced brackets stay."""
-    while True:
-        value = value.strip()
-        if not value:
-            return value
-        first, last = value[0], value[-1]
-        if first in _QUOTES:
-            value = value[1:]
-        elif last in _QUOTES or last in _TRAILING:
-            value = value[:-1]
-        elif len(value) > 1 and _BRACKETS.get(first) == last and _encloses(value):
-            value = value[1:-1]
-        elif last in _OPENERS and value.count(last) > value.count(_OPENERS[last]):
-            value = value[:-1]
-        elif first in _BRACKETS and value.count(first) > value.count(_BRACKETS[first]):
-            value = value[1:]
-        else:
-            return value
-
-
 def _is_url(value: str) -> bool:
-    low = unwrap(value).lower()
+    low = text.unwrap(value).lower()
     return low.startswith(("http://", "https://")) or urls.starts_with_host(low)
 
 
@@ -170,7 +132,7 @@ def parse_identifier(value: str) -> Identifier:
             f"That identifier is {len(raw):,} characters long; the limit is {MAX_LENGTH:,}. "
             f"Give {EXAMPLES}."
         )
-    raw = unwrap(raw)
+    raw = text.unwrap(raw)
     if not raw:
         raise InputError(f"No identifier given. Give {EXAMPLES}.")
     if any(ch.isspace() for ch in raw):
@@ -180,7 +142,7 @@ def parse_identifier(value: str) -> Identifier:
         return _from_url(raw)
     for prefix, scheme in _PREFIXES.items():
         if lowered.startswith(prefix):
-            return _prefixed(unwrap(raw[len(prefix) :]), scheme, raw)
+            return _prefixed(text.unwrap(raw[len(prefix) :]), scheme, raw)
     if "://" in raw:
         raise _fail(raw, "is a URL that is not http or https")
     if lowered.startswith("ark:"):
@@ -312,7 +274,7 @@ def _url_parts(raw: str) -> tuple[SplitResult, str]:
 def _registered(host: str, path: str, raw: str) -> Identifier | None:
     """The registered identifier a resolver's (or a repository's ARK) URL names, if any."""
     path = unquote(path)
-    tail = path.strip("/")
+    tail = text.unwrap(path.strip("/"))  # doi.org/10.1/x./ is 10.1/x, as doi.org/10.1/x. is
     if host in _DOI_HOSTS and tail:
         return _as_scheme(tail, "doi", raw)
     if host in _HANDLE_HOSTS and tail:

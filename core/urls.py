@@ -5,7 +5,8 @@
   List (ICANN section, via ``publicsuffixlist``), or starts ``www.``; so ``10.1038/x``,
   ``2027/abc`` and ``1721.1/12345`` are not hosts.
 * The canonical form: ``https``, host lower-cased without a final dot or a default port
-  (80, 443), path without a trailing ``/`` (the root stays ``/``), query without tracking
+  (80, 443), path without a trailing ``/`` (the root, or a path ending in punctuation, keeps
+  one), query without tracking
   parameters (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid``, ``mc_eid``), no fragment. The same page
   reached over http and https, or shared with a campaign tag, is one item.
 """
@@ -17,6 +18,8 @@ from functools import cache
 from urllib.parse import SplitResult, unquote, urlunsplit
 
 from publicsuffixlist import PublicSuffixList
+
+from core import text
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 TRACKING_PREFIXES = ("utm_",)
@@ -72,5 +75,9 @@ def canonical(parts: SplitResult) -> str:
         host = f"[{host}]"
     port = parts.port
     netloc = host if port is None or port in DEFAULT_PORTS else f"{host}:{port}"
-    path = parts.path.rstrip("/") or "/"
+    path = parts.path.rstrip("/")
+    if not path or text.unwrap(path) != path:
+        # The root; or a path ending in punctuation (``/a./``), where the slash keeps the
+        # address from reading like the end of a sentence when it is typed again.
+        path += "/"
     return urlunsplit(("https", netloc, path, _query(parts.query), ""))

@@ -271,3 +271,14 @@ def test_normalise_url_gives_a_url_even_for_a_resolver_link() -> None:
     # Links in posts are compared as URLs; only parse_identifier folds them into DOIs.
     assert normalise_url("http://DOI.org/10.1038/X/") == "https://doi.org/10.1038/X"
     assert normalise_url("mailto:a@example.org") == "mailto:a@example.org"
+
+
+@pytest.mark.parametrize("typed", [typed for typed, _ in PASTED] + [
+    "https://example.org/a./", "https://example.org/a)/", "https://doi.org/10.1038/x./", "hdl:2027/abc,",
+    "https://example.org/Salt_marsh_(ecology)/", "https://example.org/a,b/",
+])
+def test_what_the_bot_shows_reads_back_as_the_same_item(typed: str) -> None:
+    # Buttons, `list` and replies show display(); people and buttons type it back.
+    ident = parse_identifier(typed)
+    assert parse_identifier(display(ident)) == ident
+    assert restate(ident) == ident

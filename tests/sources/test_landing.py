@@ -140,3 +140,18 @@ def test_json_ld_nested_past_the_stack_is_skipped_not_a_crash() -> None:
     )
     found = extract_identifiers(page.encode(), base_url="https://repo.example.edu/item/1")
     assert [f.identifier.value for f in found.found] == ["10.1371/journal.pone.0000030"]
+
+
+def test_tag_values_are_read_like_typed_identifiers_but_forgive_invisible_characters() -> None:
+    html = """<html><head>
+    <meta name="citation_doi" content="10.5555/zero.width\u200b">
+    <meta name="DC.identifier" content="doi.org/10.5555/SCHEMELESS.1.">
+    <meta name="DC.identifier" content="hdl.handle.net/1885/4242">
+    <meta name="DC.identifier" content="Journal of Salt Marshes/12">
+    <meta name="DC.identifier" content="http://pubmed.ncbi.nlm.nih.gov/12345678/">
+    </head></html>"""
+    p = extract_identifiers(html, base_url="https://x.example.org/a")
+    # A page is not a person who can retype: invisible marks are dropped, never stored. Text
+    # that is neither a web address nor a numeric-prefix Handle is no identifier at all; a
+    # PubMed link is the PMID it carries.
+    assert keys(p) == ["doi:10.5555/zero.width", "doi:10.5555/schemeless.1", "handle:1885/4242", "pmid:12345678"]
