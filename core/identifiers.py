@@ -83,7 +83,7 @@ _ARK_PATH = re.compile(r"/ark:/?([0-9bcdfghjkmnpqrstvwxz]+/.+)", re.IGNORECASE)
 _IDENTIFIERS_ORG = re.compile(r"/(doi|pubmed|pmc|arxiv)[:/](.+)", re.IGNORECASE)
 _IDENTIFIERS_ORG_SCHEMES = {"doi": "doi", "pubmed": "pmid", "pmc": "pmcid", "arxiv": "arxiv"}
 #: What starts a new identifier after a comma inside a URL (a URL may hold commas itself).
-_NEW_START = ("http://", "https://", "www.", *_PREFIXES, "ark:", "urn:")
+_NEW_START = ("http://", "https://", "www.", *_PREFIXES, "ark:", "urn:", "10.")
 
 def _short(value: str) -> str:
     return value if len(value) <= 60 else value[:57] + "..."
@@ -100,8 +100,8 @@ def _is_url(value: str) -> bool:
 
 def split_typed(args: Iterable[str]) -> list[str]:
     """The identifiers in command words, which may also be separated by commas (``a,b``,
-    ``a, b``). A comma inside a URL is part of it unless a new URL or a prefixed identifier
-    (``doi:``, ``hdl:``...) follows."""
+    ``a, b``). A comma inside a URL is part of it unless a new URL, a prefixed identifier
+    (``doi:``, ``hdl:``...) or a DOI follows."""
     out: list[str] = []
     for arg in args:
         pieces = arg.split(",")

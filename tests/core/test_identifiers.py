@@ -233,6 +233,7 @@ def test_several_invisible_characters_are_each_named_once() -> None:
         (["10.1038/x,hdl:2027/abc,,"], ["10.1038/x", "hdl:2027/abc"]),
         (["https://example.org/view?ids=1,2"], ["https://example.org/view?ids=1,2"]),
         (["example.org/a,b"], ["example.org/a,b"]),
+        (["https://doi.org/10.1000/a,b,10.1038/x"], ["https://doi.org/10.1000/a,b", "10.1038/x"]),
         (["https://example.org/a,https://example.org/b"], ["https://example.org/a", "https://example.org/b"]),
         (["https://example.org/a,doi:10.1/x"], ["https://example.org/a", "doi:10.1/x"]),
         ([","], []),
