@@ -73,6 +73,14 @@ def test_bad_domain_targets_say_how_to_write_one(typed: str) -> None:
         normalise_target(typed)
 
 
+@pytest.mark.parametrize(("typed", "name"), [("repo.example.edu/\x1b[31mmaps", "\\x1b"), ("repo.example.edu/\u202eparg", "U+202E")])
+def test_invisible_characters_in_a_site_are_refused_and_shown_escaped(ctx: Context, typed: str, name: str) -> None:
+    reply = dispatch(ctx, f"watch domain {typed}", channel="C1")
+    assert not reply.ok and name in reply.text and "do not show" in reply.text
+    assert "\x1b" not in reply.text and "\u202e" not in reply.text
+    assert watches.list_domains(ctx.store.db, "C1") == []
+
+
 def test_a_wildcard_site_says_to_give_the_host() -> None:
     with pytest.raises(InputError, match="without a wildcard, e.g. `watch domain example.edu`"):
         normalise_target("*.example.edu")
