@@ -85,6 +85,7 @@ _IDENTIFIERS_ORG_SCHEMES = {"doi": "doi", "pubmed": "pmid", "pmc": "pmcid", "arx
 #: What starts a new identifier after a comma inside a URL (a URL may hold commas itself).
 _NEW_START = ("http://", "https://", "www.", *_PREFIXES, "ark:", "urn:", "10.")
 
+
 def _short(value: str) -> str:
     return value if len(value) <= 60 else value[:57] + "..."
 
@@ -268,19 +269,23 @@ def _url_parts(raw: str) -> tuple[SplitResult, str]:
     host = (parts.hostname or "").lower().removesuffix(".")
     if not host or "." not in host and host != "localhost" and ":" not in host:
         raise _fail(raw, "is a URL without a host name")
+    if ":" not in host and not all(host.split(".")):
+        raise _fail(raw, f"has no valid host name (`{host}`)")
     return parts, host
 
 
 def _registered(host: str, path: str, raw: str) -> Identifier | None:
     """The registered identifier a resolver's (or a repository's ARK) URL names, if any."""
     path = unquote(path)
+    if hidden := text.hidden_in(path):  # %00 or %E2%80%AE decoded: refused like typed ones
+        raise _fail(raw, f"holds characters that do not show once decoded ({', '.join(hidden)})")
     tail = text.unwrap(path.strip("/"))  # doi.org/10.1/x./ is 10.1/x, as doi.org/10.1/x. is
     if host in _DOI_HOSTS and tail:
-        return _as_scheme(tail, "doi", raw)
+        return _prefixed(tail, "doi", raw)
     if host in _HANDLE_HOSTS and tail:
-        return _as_scheme(tail, "handle", raw)
+        return _prefixed(tail, "handle", raw)
     if host in _ARXIV_HOSTS and path.startswith(("/abs/", "/pdf/")):
-        return _as_scheme(tail.split("/", 1)[1].removesuffix(".pdf"), "arxiv", raw)
+        return _as_scheme(tail.partition("/")[2].removesuffix(".pdf"), "arxiv", raw)
     for pattern, scheme in _PATHS_BY_HOST.get(host, ()):
         if m := pattern.fullmatch(path):
             return _as_scheme(m.group(1), scheme, raw)
@@ -288,7 +293,7 @@ def _registered(host: str, path: str, raw: str) -> Identifier | None:
         prefix = _IDENTIFIERS_ORG_SCHEMES[m.group(1).lower()]
         return parse_identifier(f"{prefix}:{m.group(2)}")
     if m := _ARK_PATH.search(path.rstrip("/")):
-        return _as_scheme("ark:/" + m.group(1), "ark", raw)
+        return _as_scheme("ark:/" + text.unwrap(m.group(1)), "ark", raw)
     return None
 
 
@@ -318,8 +323,8 @@ def restate(stored: Identifier) -> Identifier:
     if stored.scheme not in _TYPED:
         return stored
     candidates = [_TYPED[stored.scheme] + stored.value]
-    if stored.scheme == "handle" and not _BARE_HANDLE.fullmatch(stored.value):
-        candidates.insert(0, stored.value)  # a scheme-less URL read as a Handle
+    if stored.scheme == "handle" and urls.starts_with_host(stored.value):
+        candidates.insert(0, stored.value)  # a URL typed without https://, read as a Handle
     for typed in candidates:
         try:
             return parse_identifier(typed)

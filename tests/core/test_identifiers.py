@@ -218,6 +218,12 @@ def test_invisible_characters_are_refused_and_shown_escaped(char: str, name: str
     assert not any(ch in message for ch in "\x00\x1b\u202e\u2066\u200b")
 
 
+@pytest.mark.parametrize("typed", ["https://doi.org/10.1038/x%00", "hdl.handle.net/2027/%E2%80%AEabc", "https://n2t.net/ark:/13030/%1B[31m"])
+def test_invisible_characters_percent_encoded_in_a_resolver_link_are_refused(typed: str) -> None:
+    with pytest.raises(InputError, match="do not show once decoded"):
+        parse_identifier(typed)
+
+
 def test_several_invisible_characters_are_each_named_once() -> None:
     with pytest.raises(InputError) as info:
         parse_identifier("\u202e10.1038/x\x00\x00")
