@@ -34,3 +34,8 @@ def still_ahead(text: str | None, now: datetime) -> bool:
         return parse(text) > now
     except ValueError:
         return False
+
+
+def utcnow() -> str:
+    """Now, as times are stored: ISO 8601 text in UTC, to the second."""
+    return iso(datetime.now(UTC))

@@ -28,6 +28,7 @@ from selectolax.lexbor import LexborHTMLParser
 from core.errors import InputError
 from core.identifiers import parse_identifier
 from core.models import Identifier
+from core.text import without_hidden
 
 #: Schemes registered with a resolver: what Altmetric calls a "unique scholarly identifier".
 REGISTERED = frozenset({"doi", "handle", "pmid", "pmcid", "arxiv", "isbn", "ark", "urn"})
@@ -169,7 +170,7 @@ def _parse(
     value: str, forced: str | None, accepted: frozenset[str], base_url: str
 ) -> list[tuple[Identifier, bool]]:
     """The identifiers one tag value names: itself, plus a DOI or Handle its URL embeds."""
-    text = value.strip()
+    text = without_hidden(value).strip()
     if text.startswith("//"):
         text = "https:" + text
     elif text.startswith("/") and forced is None:
@@ -182,7 +183,10 @@ def _parse(
             ident = parse_identifier(candidate)
         except InputError:
             continue
-        if ident.scheme not in accepted:
+        # Where a web address is accepted, one that carries a registered identifier (a PubMed
+        # link) is accepted as that identifier: parsing folds it, as it does for people.
+        via_url = "url" in accepted and ident.scheme in REGISTERED and "://" in candidate
+        if ident.scheme not in accepted and not via_url:
             continue
         out = [(ident, False)]
         if ident.scheme == "url":

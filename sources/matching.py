@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from core.errors import InputError
-from core.identifiers import identifier_url, normalise_url
+from core.identifiers import identifier_url, normalise_url, parse_identifier
 from core.models import Identifier
 
 P = TypeVar("P")
@@ -81,7 +81,19 @@ def is_link_to(url: str | None, identifier: Identifier) -> bool:
     if identifier.scheme == "handle":
         return host in _HANDLE_HOSTS and path.lower() == value
     own = identifier_url(identifier)
-    return own is not None and clean_url(raw) == clean_url(own)
+    if own is not None and clean_url(raw) == clean_url(own):
+        return True
+    # Other links that carry it: the old PMC and PubMed hosts, a repository's /ark:/ path.
+    return _carried(raw) == identifier
+
+
+def _carried(url: str) -> Identifier | None:
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        return parse_identifier(url)
+    except InputError:
+        return None
 
 
 # --- domains ---

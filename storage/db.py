@@ -12,7 +12,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -21,11 +20,6 @@ from sqlite_utils.migrations import Migrations
 BUSY_TIMEOUT_MS = 10_000
 
 migrations = Migrations("attention-bot")
-
-
-def utcnow() -> str:
-    """Timestamps are stored as ISO 8601 text in UTC."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -388,3 +382,13 @@ def m008_purged_mentions(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX purged_mentions_item ON purged_mentions(item_id)")
+
+
+@migrations()
+def m009_identifiers_rekeyed(db: Database) -> None:
+    # Issue 12 changed how identifiers are normalised (http and https one URL, doi.org/... typed
+    # without a scheme a DOI, PubMed links PMIDs): stored keys follow, merging items that now
+    # turn out to be one (storage.rekey).
+    from storage.rekey import rekey_identifiers  # only this migration needs it
+
+    rekey_identifiers(db)

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from core.identifiers import from_key
 from core.models import Identifier, Item
-from storage.db import utcnow
+from core.times import utcnow
 
 
 def find_item_id(db: Database, identifier: Identifier) -> int | None:

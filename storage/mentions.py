@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from core.models import Mention, opaque_id
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)

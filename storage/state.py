@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 from storage.mentions import items_filter
 
 UPLOAD, UPLOADING = "upload", "uploading"

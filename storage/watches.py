@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from core.identifiers import from_key
 from core.models import Identifier, Item
-from storage.db import utcnow
+from core.times import utcnow
 from storage.items import ensure_item, find_item_id, get_item
 
 

@@ -16,6 +16,7 @@ import re
 from datetime import UTC
 
 from core.errors import InputError
+from core.text import shown
 from handlers.context import Context
 from handlers.render import escape_mrkdwn, section
 from handlers.replies import Command, Reply
@@ -72,8 +73,9 @@ def record(ctx: Context, cmd: Command, *, args: str, outcome: str) -> None:
     """Write one audit row; a failure is logged, never turned into the command's answer."""
     try:
         with ctx.store.transaction() as db:
+            # A refused NUL or bidi override is kept only escaped, like everywhere it is shown.
             audit.record(
-                db, user=cmd.user, channel=cmd.channel, command=cmd.name, args=args, outcome=outcome,
+                db, user=cmd.user, channel=cmd.channel, command=cmd.name, args=shown(args), outcome=outcome,
                 at=ctx.now().astimezone(UTC).isoformat(timespec="seconds"),  # purge compares text
             )
     except Exception:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from core.errors import InputError
 from core.identifiers import parse_identifier
 from core.models import Identifier
+from core.text import hidden_in, shown
 from handlers.context import Context
 from handlers.polling.resolve import resolver_config, url_rules
 from handlers.render import plural
@@ -257,6 +258,9 @@ def harvest(
 
 def normalise_target(text: str) -> str:
     """``host[:port][/path-prefix]`` in the stored form, or InputError saying how to write it."""
+    if hidden := hidden_in(text):
+        raise InputError(f"`{shown(text.strip())}` contains characters that do not show ({', '.join(hidden)}): "
+                         "type the web site again, e.g. `repository.example.edu/handle`.")
     raw = text.strip().strip("<>")
     lowered = raw.lower()
     if "://" in raw and not lowered.startswith(("http://", "https://")):

@@ -10,7 +10,7 @@ import shlex
 from urllib.parse import urlsplit
 
 from core.errors import InputError
-from core.identifiers import display, parse_identifier
+from core.identifiers import display, parse_identifier, split_typed
 from handlers.commands.collections import normalise_target
 from handlers.context import Context
 from handlers.render import (
@@ -88,16 +88,17 @@ def forget_command(ctx: Context, cmd: Command) -> Reply:
     """
     if cmd.args and cmd.args[0].lower() == "domain":
         return _forget_domain(ctx, cmd)
-    if len(cmd.args) != 1:
+    typed = split_typed(cmd.args)
+    if len(typed) != 1:
         raise InputError("Give one identifier: `forget 10.1038/nature12373` (or `forget domain <host>`).")
-    ident = parse_identifier(cmd.args[0])
+    ident = parse_identifier(typed[0])
     what = display(ident)
     if YES not in cmd.flags:
         db = ctx.store.db
         item_id = items.find_item_id(db, ident)
         if item_id is None:
             raise InputError(f"{what} is not known to the bot: there is nothing to forget.")
-        return _confirm(shlex.quote(cmd.args[0]), what, forget.footprint(db, [item_id]))
+        return _confirm(shlex.quote(typed[0]), what, forget.footprint(db, [item_id]))
     with ctx.store.transaction() as db:
         item_id = items.find_item_id(db, ident)
         if item_id is None:

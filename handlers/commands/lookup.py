@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 
 from core.errors import InputError
-from core.identifiers import display, parse_identifier
+from core.identifiers import display, parse_identifier, split_typed
 from core.models import Identifier, Mention, SourceResult
 from handlers import render
 from handlers.commands.health import health_lines
@@ -63,9 +63,10 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
     The item need not be watched; what is found is stored. One line names each source
     that failed or did not answer in time. Example: `lookup 10.1371/journal.pone.0000030`
     """
-    if len(cmd.args) != 1:
+    typed = split_typed(cmd.args)
+    if len(typed) != 1:
         raise InputError("Give one identifier: `lookup 10.1371/journal.pone.0000030`.")
-    ident = parse_identifier(cmd.args[0])
+    ident = parse_identifier(typed[0])
     sources = [s for s in ctx.configured_sources() if s.can_answer(ident)]
     if not sources:
         return Reply(

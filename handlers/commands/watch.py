@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.errors import InputError
-from core.identifiers import display, parse_identifier
+from core.identifiers import display, parse_identifier, split_typed
 from core.models import Identifier
 from core.times import still_ahead
 from handlers.commands import collections
@@ -18,17 +18,19 @@ LIST_LIMIT = 50
 
 
 def parse_all(args: list[str], *, verb: str) -> list[Identifier]:
-    """Every argument as an identifier; one bad one refuses the whole command."""
-    if not args:
+    """Every identifier in the arguments (spaces or commas between them); one bad one refuses
+    the whole command."""
+    typed = split_typed(args)
+    if not typed:
         raise InputError(f"Give at least one identifier: `{verb} 10.1038/nature12373`.")
     idents, problems = [], []
-    for arg in args:
+    for arg in typed:
         try:
             idents.append(parse_identifier(arg))
         except InputError as exc:
             problems.append(str(exc))
     if problems:
-        head = "Nothing was changed. " if len(args) > 1 else ""
+        head = "Nothing was changed. " if len(typed) > 1 else ""
         raise InputError(head + "\n".join(problems))
     return list(dict.fromkeys(idents))
 

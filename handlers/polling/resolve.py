@@ -18,7 +18,7 @@ from core.errors import InputError
 from core.identifiers import from_key, normalise_url
 from core.models import Identifier
 from handlers.context import Context
-from sources.errors import SourceError, SourceUnavailable
+from sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from sources.http import Transport
 from sources.landing import Found, LandingPage
 from sources.resolver import Refused, Resolve, ResolverConfig, resolve_page
@@ -65,7 +65,15 @@ def page_reader(
     config = resolver_config(ctx)
 
     def read(url: str) -> LandingPage:
-        return resolve_page(url, config=config, resolve=resolve, transport=transport)[1]
+        try:
+            return resolve_page(url, config=config, resolve=resolve, transport=transport)[1]
+        except SourceTimeout:
+            raise
+        except SourceUnavailable:
+            # Links are kept as https (core.urls); a site that speaks only http is read there.
+            if not url.startswith("https://"):
+                raise
+            return resolve_page("http://" + url[8:], config=config, resolve=resolve, transport=transport)[1]
 
     return read
 

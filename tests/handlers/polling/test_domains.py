@@ -67,7 +67,7 @@ def test_a_wikipedia_link_to_the_landing_page_counts_for_the_watched_handle(
     assert len(mentions_of(ctx.store.db, handle_item)) == 2
     # The page's URL is now an alias of the Handle's item: links by URL count for it too.
     item = items.get_item(ctx.store.db, handle_item)
-    assert item is not None and f"url:{landing.url}/handle/1794/22871?show=full" in [i.key for i in item.identifiers]
+    assert item is not None and f"url:https://{host}/handle/1794/22871?show=full" in [i.key for i in item.identifiers]
     # One question per domain, one fetch per distinct link (the poll also searched for the
     # watched Handle itself, as it does for every watched identifier).
     by_domain = [r for r in wiki.requests if r.query.get("list") == ["exturlusage"]]
