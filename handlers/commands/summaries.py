@@ -14,7 +14,7 @@ from handlers.render import plural
 from handlers.replies import Attachment, Command, Reply
 from handlers.summaries.chart import chart_png
 from handlers.summaries.data import PERIOD_HELP, build_summary, parse_period, rolling_bounds
-from handlers.summaries.render import render_summary
+from handlers.summaries.render import render_summary, render_top
 from storage import summaries as summaries_store
 from storage import watches as watches_store
 
@@ -143,15 +143,7 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     of = f" of collection {collection}" if collection else ""
     if not summary.top:
         return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)}.")
-    lines = [f"Top {len(summary.top)}{of} in the last {_days(period)}:"]
-    for n, c in enumerate(summary.top, 1):
-        what = [f"score {c.score_before:g} -> {c.score_after:g}"]
-        if c.new_mentions:
-            what.append(f"{plural(c.new_mentions, 'new mention')} ({', '.join(c.sources)})")
-        what += list(c.counts)
-        ident = f" ({c.identifier})" if c.identifier and c.identifier != c.label else ""
-        lines.append(f"{n}. {c.label}{ident}: " + "; ".join(what))
-    return Reply(text="\n".join(lines))
+    return render_top(summary, f"Top {len(summary.top)}{of} in the last {_days(period)}:")
 
 
 def csv_cell(value: object) -> str:

@@ -21,7 +21,6 @@ from core.identifiers import display, identifier_url
 from core.models import Item
 from core.scoring import weights as score_weights
 from core.times import iso, parse
-from handlers.alerts.render import count_text
 from handlers.context import Context
 from storage import Database
 from storage import items as items_store
@@ -79,6 +78,17 @@ def rolling_bounds(now: datetime, period: timedelta) -> tuple[str, str]:
     return iso(end - period), iso(end)
 
 
+class CountChange(BaseModel):
+    """A number a source reports that rose in the period (citations 3 -> 5)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    before: float
+    after: float
+    source_label: str
+
+
 class ItemChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -91,8 +101,8 @@ class ItemChange(BaseModel):
     score_after: float = 0.0
     #: Source labels of the new mentions, most mentions first.
     sources: tuple[str, ...] = ()
-    #: Counts that rose: ``citations 3 -> 5``.
-    counts: tuple[str, ...] = ()
+    #: Counts that rose in the period.
+    counts: tuple[CountChange, ...] = ()
 
     @property
     def gain(self) -> float:
@@ -326,7 +336,8 @@ def build_summary(
                 score_after=after,
                 sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
                 counts=tuple(
-                    count_text(r.metric, r.before, r.after, source_label=_source_label(ctx, r.source))
+                    CountChange(metric=r.metric, before=r.before, after=r.after,
+                                source_label=_source_label(ctx, r.source))
                     for r in rises_of[item_id]
                 ),
             )

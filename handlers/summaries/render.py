@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from handlers import render
+from handlers.alerts.render import count_text
 from handlers.render import plural
 from handlers.replies import Reply
-from handlers.summaries.data import NEWLY_WATCHED_SHOWN, ItemChange, Summary
+from handlers.summaries.data import NEWLY_WATCHED_SHOWN, CountChange, ItemChange, Summary
+
+
+def count_line(rise: CountChange) -> str:
+    """``Crossref citations 3 -> 5``."""
+    return count_text(rise.metric, rise.before, rise.after, source_label=rise.source_label)
+
+
+def render_top(summary: Summary, heading: str) -> Reply:
+    """`top`: one line an item, biggest gain first."""
+    lines = [heading]
+    for rank, c in enumerate(summary.top, 1):
+        what = [f"score {c.score_before:g} -> {c.score_after:g}"]
+        if c.new_mentions:
+            what.append(f"{plural(c.new_mentions, 'new mention')} ({', '.join(c.sources)})")
+        what += [count_line(rise) for rise in c.counts]
+        ident = f" ({c.identifier})" if c.identifier and c.identifier != c.label else ""
+        lines.append(f"{rank}. {c.label}{ident}: " + "; ".join(what))
+    return Reply(text="\n".join(lines))
 
 
 def _points(score: float) -> str:
@@ -22,7 +41,7 @@ def _item_text(c: ItemChange) -> str:
     parts = [f"score {c.score_before:g} -> {c.score_after:g}"]
     if c.new_mentions:
         parts.append(f"{plural(c.new_mentions, 'new mention')} on {', '.join(c.sources)}")
-    parts += list(c.counts)
+    parts += [count_line(rise) for rise in c.counts]
     return "; ".join(parts)
 
 

@@ -14,7 +14,7 @@ from handlers.options import Options
 from handlers.router import dispatch
 from handlers.summaries.chart import chart_png
 from handlers.summaries.data import build_summary, parse_period, week_bounds
-from handlers.summaries.render import render_summary
+from handlers.summaries.render import count_line, render_summary
 from sources import build_sources
 from sources.config import SourcesConfig
 from storage import Store, polls
@@ -71,7 +71,7 @@ def test_summary_counts_the_berlin_week_across_dst(berlin_ctx: Context) -> None:
     worms = s.top[0]
     assert (worms.score_before, worms.score_after, worms.new_mentions) == (13, 24, 2)
     assert worms.sources == ("Blog and news feeds", "Wikipedia")
-    assert worms.counts == ("Crossref citations 3 -> 5",)
+    assert tuple(count_line(r) for r in worms.counts) == ("Crossref citations 3 -> 5",)
     assert worms.url == "https://doi.org/10.1234/worms"
     assert [(b.source, b.mentions, b.score, b.items) for b in s.by_source] == [
         ("feeds", 1, 8, 1), ("wikipedia", 1, 3, 1), ("mastodon", 2, 1, 1)

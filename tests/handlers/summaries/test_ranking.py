@@ -13,7 +13,7 @@ from core.models import Count, Identifier
 from handlers.context import Context
 from handlers.options import Options
 from handlers.summaries.data import build_summary
-from handlers.summaries.render import render_summary
+from handlers.summaries.render import count_line, render_summary
 from sources import build_sources
 from sources.config import SourcesConfig
 from storage import Store
@@ -147,5 +147,5 @@ def test_items_with_only_rising_counts_fill_a_short_list(fresh_store: Store) -> 
     ctx = Context(store=fresh_store, now=lambda: datetime(2026, 10, 26, tzinfo=UTC))
     s = build_summary(ctx, "C1", start=WEEK_START, end=WEEK_END, top=2)
     assert [c.label for c in s.top] == ["mentioned", "two-counts"]
-    assert s.top[1].counts == ("crossref citations 1 -> 2", "crossref cited by 1 -> 3")
+    assert tuple(count_line(r) for r in s.top[1].counts) == ("crossref citations 1 -> 2", "crossref cited by 1 -> 3")
     assert s.items_with_attention == 3
