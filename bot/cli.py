@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from bot import __version__
 from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
@@ -26,7 +27,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.slack_app_token or (args.http and settings.slack_bot_token):
         from bot.slack import serve
 
-        return serve(settings, ctx, http=args.http, port=args.port)
+        return serve(settings, ctx, http=args.http, port=args.port or settings.port)
     if args.http:
         print(
             "HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; see README 'Connect Slack'.",
@@ -54,11 +55,7 @@ def cmd_cmd(args: argparse.Namespace) -> int:
     reply = dispatch(ctx, text, channel=args.channel or settings.default_channel,
                      user=args.user or "console", operator=args.user is None)
     stream = sys.stdout if reply.ok else sys.stderr
-    print(format_reply(reply), file=stream)
-    for attachment in reply.files:
-        if args.save_files:
-            with open(attachment.filename, "wb") as fh:
-                fh.write(attachment.content)
+    print(format_reply(reply, files_dir=settings.files_dir), file=stream)
     return EXIT_OK if reply.ok else EXIT_USER_ERROR
 
 
@@ -73,16 +70,23 @@ def cmd_shell(args: argparse.Namespace) -> int:
     if sys.stdin.isatty():
         print(f"attention-bot {__version__} shell - channel {channel}, database {settings.db}.")
         print("Type `help` for commands, Ctrl-D or `exit` to leave.")
-    return run_shell(ctx, channel=channel, user=args.user)
+    return run_shell(ctx, channel=channel, user=args.user, files_dir=settings.files_dir)
 
 
 # (name, help, add its arguments, run it): the explicit list of subcommands.
 Subcommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
+def port_number(text: str) -> int:
+    """``--port``'s value, or argparse's one-line error saying what a port is."""
+    if not (text.strip().isdecimal() and len(text.strip()) <= 5 and 1 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a whole number from 1 to 65535")
+    return int(text)
+
+
 def _args_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--http", action="store_true", help="serve Slack's HTTP mode instead of Socket Mode")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)), help="port for --http (default 3000)")
+    p.add_argument("--port", type=port_number, help="port for --http (default: PORT, else 3000)")
 
 
 USER_HELP = ("run as this Slack user id, under the access rules (ATTENTION_ADMINS); "
@@ -92,10 +96,34 @@ USER_HELP = ("run as this Slack user id, under the access rules (ATTENTION_ADMIN
 def _args_cmd(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", help="channel the command runs in (default: ATTENTION_DEFAULT_CHANNEL)")
     p.add_argument("--user", help=USER_HELP)
-    p.add_argument("--save-files", action="store_true", help="write files the reply carries (exports) here")
-    # Everything after the command's first word is the command's own, flags too:
-    # `cmd forget 10.1038/x --yes`, `cmd summary --private`.
+    # Everything after the command's first word is the command's own, flags too
+    # (`cmd forget 10.1038/x --yes`, `cmd summary --private`), except --channel and --user,
+    # which are taken out wherever they are (`cmd "watch X" --channel C`): see main().
     p.add_argument("text", nargs=argparse.REMAINDER, help='the command, e.g. "watch 10.1038/nature12373"')
+
+
+#: The options of `cmd` that may also follow the command text.
+CMD_OPTIONS = ("--channel", "--user")
+
+
+def options_after_text(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Move ``--channel C`` / ``--user U`` typed after `cmd`'s text into their options."""
+    text: list[str] = []
+    words = iter(args.text)
+    for word in words:
+        option, eq, value = word.partition("=")
+        if option not in CMD_OPTIONS:
+            text.append(word)
+            continue
+        if not eq:
+            value = next(words, "")
+            if not value or value.startswith("--"):
+                parser.error(f"{option} needs a value, e.g. {option} C0123456")
+        field = option.removeprefix("--")
+        if getattr(args, field) not in (None, value):
+            parser.error(f"{option} was given twice")
+        setattr(args, field, value)
+    args.text = text
 
 
 def _args_shell(p: argparse.ArgumentParser) -> None:
@@ -115,8 +143,15 @@ SUBCOMMANDS: list[Subcommand] = [
 ]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line (exit status 2), naming where the usage is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="attention-bot",
         description="Tells a library or research group when what it publishes gets attention online.",
     )
@@ -125,8 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, add_args, func in SUBCOMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, parser=p)
     return parser
+
+
+def _quiet_broken_pipe() -> None:
+    """Output piped into `head` that stopped reading: end without a traceback, and without
+    Python's complaint when it flushes stdout at exit (the recipe in Python's signal docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,10 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_OK
+    if args.command == "cmd":
+        options_after_text(args, args.parser)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         return EXIT_OK
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

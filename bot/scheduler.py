@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -49,13 +49,14 @@ def interval_minutes(settings: Settings, source: Source) -> float:
     return float(settings.poll_intervals.get(source.name) or source.default_interval_minutes)
 
 
-def build_notifier(settings: Settings, ctx: Context) -> Notifier:
-    """Slack when SLACK_BOT_TOKEN is set, the console otherwise."""
+def build_notifier(settings: Settings, ctx: Context, *, stream: TextIO | None = None) -> Notifier:
+    """Slack when SLACK_BOT_TOKEN is set, the console otherwise (printing to ``stream``,
+    writing charts into ATTENTION_FILES_DIR)."""
     if settings.slack_bot_token:
         # Imported only here: the console and cron without Slack never load slack_sdk's client.
         slack = importlib.import_module("bot.slack_client")
         return slack.build_slack_notifier(settings)  # type: ignore[no-any-return]
-    return ConsoleNotifier(files_dir=settings.db.expanduser().resolve().parent)
+    return ConsoleNotifier(stream=stream, files_dir=settings.files_dir.expanduser().resolve())
 
 
 def _record_next_run(scheduler: BackgroundScheduler, ctx: Context, source_name: str) -> None:

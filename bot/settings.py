@@ -9,8 +9,10 @@ prefix; Slack's keep their conventional names. Lists take ``a,b`` or a JSON list
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import sources
 from bot import PROJECT_URL, __version__
-from core.config import Rates, Slots, StrList, setting
+from core.config import Port, Rates, Slots, StrList, setting
 from handlers.options import Options
 from sources.base import Source
 from sources.config import SourcesConfig, flat_name, variable
@@ -43,6 +45,9 @@ class BotSettings(BaseSettings):
     contact_email: str | None = setting(None, "Sent in the User-Agent to sources (Wikimedia, Crossref, DataCite and Reddit ask for one).")
     log_level: str = setting("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR.")
     default_channel: str = setting("console", "Channel used by the shell and `cmd` without --channel.")
+    files_dir: Path = setting(Path("attention-files"), "Folder where the console, `shell` and `cmd` write summary charts, exports and the console's log.")
+    port: Port = setting(3000, "Port `run --http` listens on (`--port` overrides it).", env="PORT")
+    first_poll_seconds: int = setting(60, "Seconds within which `run` first asks every source about a newly watched or imported item.", ge=5, le=86400)
 
     slack_bot_token: SecretStr | None = setting(None, "Bot token (xoxb-...).", env="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = setting(None, "App-level token (xapp-...) for Socket Mode.", env="SLACK_APP_TOKEN")
@@ -149,6 +154,48 @@ def unknown_source_names(settings: Settings) -> list[str]:
                 f"(the sources are {', '.join(known)})"
             )
     return problems
+
+
+def variable_names(model: type[BaseSettings] | None = None) -> set[str]:
+    """Every environment variable a setting is read from, alternative names included."""
+    model = model or settings_model()
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        choices = getattr(info.validation_alias, "choices", None)
+        if choices:
+            names.update(str(c) for c in choices)
+        else:
+            names.add("ATTENTION_" + name.upper())
+    return names
+
+
+def unknown_variables(
+    names: Iterator[str] | Sequence[str] | None = None, *, model: type[BaseSettings] | None = None
+) -> list[str]:
+    """One warning per ``ATTENTION_*`` variable (in the environment and ``.env``) that is not a
+    setting: a misspelt name would otherwise be silently ignored."""
+    if names is None:
+        names = [*os.environ, *_dotenv_names()]
+    known = variable_names(model)
+    # Compared without the shared prefix, which would make every name look close.
+    ours = sorted(n.removeprefix("ATTENTION_") for n in known if n.startswith("ATTENTION_"))
+    warnings = []
+    for name in dict.fromkeys(n.upper() for n in names):  # read case-insensitively
+        if not name.startswith("ATTENTION_") or name in known:
+            continue
+        close = difflib.get_close_matches(name.removeprefix("ATTENTION_"), ours, n=1, cutoff=0.7)
+        hint = f"did you mean ATTENTION_{close[0]}?" if close else "see README 'Configuration' for the settings"
+        warnings.append(f"{name} is not a setting and is ignored: {hint}")
+    return warnings
+
+
+def _dotenv_names() -> list[str]:
+    path = Path(str(CONFIG.get("env_file") or ".env"))
+    if not path.is_file():
+        return []
+    from dotenv import dotenv_values  # the library pydantic-settings reads .env with
+
+    return list(dotenv_values(path))
 
 
 def load_settings(*, registry: Sequence[type[Source]] | None = None, **overrides: Any) -> Settings:

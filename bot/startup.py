@@ -7,7 +7,13 @@ import logging
 import sys
 
 from bot import logredact
-from bot.settings import Settings, SettingsError, load_settings, unknown_source_names
+from bot.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    unknown_source_names,
+    unknown_variables,
+)
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_CONFIG = 0, 1, 2
 
@@ -20,10 +26,19 @@ def settings_or_exit() -> Settings:
             raise SettingsError(problems)
         return settings
     except SettingsError as exc:
-        print("attention-bot cannot start: these settings need fixing:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        if len(exc.problems) == 1:
+            print(f"attention-bot cannot start: {exc.problems[0]}", file=sys.stderr)
+        else:
+            print("attention-bot cannot start: these settings need fixing:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
+
+
+def warn_unknown_variables() -> None:
+    """A misspelt ATTENTION_ variable is ignored by the settings: say so, with the nearest name."""
+    for warning in unknown_variables():
+        print(f"attention-bot: warning: {warning}", file=sys.stderr)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -44,6 +59,7 @@ def configure_logging(settings: Settings) -> None:
 
 def start() -> Settings:
     """Settings read and logging configured: the first line of every subcommand."""
+    warn_unknown_variables()
     settings = settings_or_exit()
     configure_logging(settings)
     return settings

@@ -79,6 +79,13 @@ def _at_least(minimum: float, what: str) -> Any:
     return check
 
 
+def _port(value: Any) -> int:
+    text = str(value).strip()
+    if not (text.isdecimal() and len(text) <= 5 and 1 <= int(text) <= 65535):
+        raise ValueError("a port is a whole number from 1 to 65535")
+    return int(text)
+
+
 def _positive(value: dict[str, float]) -> dict[str, float]:
     bad = [f"{name}={rate:g}" for name, rate in value.items() if not rate > 0]
     if bad:
@@ -106,6 +113,8 @@ Slots = Annotated[NumberMap, AfterValidator(_whole)]
 Weekday = Annotated[str, AfterValidator(_weekday)]
 TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+#: A TCP port, 1..65535.
+Port = Annotated[int, BeforeValidator(_port)]
 
 
 def setting(default: Any, description: str, *, env: str | None = None, **constraints: Any) -> Any:
