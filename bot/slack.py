@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.settings import Settings
 from bot.slack_client import SlackNotifier, build_slack_notifier, make_client
+from handlers.actions import run_action as press
 from handlers.context import Context
 from handlers.notifier import Notifier
 from handlers.render import (
@@ -180,16 +181,17 @@ def create_app(
                 client.chat_postEphemeral(channel=channel, user=user, text=problem)
 
     def run_action(body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]) -> None:
-        text = str(action.get("value") or "")
+        value = str(action.get("value") or "")
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
         user = (body.get("user") or {}).get("id") or ""
-        reply = dispatch(ctx, text, channel=channel, user=user)
+        # The action_id chooses the command; the value may only say what about.
+        reply = press(ctx, str(action.get("action_id") or ""), value, channel=channel, user=user)
         if action.get("action_id") == DETAILS or is_private(reply):
             respond(**message_payload(reply), response_type="ephemeral", replace_original=False)
             return
         who = f"<@{user}>" if _USER_ID.match(user) else "Someone"
         label = escape_mrkdwn(str((action.get("text") or {}).get("text") or "a button"))
-        respond_reply(respond, reply, text, note=f"{who} pressed *{label}*")
+        respond_reply(respond, reply, value, note=f"{who} pressed *{label}*")
 
     def ack_only(ack: Callable[..., Any]) -> None:
         ack()

@@ -54,7 +54,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     if args.collection is not None:
         try:
-            check_collection(ctx, args.channel, args.collection)
+            args.collection = check_collection(ctx, args.channel, args.collection)
         except InputError as exc:
             print(str(exc), file=sys.stderr)
             return startup.EXIT_USER_ERROR

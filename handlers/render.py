@@ -146,8 +146,9 @@ def button(
     label: str, *, action_id: str, value: str, style: str | None = None,
     confirm: tuple[str, str, str, str] | None = None,
 ) -> Block:
-    """A button whose value is the router command it runs. ``confirm`` is (title, text_mrkdwn,
-    confirm label, deny label): Slack asks before running it."""
+    """A button; its ``action_id`` names what it does and its ``value`` what about (see
+    handlers.actions). ``confirm`` is (title, text_mrkdwn, confirm label, deny label): Slack
+    asks before running it."""
     if len(value) > BUTTON_VALUE_CHARS:
         raise ValueError(f"a button's value is at most {BUTTON_VALUE_CHARS} characters")
     made: Block = {"type": "button", "text": _plain(label), "action_id": action_id, "value": value}
@@ -214,25 +215,21 @@ def actions_for_alert(item: str | Mapping[str, Any]) -> Block | None:
     """The buttons under an alert: Details (private lookup), Mute 7 days, Unwatch.
 
     ``item`` is the identifier as a user would type it (``doi:10.1/x``), or an alert payload
-    with an ``identifier``. Each button's value is the router command it runs. None when the
-    identifier is too long to fit a button value (Slack allows 2,000 characters).
+    with an ``identifier``. Each button's value is only that identifier: the action_id says
+    which command it runs (handlers.actions). None when the identifier is too long to fit a
+    button value (Slack allows 2,000 characters).
     """
     ident = _alert_identifier(item)
     if not ident:
         return None
-    quoted = shlex.quote(ident)
-    values = {
-        DETAILS: f"lookup {quoted}",
-        MUTE: f"mute {quoted} {MUTE_DAYS}",
-        UNWATCH: f"unwatch {quoted}",
-    }
-    if max(len(v) for v in values.values()) > BUTTON_VALUE_CHARS:
+    value = shlex.quote(ident)
+    if len(value) > BUTTON_VALUE_CHARS:
         return None
     confirm = ("Stop watching?", f"This channel will no longer hear about {escape_mrkdwn(ident)}.", "Unwatch", "Keep")
     return actions("attention_alert_actions", [
-        button("Details", action_id=DETAILS, value=values[DETAILS]),
-        button(f"Mute {MUTE_DAYS} days", action_id=MUTE, value=values[MUTE]),
-        button("Unwatch", action_id=UNWATCH, value=values[UNWATCH], style="danger", confirm=confirm),
+        button("Details", action_id=DETAILS, value=value),
+        button(f"Mute {MUTE_DAYS} days", action_id=MUTE, value=value),
+        button("Unwatch", action_id=UNWATCH, value=value, style="danger", confirm=confirm),
     ])
 
 

@@ -6,6 +6,7 @@ line is the summary, the rest the details. ``usage`` is what the user types.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import shlex
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from core.errors import InputError
 from handlers.commands import access, alerting, check, forget, lookup, summaries, watch
+from handlers.commands.numbers import typed
 from handlers.context import Context
 from handlers.replies import Command, Reply, error
 
@@ -58,12 +60,18 @@ class CommandSpec:
         return "\n".join(line.strip() for line in lines).strip()
 
 
+def _nearest(name: str) -> str:
+    """``: did you mean `watch`?`` for a command typed a letter wrong, else a full stop."""
+    close = difflib.get_close_matches(name.lower(), COMMANDS, n=1, cutoff=0.6)
+    return f": did you mean `{close[0]}`?" if close else "."
+
+
 def help_command(ctx: Context, cmd: Command) -> Reply:
     """Show the commands, or the details of one: `help watch`."""
     if cmd.args:
         spec = COMMANDS.get(cmd.args[0].lower())
         if spec is None:
-            return error(f"There is no command `{cmd.args[0]}`. Type `help` to see them all.")
+            return error(f"There is no command `{typed(cmd.args[0])}`{_nearest(cmd.args[0])} Type `help` to see them all.")
         body = f"{spec.usage}\n  {spec.summary}"
         if spec.details:
             body += "\n\n" + spec.details
@@ -85,7 +93,8 @@ REGISTRY: list[CommandSpec] = [
         slow_when=lambda args: bool(args) and args[0].lower() == "collection",
         changes=True,
     ),
-    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...] | unwatch domain <site>", changes=True),
+    CommandSpec("unwatch", watch.unwatch_command,
+                "unwatch <id> [<id> ...] | unwatch domain <site> | unwatch collection <name>", changes=True),
     CommandSpec("list", watch.list_command, "list [collection]"),
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
@@ -145,7 +154,7 @@ def dispatch(
         cmd = parse(text, channel=channel, user=user, operator=operator)
         spec = COMMANDS.get(cmd.name)
         if spec is None:
-            return error(f"Unknown command `{cmd.name}`. Type `help` to see what the bot can do.")
+            return error(f"Unknown command `{typed(cmd.name)}`{_nearest(cmd.name)} Type `help` to see what the bot can do.")
         changing = spec.is_changing(cmd.args)
         if (changing or spec.admins_only) and not access.may_change(ctx, cmd):
             outcome = "refused"

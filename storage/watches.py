@@ -63,8 +63,7 @@ def list_watches(
     )
     params: list[object] = [channel]
     if collection is not None:
-        sql += " AND c.name = ?"
-        params.append(collection)
+        sql += f" AND w.collection_id IN {_ids_sql(collection_ids(db, channel, collection))}"
     sql += " ORDER BY w.created_at, w.id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -150,15 +149,51 @@ def inactive_channels(db: Database) -> list[tuple[str, str | None]]:
     ]
 
 
+def _same_name(a: str, b: str) -> bool:
+    # Collection names are case-insensitive (`Maps` is `maps`), beyond ASCII too: compared
+    # here, not with SQLite's NOCASE, which folds only A-Z.
+    return a.casefold() == b.casefold()
+
+
+def collection_ids(db: Database, channel: str, name: str) -> list[int]:
+    """The ids of a channel's collection called ``name`` in any case, oldest first (names
+    stored before they were case-insensitive may have several rows)."""
+    rows = db.execute("SELECT id, name FROM collections WHERE channel = ? ORDER BY id", [channel]).fetchall()
+    return [int(r[0]) for r in rows if _same_name(r[1], name)]
+
+
+def find_collection(db: Database, channel: str, name: str) -> str | None:
+    """The stored name of a channel's collection called ``name`` in any case, or None."""
+    ids = collection_ids(db, channel, name)
+    if not ids:
+        return None
+    return str(db.execute("SELECT name FROM collections WHERE id = ?", [ids[0]]).fetchone()[0])
+
+
+def _ids_sql(ids: list[int]) -> str:
+    return "(" + ",".join(str(int(i)) for i in ids) + ")" if ids else "(NULL)"
+
+
 def ensure_collection(db: Database, channel: str, name: str, origin: str | None = None) -> int:
-    db.execute(
-        "INSERT OR IGNORE INTO collections (channel, name, origin, created_at) VALUES (?, ?, ?, ?)",
+    """The collection's id (``Maps`` finds ``maps``), created when the channel has none such."""
+    ids = collection_ids(db, channel, name)
+    if ids:
+        return ids[0]
+    cur = db.execute(
+        "INSERT INTO collections (channel, name, origin, created_at) VALUES (?, ?, ?, ?)",
         [channel, name, origin, utcnow()],
     )
-    row = db.execute(
-        "SELECT id FROM collections WHERE channel = ? AND name = ?", [channel, name]
-    ).fetchone()
-    return int(row[0])
+    return int(cur.lastrowid or 0)
+
+
+def unwatch_collection(db: Database, channel: str, name: str) -> tuple[int, int]:
+    """Stop watching a channel's collection: its items and web sites here, and the collection
+    itself. Returns (items, sites) no longer watched; the items' history is kept."""
+    ids = _ids_sql(collection_ids(db, channel, name))
+    items = db.execute(f"DELETE FROM watches WHERE channel = ? AND collection_id IN {ids}", [channel]).rowcount
+    sites = db.execute(f"DELETE FROM domain_watches WHERE channel = ? AND collection_id IN {ids}", [channel]).rowcount
+    db.execute(f"DELETE FROM collections WHERE channel = ? AND id IN {ids}", [channel])
+    return int(items), int(sites)
 
 
 def watch_domain(
@@ -187,6 +222,15 @@ def list_domains(db: Database, channel: str | None = None) -> list[tuple[str, st
         sql += " AND channel = ?"
         params.append(channel)
     return [(r[0], r[1]) for r in db.execute(sql + " ORDER BY channel, target", params).fetchall()]
+
+
+def watched_among(db: Database, channel: str, item_ids: list[int]) -> list[int]:
+    """Which of ``item_ids`` the channel watches."""
+    return [
+        int(r[0]) for r in db.execute(
+            f"SELECT item_id FROM watches WHERE channel = ? AND item_id IN {_ids_sql(item_ids)}", [channel]
+        ).fetchall()
+    ]
 
 
 def get_watched_item(db: Database, channel: str, identifier: Identifier) -> Item | None:
@@ -219,21 +263,22 @@ def set_domain_collection(db: Database, channel: str, target: str, collection_id
 
 def collection_domains(db: Database, channel: str, name: str) -> list[str]:
     """The domains and base URLs a channel's collection lists."""
+    ids = _ids_sql(collection_ids(db, channel, name))
     return [
         r[0]
         for r in db.execute(
-            "SELECT d.target FROM domain_watches d JOIN collections c ON c.id = d.collection_id "
-            "WHERE d.channel = ? AND c.name = ? ORDER BY d.target",
-            [channel, name],
+            f"SELECT target FROM domain_watches WHERE channel = ? AND collection_id IN {ids} ORDER BY target",
+            [channel],
         ).fetchall()
     ]
 
 
 def channel_collections(db: Database, channel: str) -> list[tuple[str, str | None, int, list[str]]]:
-    """``(name, origin, items watched, domains)`` of each collection of a channel."""
-    out = []
+    """``(name, origin, items watched, domains)`` of each collection of a channel, by name
+    (rows whose names differ only in case are one collection, under the oldest's name)."""
+    merged: dict[str, tuple[str, str | None, int, list[str]]] = {}
     for coll_id, name, origin in db.execute(
-        "SELECT id, name, origin FROM collections WHERE channel = ? ORDER BY name", [channel]
+        "SELECT id, name, origin FROM collections WHERE channel = ? ORDER BY id", [channel]
     ).fetchall():
         n = db.execute(
             "SELECT count(*) FROM watches WHERE channel = ? AND collection_id = ?", [channel, coll_id]
@@ -242,17 +287,19 @@ def channel_collections(db: Database, channel: str) -> list[tuple[str, str | Non
             "SELECT target FROM domain_watches WHERE channel = ? AND collection_id = ? ORDER BY target",
             [channel, coll_id],
         ).fetchall()]
-        out.append((name, origin, int(n), sites))
-    return out
+        first = merged.get(name.casefold())
+        if first is not None:
+            name, origin, n, sites = first[0], first[1] or origin, first[2] + n, sorted({*first[3], *sites})
+        merged[name.casefold()] = (name, origin, int(n), sites)
+    return sorted(merged.values(), key=lambda c: c[0].casefold())
 
 
 def collection_item_ids(db: Database, channel: str, name: str) -> set[int]:
     """The items a channel watches in one collection (for `list` and summaries per collection)."""
+    ids = _ids_sql(collection_ids(db, channel, name))
     return {
         int(r[0])
         for r in db.execute(
-            "SELECT w.item_id FROM watches w JOIN collections c ON c.id = w.collection_id "
-            "WHERE w.channel = ? AND c.name = ?",
-            [channel, name],
+            f"SELECT item_id FROM watches WHERE channel = ? AND collection_id IN {ids}", [channel]
         ).fetchall()
     }

@@ -17,6 +17,7 @@ from datetime import UTC
 
 from core.errors import InputError
 from core.text import shown
+from handlers.commands import numbers
 from handlers.context import Context
 from handlers.render import escape_mrkdwn, section
 from handlers.replies import Command, Reply
@@ -52,21 +53,25 @@ def channel_ref(channel: str) -> str:
     return f"<#{channel}>" if _CHANNEL_ID.match(channel) else escape_mrkdwn(channel)
 
 
-def _who(ctx: Context) -> str:
+def _who(ctx: Context, *, rich: bool) -> str:
+    """Who may change things: Slack mentions (``<@U1>``) in mrkdwn, the plain ids otherwise."""
     admins, rooms = _admins(ctx)
-    names = [user_ref(u) for u in admins]
+    names = [user_ref(u) if rich else u for u in admins]
     if rooms:
-        names.append("anyone in " + ", ".join(channel_ref(c) for c in rooms))
+        names.append("anyone in " + ", ".join(channel_ref(c) if rich else c for c in rooms))
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def refusal(ctx: Context, cmd: Command, *, changing: bool = True) -> Reply:
-    """What a user who may not run ``cmd`` is told: who may, and that nothing changed."""
+    """What a user who may not run ``cmd`` is told: who may, and that nothing changed. The
+    text is plain (the terminal prints it; Slack shows it in notifications); the blocks
+    mention the people so Slack shows their names."""
     tail = "nothing was changed." if changing else "ask one of them."
-    text = f"Only {_who(ctx)} may run `{cmd.name}`; {tail}"
-    return Reply(text=text, blocks=[section(text)], ok=False, ephemeral=True)
+    text = f"Only {_who(ctx, rich=False)} may run `{cmd.name}`; {tail}"
+    rich = f"Only {_who(ctx, rich=True)} may run `{cmd.name}`; {tail}"
+    return Reply(text=text, blocks=[section(rich)], ok=False, ephemeral=True)
 
 
 def record(ctx: Context, cmd: Command, *, args: str, outcome: str) -> None:
@@ -88,11 +93,11 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
     Only the bot's admins see it (with no admins configured, anyone). Rows are kept for
     ATTENTION_AUDIT_DAYS days.
     """
-    if len(cmd.args) > 1 or (cmd.args and not cmd.args[0].isdecimal()):
-        raise InputError(f"Give a number of rows: `audit 50` (at most {MAX_AUDIT_ROWS}).")
-    n = int(cmd.args[0]) if cmd.args else DEFAULT_AUDIT_ROWS
-    if not 1 <= n <= MAX_AUDIT_ROWS:
-        raise InputError(f"`{cmd.args[0]}` rows: give 1 to {MAX_AUDIT_ROWS}, e.g. `audit 50`.")
+    if len(cmd.args) > 1:
+        raise InputError(f"Give one number of rows: `audit 50` (1 to {MAX_AUDIT_ROWS}).")
+    n = DEFAULT_AUDIT_ROWS
+    if cmd.args:
+        n = numbers.whole_number(cmd.args[0], low=1, high=MAX_AUDIT_ROWS, what="a number of rows", example="audit 50")
     rows = audit.recent(ctx.store.db, limit=n)
     if not rows:
         return Reply(text="The audit log is empty: no changing command has been run yet.")

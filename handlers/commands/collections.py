@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.errors import InputError
-from core.identifiers import parse_identifier
+from core.identifiers import display, parse_identifier
 from core.models import Identifier
 from core.text import hidden_in, shown
 from handlers.context import Context
@@ -27,7 +27,7 @@ from sources.http import HttpFactory
 from sources.oaipmh import Get, Harvester, OaiRecord
 from sources.resolver import Refused, check_url, fetch_page, with_query
 from sources.urlrules import UrlRule, key_for
-from storage import items, watches
+from storage import Database, items, watches
 
 #: (rows done, rows expected or None): the CLI draws its counter from this.
 Progress = Callable[[int, int | None], None]
@@ -47,13 +47,28 @@ OAI_MAX_BYTES, OAI_TIMEOUT = 50_000_000, 60.0
 
 @dataclass
 class ImportReport:
+    #: Rows that named an item (several rows may name one item).
     rows: int = 0
     new_items: int = 0
     deleted: int = 0
     refused: list[str] = field(default_factory=list)
+    #: The items the rows named, as they are after any merge.
+    items: set[int] = field(default_factory=set)
+    #: Rows naming an item an earlier row of this import named.
+    duplicates: int = 0
+    #: "a and b": items the channel watched apart that a row showed to be one.
+    merged: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = f"imported {plural(self.rows, 'item')} ({self.new_items:,} new)"
+        counted = [f"{self.new_items:,} new"]
+        if self.duplicates:
+            counted.append(plural(self.duplicates, "duplicate row"))
+        text = f"imported {plural(len(self.items), 'item')} ({', '.join(counted)})"
+        if self.merged:
+            shown = "; ".join(self.merged[:SHOWN_REFUSALS])
+            more = len(self.merged) - SHOWN_REFUSALS
+            text += f"; watched here as two items, now one: {shown}"
+            text += f" (and {more:,} more)" if more > 0 else ""
         if self.deleted:
             text += f"; {plural(self.deleted, 'deleted record')} skipped"
         if self.refused:
@@ -77,6 +92,23 @@ def _with_keys(idents: list[Identifier], rules: tuple[UrlRule, ...]) -> list[Ide
     return idents
 
 
+def _merge(db: Database, channel: str, idents: list[Identifier], report: ImportReport) -> None:
+    """Make the items ``idents`` name one; note it when the channel watched them apart."""
+    owners = sorted({i for i in (items.find_item_id(db, ident) for ident in idents) if i})
+    if len(owners) < 2:
+        return
+    watched = sorted(watches.watched_among(db, channel, owners))
+    if len(watched) > 1:
+        known = items.get_items(db, watched)
+        names = [known[i].primary for i in watched if i in known]
+        report.merged.append(" and ".join(display(p) for p in names if p))
+    keep = items.merge_owners(db, idents)
+    counted = report.items.intersection(owners)
+    if counted and keep is not None:  # the items this import counted are now the kept one
+        report.items.difference_update(counted)
+        report.items.add(keep)
+
+
 def store_rows(
     ctx: Context, rows: Iterable[tuple[list[Identifier], str | None] | str], *,
     channel: str, collection: str, origin: str, progress: Progress | None = None,
@@ -96,10 +128,12 @@ def store_rows(
                 for idents, title in batch:
                     # A row naming a DOI and a Handle says they are one item, even if each was
                     # watched on its own before.
-                    items.merge_owners(db, [i for i in idents if i.scheme != "url"])
-                    _, new = watches.watch_item(db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id)
+                    _merge(db, channel, [i for i in idents if i.scheme != "url"], report)
+                    item_id, new = watches.watch_item(db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id)
                     report.rows += 1
                     report.new_items += int(new)
+                    report.duplicates += item_id in report.items
+                    report.items.add(item_id)
             batch.clear()
         if progress:
             progress(report.rows + len(report.refused), total)
@@ -338,6 +372,21 @@ def unwatch_domain_command(ctx: Context, cmd: Command) -> Reply:
     if missing:
         lines.append(f"Not watched in this channel: {', '.join(missing)} (type `list` to see what is)")
     return Reply(text="\n".join(lines), ok=bool(gone))
+
+
+def unwatch_collection_command(ctx: Context, cmd: Command) -> Reply:
+    """`unwatch collection <name>`: stop watching a whole collection (names in any case)."""
+    if len(cmd.args) != 2:
+        raise InputError("Give the collection's name: `unwatch collection maps`.")
+    with ctx.store.transaction() as db:
+        name = watches.find_collection(db, cmd.channel, cmd.args[1])
+        if name is None:
+            known = ", ".join(c[0] for c in watches.channel_collections(db, cmd.channel))
+            hint = f"Collections here: {known}." if known else "This channel has no collections."
+            return Reply(text=f"There is no collection `{shown(cmd.args[1])}` in {cmd.channel}. {hint}", ok=False)
+        items, sites = watches.unwatch_collection(db, cmd.channel, name)
+    what = plural(items, "item") + (f" and {plural(sites, 'web site')}" if sites else "")
+    return Reply(text=f"Stopped watching collection {name} in {cmd.channel}: {what}. Their history is kept.")
 
 
 def watch_collection_command(ctx: Context, cmd: Command) -> Reply:

@@ -60,9 +60,10 @@ def _confirm(typed: str, what: str, found: forget.Footprint) -> Reply:
     head = (f"`forget` would remove {what} from the bot everywhere, in every channel: "
             f"{_amounts(found)}. Nothing was changed yet.")
     blocks: list[Block] = [section(escape_mrkdwn(head))]
-    if len(command) <= BUTTON_VALUE_CHARS:
+    if len(typed) <= BUTTON_VALUE_CHARS:
+        # The value says only what to forget; the button's action_id says it is a forget.
         blocks.append(actions("attention_forget_confirm", [button(
-            "Forget everywhere", action_id=FORGET, value=command, style="danger",
+            "Forget everywhere", action_id=FORGET, value=typed, style="danger",
             confirm=("Forget everywhere?",
                      "Every channel loses it, with its mentions and history. This cannot be undone.",
                      "Forget", "Keep"),

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from core.errors import InputError
 from core.scoring import weights as score_weights
+from handlers.commands import numbers
 from handlers.context import Context
 from handlers.render import plural
 from handlers.replies import Attachment, Command, Reply
@@ -45,14 +46,21 @@ def collection_names(ctx: Context, channel: str) -> list[str]:
     return [c[0] for c in watches_store.channel_collections(ctx.store.db, channel)]
 
 
+def find_collection(ctx: Context, channel: str, name: str) -> str | None:
+    """The channel's collection called ``name`` in any case (`Maps` is `maps`), as stored."""
+    return watches_store.find_collection(ctx.store.db, channel, name)
+
+
 def check_collection(ctx: Context, channel: str, name: str, *, what: str | None = None) -> str:
-    """``name`` if the channel has that collection; else an InputError naming the ones it has.
+    """The stored name of the channel's collection ``name`` (in any case); else an InputError
+    naming the ones it has.
 
     ``what`` describes the other arguments the name could have been (periods, for commands).
     """
+    found = find_collection(ctx, channel, name)
+    if found is not None:
+        return found
     names = collection_names(ctx, channel)
-    if name in names:
-        return name
     start = f"`{name}` is not {what} or a collection of {channel}" if what else (
         f"There is no collection `{name}` in {channel}"
     )
@@ -71,8 +79,8 @@ def _period_or_collection(
     period = _period_or_none(arg)
     if period is not None:
         return period, None
-    if arg in collection_names(ctx, channel):
-        return None, arg
+    if (found := find_collection(ctx, channel, arg)) is not None:
+        return None, found
     if _looks_like_period(arg):
         parse_period(arg)  # raises, saying how to write a period
     return None, check_collection(ctx, channel, arg, what=what)
@@ -124,10 +132,8 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     count, period = DEFAULT_TOP, DEFAULT_PERIOD
     collection = None
     for arg in cmd.args:
-        if arg.isdecimal() and arg not in collection_names(ctx, cmd.channel):
-            count = int(arg)
-            if not 1 <= count <= MAX_TOP:
-                raise InputError(f"Show between 1 and {MAX_TOP} items: `top 10`.")
+        if arg.isdecimal() and not find_collection(ctx, cmd.channel, arg):
+            count = numbers.whole_number(arg, low=1, high=MAX_TOP, what="a number of items to show", example="top 10")
             continue
         asked, name = _period_or_collection(
             ctx, cmd.channel, arg, what=f"a number of items, a period ({PERIOD_HELP})"

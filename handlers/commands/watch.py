@@ -66,9 +66,12 @@ def unwatch_command(ctx: Context, cmd: Command) -> Reply:
     """Stop watching items in this channel. Their history is kept.
 
     Web sites: `unwatch domain <host>[:port][/path-prefix]`.
+    A whole collection (its items and web sites): `unwatch collection <name>`.
     """
     if cmd.args and cmd.args[0].lower() == "domain":
         return collections.unwatch_domain_command(ctx, cmd)
+    if cmd.args and cmd.args[0].lower() == "collection":
+        return collections.unwatch_collection_command(ctx, cmd)
     idents = parse_all(cmd.args, verb="unwatch")
     removed: list[str] = []
     missing: list[str] = []
@@ -127,12 +130,12 @@ def _item_line(w: watches.Watch, now: datetime) -> str:
 def _list_collection(
     ctx: Context, channel: str, name: str, colls: list[tuple[str, str | None, int, list[str]]]
 ) -> Reply:
-    found = next((c for c in colls if c[0] == name), None)
+    found = next((c for c in colls if c[0].casefold() == name.casefold()), None)
     if found is None:
         known = ", ".join(c[0] for c in colls)
         hint = f"Collections here: {known}." if known else "Make one with `watch collection <name> from <file.csv | OAI-PMH URL>` or `watch domain <site> collection=<name>`."
         return Reply(text=f"There is no collection `{name}` in {channel}. {hint}", ok=False)
-    _, origin, total, sites = found
+    name, origin, total, sites = found
     rows = watches.list_watches(ctx.store.db, channel, collection=name, limit=LIST_LIMIT)
     lines = [f"Collection {name} in {channel}: {plural(total, 'item')}" + (f", imported from {origin}" if origin else "")]
     if sites:

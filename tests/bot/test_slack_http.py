@@ -175,6 +175,17 @@ def test_alert_buttons_run_their_command(running: Running) -> None:
     assert running.responses(2)[1]["response_type"] == "ephemeral"
 
 
+def test_a_signed_click_carrying_another_command_is_refused_and_changes_nothing(running: Running) -> None:
+    router.dispatch(running.ctx, "watch 10.1038/nature12373", channel=CHANNEL, user=USER)
+    before = [r[0] for r in running.ctx.store.db.execute("SELECT item_id FROM watches ORDER BY item_id")]
+    assert running.post(_button_payload(running, "attention_mute", "watch 10.9999/x", "Mute 7 days")).status_code == 200
+    (answer,) = running.responses(1)
+    assert answer["response_type"] == "ephemeral" and "nothing was changed" in answer["text"]
+    assert [r[0] for r in running.ctx.store.db.execute("SELECT item_id FROM watches ORDER BY item_id")] == before
+    assert running.ctx.store.db.execute("SELECT count(*) FROM identifiers WHERE key LIKE '%10.9999%'").fetchone()[0] == 0
+    assert running.ctx.store.db.execute("SELECT muted_until FROM watches").fetchone()[0] is None
+
+
 def test_mention_answers_in_the_thread(running: Running) -> None:
     event = {
         "type": "event_callback", "team_id": "T0001", "api_app_id": "A0APP", "event_id": "Ev1",

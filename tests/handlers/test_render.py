@@ -102,14 +102,14 @@ def test_fields_and_header_limits() -> None:
     assert len(header("h" * 400)["text"]["text"]) <= 150
 
 
-def test_alert_actions_carry_router_commands() -> None:
+def test_alert_buttons_carry_only_the_identifier() -> None:
     block = actions_for_alert("doi:10.1/x")
     assert block is not None
-    values = {b["text"]["text"]: b["value"] for b in block["elements"]}
-    assert values == {"Details": "lookup doi:10.1/x", "Mute 7 days": "mute doi:10.1/x 7", "Unwatch": "unwatch doi:10.1/x"}
+    values = {b["action_id"]: b["value"] for b in block["elements"]}
+    assert values == {"attention_details": "doi:10.1/x", "attention_mute": "doi:10.1/x", "attention_unwatch": "doi:10.1/x"}
     # an alert payload works too, and odd characters are quoted for the router
     from_payload = actions_for_alert({"identifier": "10.1/it's"})
-    assert from_payload is not None and from_payload["elements"][2]["value"] == "unwatch '10.1/it'\"'\"'s'"
+    assert from_payload is not None and from_payload["elements"][2]["value"] == "'10.1/it'\"'\"'s'"
     assert actions_for_alert({"identifier": "10.1/" + "x" * 2000}) is None
 
 

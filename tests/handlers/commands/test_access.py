@@ -57,7 +57,7 @@ def test_a_non_admin_is_refused_with_who_may_and_nothing_is_written(guarded: Con
     reply = dispatch(guarded, text, channel="C0ELSE", user="U0RANDOM")
     assert not reply.ok and reply.ephemeral
     name = text.split()[0]
-    assert reply.text == f"Only <@U0ADMIN>, <@U0BOSS> or anyone in <#C0TEAM> may run `{name}`; nothing was changed."
+    assert reply.text == f"Only U0ADMIN, U0BOSS or anyone in C0TEAM may run `{name}`; nothing was changed."
     # Slack shows the mentions as names: the block is mrkdwn with the refs left intact.
     assert "<@U0ADMIN>" in json.dumps(reply.blocks)
     after = row_counts(guarded.store)
@@ -127,7 +127,7 @@ def test_the_terminal_operator_is_trusted_and_a_named_user_is_not(guarded: Conte
 def test_cli_cmd_as_a_slack_user_obeys_the_rules(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTENTION_ADMINS", "U0ADMIN")
     assert main(["cmd", "--user", "U0RANDOM", "--channel", "C1", "watch", "10.1/x"]) == 1
-    assert "Only <@U0ADMIN> may run `watch`" in capsys.readouterr().err
+    assert "Only U0ADMIN may run `watch`; nothing was changed." in capsys.readouterr().err
     assert main(["cmd", "--channel", "C1", "watch", "10.1/x"]) == 0
 
 

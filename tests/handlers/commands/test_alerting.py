@@ -32,7 +32,7 @@ def test_settings_show_and_change(ctx: Context) -> None:
 def test_settings_refuse_bad_values_with_how_to_fix(ctx: Context) -> None:
     ctx.sources = [ScriptedSource("wikipedia")]
     bad = dispatch(ctx, "settings min-score lots", channel="C1")
-    assert not bad.ok and "give a number from 0 up, e.g. `settings min-score 5`" in bad.text
+    assert not bad.ok and "give a number from 0 to 10,000, e.g. `settings min-score 5`" in bad.text
     bad = dispatch(ctx, "settings sources twitter", channel="C1")
     assert not bad.ok and "`twitter` is not a source" in bad.text and "from the sources wikipedia or the kinds news" in bad.text
     bad = dispatch(ctx, "settings mode weekly", channel="C1")
@@ -43,7 +43,7 @@ def test_settings_refuse_bad_values_with_how_to_fix(ctx: Context) -> None:
 def test_only_admins_change_settings_when_admins_are_set(ctx: Context) -> None:
     ctx.options = Options(**{"admins": ("U1",)})
     refused = dispatch(ctx, "settings min-score 3", channel="C1", user="U2")
-    assert not refused.ok and "Only <@U1> may run `settings`" in refused.text
+    assert not refused.ok and "Only U1 may run `settings`" in refused.text
     assert dispatch(ctx, "settings", channel="C1", user="U2").ok  # anyone may look
     assert dispatch(ctx, "settings min-score 3", channel="C1", user="U1").ok
 

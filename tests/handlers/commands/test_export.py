@@ -121,7 +121,8 @@ def test_cli_summary_prints_and_posts_and_export_writes(tmp_path: Path) -> None:
     posted = run_cli(tmp_path, "summary", "--channel", "C1", "--period", "7d", "--post")
     assert posted.returncode == 0, posted.stderr
     assert "[#C1] Attention summary for C1" in posted.stdout  # the console is the chat
-    assert list(tmp_path.glob("attention-*.png"))
+    (chart,) = (tmp_path / "attention-files").glob("attention-*.png")  # ATTENTION_FILES_DIR
+    assert f"saved to {chart}" in posted.stdout
     weekly = [run_cli(tmp_path, "summary", "--channel", "C1", "--post") for _ in range(2)]
     assert "Posted the summary of" in weekly[0].stdout, weekly[0].stderr
     assert "was already posted to C1: not posted again" in weekly[1].stdout
