@@ -45,6 +45,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     from bot.app import build_context
     from core.errors import InputError
     from handlers.commands.collections import ImportReport, harvest, import_csv
+    from handlers.errors import plain
     from sources.errors import SourceError
 
     settings = startup.start()
@@ -67,7 +68,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     except (InputError, SourceError) as exc:
         if tty:
             print(file=sys.stderr)
-        print(f"Import stopped: {exc}", file=sys.stderr)
+        print(f"Import stopped: {plain(exc) if isinstance(exc, SourceError) else exc}", file=sys.stderr)
         if report.rows:
             print(f"Collection {args.collection}: {report.summary()} before it stopped; "
                   "run the same command again to resume.", file=sys.stderr)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from bot import startup
+from handlers.render import plural
 
 if TYPE_CHECKING:
     from handlers.context import Context
@@ -64,11 +65,13 @@ def cmd_poll(args: argparse.Namespace) -> int:
     # One round: every source is asked, then what they found is delivered, so an item several
     # sources mention gets one message per channel.
     ctx.round_started = ctx.now()
+    failed = 0
     try:
         for source in sources:
             progress = terminal_progress(source.name, sys.stderr) if tty else None
             report = run_poll(ctx, source, progress=progress)
-            print(report.summary())
+            failed += report.failed
+            print(report.summary())  # printed, not logged: once, wherever the output goes
             for failure in report.failures[:5]:
                 print(f"  {failure.target}: {failure.error}")
             if len(report.failures) > 5:
@@ -84,6 +87,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
         _deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
+    if sources and failed == len(sources):
+        print(f"Every source failed ({plural(failed, 'source')}): see the lines above.", file=sys.stderr)
+        return startup.EXIT_USER_ERROR
     return startup.EXIT_OK
 
 

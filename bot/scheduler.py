@@ -73,9 +73,11 @@ def poll_and_deliver(
 ) -> None:
     """One scheduled poll, then delivery of what it found. Never raises into the scheduler."""
     try:
-        run_poll(ctx, source)
+        report = run_poll(ctx, source)
     except Exception:
         log.exception("poll of %s failed", source.name)
+    else:
+        log.info("poll %s", report.summary())
     try:
         deliver_pending(ctx, notifier)
     except Exception:
@@ -97,7 +99,7 @@ def deliver_job(ctx: Context, notifier: Notifier) -> None:
 def housekeeping_job(ctx: Context) -> None:
     """The daily purge (handlers.housekeeping). Never raises into the scheduler."""
     try:
-        run_housekeeping(ctx)
+        log.info("%s", run_housekeeping(ctx))
     except Exception:
         log.exception("housekeeping failed")
 

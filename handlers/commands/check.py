@@ -6,12 +6,14 @@ through the safe resolver (no cache: the point is to see the page as it is now).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from core.errors import InputError
 from core.identifiers import display
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling.resolve import PageReader, page_reader, url_rules
 from handlers.render import plural
 from handlers.replies import Command, Reply
@@ -23,6 +25,8 @@ from sources.urlrules import UrlRule, key_for
 #: What Google Scholar's inclusion guidelines ask of every page (publication date: either tag).
 SCHOLAR_NEEDS = ("citation_title", "citation_author", "citation_publication_date")
 SCHOLAR_DATES = ("citation_publication_date", "citation_date", "citation_online_date")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,5 +136,6 @@ def check_command(ctx: Context, cmd: Command, *, reader: PageReader | None = Non
     except Refused as exc:
         raise InputError(f"Cannot check {url}: {exc}.") from exc
     except SourceError as exc:
-        return Reply(text=f"Could not read {url}: {exc}", ok=False)
+        log.warning("check %s: %s (%r)", url, exc, exc.__cause__)
+        return Reply(text=f"Could not read {url}: {plain(exc)}", ok=False)
     return Reply(text="\n".join(audit(page, rules=url_rules(ctx)).lines()))

@@ -18,6 +18,7 @@ from core.identifiers import display, parse_identifier
 from core.models import Identifier
 from core.text import hidden_in, shown
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling.resolve import resolver_config, url_rules
 from handlers.render import plural
 from handlers.replies import Command, Reply
@@ -415,7 +416,8 @@ def watch_collection_command(ctx: Context, cmd: Command) -> Reply:
             if not report.rows and isinstance(exc, Refused):
                 raise InputError(f"Cannot read {origin}: {exc}.") from exc
             kept = f"; {report.summary()} before it stopped (run the same command again to resume)" if report.rows else ""
-            return Reply(text=f"Collection {name}: the import stopped: {exc}{kept}.", ok=False)
+            why = plain(exc) if isinstance(exc, SourceError) else str(exc)
+            return Reply(text=f"Collection {name}: the import stopped: {why}{kept}.", ok=False)
     else:
         if not cmd.operator:  # a file on the bot's machine is for its operator only
             raise InputError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from core.models import Identifier, Mention, SourceResult
 from handlers import render
 from handlers.commands.health import health_lines
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling.asking import ask, store_result
 from handlers.render import plural
 from handlers.replies import Command, Reply
@@ -20,6 +22,8 @@ from sources.base import Source
 from sources.errors import SourceError
 from storage import items, polls, watches
 from storage import mentions as mentions_store
+
+log = logging.getLogger(__name__)
 
 #: Newest mentions shown per source; the rest are counted.
 SHOWN_PER_SOURCE = 3
@@ -75,7 +79,8 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             ok=False,
         )
     started = time.monotonic()
-    futures = {s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident)) for s in sources}  # type: ignore[misc]
+    # A lookup is someone's question, not the schedule's: its failures leave poll health alone.
+    futures = {s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident, record=False)) for s in sources}  # type: ignore[misc]
     wait(futures.values(), timeout=ctx.lookup_timeout)
     results: dict[str, SourceResult] = {}
     problems: dict[str, str] = {}
@@ -85,10 +90,10 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             problems[source.name] = f"timed out after {ctx.lookup_timeout:g} s"
             continue
         exc = future.exception()
-        if isinstance(exc, SourceError):
-            problems[source.name] = str(exc)
-        elif exc is not None:
-            problems[source.name] = f"failed ({type(exc).__name__}); the bot's log has the details"
+        if exc is not None:
+            if not isinstance(exc, SourceError):
+                log.error("lookup: %s failed", source.name, exc_info=exc)
+            problems[source.name] = plain(exc)
         else:
             results[source.name] = future.result()
     new_ids = _store(ctx, ident, list(results.values()))

@@ -14,6 +14,7 @@ import sources
 from core.models import Count, Identifier, Mention, SourceResult
 from core.times import shown
 from handlers.context import Context
+from handlers.errors import plain
 from sources.base import Source
 from sources.errors import BadResponse, SourceError, SourceUnavailable
 from storage import Database, items, state
@@ -50,12 +51,14 @@ class BackingOff(SourceUnavailable):
 
 def ask(
     ctx: Context, source: Source, *, identifier: Identifier | None = None,
-    domain: str | None = None,
+    domain: str | None = None, record: bool = True,
 ) -> SourceResult:
     """Ask one source about an identifier or a web domain and record how it went.
 
     Raises a SourceError subclass on failure (after recording it); refuses with
-    :class:`BackingOff` while the source rests after repeated failures.
+    :class:`BackingOff` while the source rests after repeated failures. ``record=False`` (a
+    `lookup` someone asked for) leaves the source's poll health as it was: a lookup's failure
+    neither counts towards a rest nor shows as the poll's last error.
     """
     if (identifier is None) == (domain is None):
         raise ValueError("ask about exactly one of identifier or domain")
@@ -73,7 +76,10 @@ def ask(
             result = source.lookup_domain(domain or "")
     except SourceError as exc:
         exc.source = exc.source or source.name
-        _failed(ctx, source, str(exc))
+        # The whole story for the operator; people are shown plain(exc).
+        log.warning("%s failed on %s: %s (%r)", source.name, identifier or domain, exc, exc.__cause__)
+        if record:
+            _failed(ctx, source, plain(exc))
         raise
     except Exception as exc:
         # A parser meeting a shape it does not know is the source's fault, not the bot's:
@@ -83,10 +89,12 @@ def ask(
             f"gave an answer the bot could not read ({type(exc).__name__}: {exc})",
             source=source.name,
         )
-        _failed(ctx, source, str(error))
+        if record:
+            _failed(ctx, source, plain(error))
         raise error from exc
-    with ctx.store.transaction() as db:
-        state.record_success(db, source.name)
+    if record:
+        with ctx.store.transaction() as db:
+            state.record_success(db, source.name)
     return result
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from core.models import Identifier, Mention
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling.asking import BackingOff, ask
 from handlers.polling.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
 from sources.base import Source
@@ -78,9 +79,8 @@ def find_domain_mentions(
             log.info("%s rests; domains not asked", source.name)
             found.failed.append(str(exc))
             break
-        except SourceError as exc:
-            log.warning("%s: domain %s failed: %s", source.name, target, exc)
-            found.failed.append(str(exc))
+        except SourceError as exc:  # ask() logged the details
+            found.failed.append(plain(exc))
             continue
         found.asked.append(target)
         for mention in result.mentions:

@@ -9,14 +9,11 @@ With ATTENTION_STORE_AUTHORS off, authors kept while it was on are forgotten too
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, timedelta
 
 from handlers.context import Context
 from handlers.render import plural
 from storage import retention
-
-log = logging.getLogger(__name__)
 
 
 def cutoffs(ctx: Context) -> tuple[str, str]:
@@ -41,5 +38,4 @@ def run_housekeeping(ctx: Context) -> str:
     )
     if authors:
         text += f", {plural(authors, 'author')} forgotten (ATTENTION_STORE_AUTHORS is off)"
-    log.info("%s", text)
     return text

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from core.models import Identifier, SourceResult
 from handlers.alerts import detect
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling import domains
 from handlers.polling.asking import BackingOff, owner_of, store_result, store_results
 from handlers.polling.pool import ask_items
@@ -42,26 +43,40 @@ class PollReport(BaseModel):
 
     source: str
     poll_id: int
+    #: Items the source could be asked about, and how many of them it was asked about.
     items: int = 0
+    items_asked: int = 0
+    #: Identifiers asked (an item may have several).
     asked: int = 0
     new_mentions: int = 0
     baselines: int = 0
     alerts: int = 0
     failures: tuple[PollFailure, ...] = ()
     domains: str | None = None
+    #: Why the source stopped being asked ("resting after 3 failures in a row, until ...").
+    resting: str | None = None
+    #: Set when the poll got nothing from the source: everything asked failed, or it rested.
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or bool(self.domains and self.domains.startswith("failed"))
 
     def summary(self) -> str:
-        text = (
-            f"{self.source}: {plural(self.items, 'item')}, "
-            f"{plural(self.new_mentions, 'new mention')}, "
-            f"{plural(self.alerts, 'alert')}"
-        )
+        """``crossref: asked 4 of 300 items (resting after ...), 0 new``: what really happened."""
+        text = f"{self.source}: asked {self.items_asked:,} of {plural(self.items, 'item')}"
+        if self.resting:
+            text += f" ({self.resting})"
+        text += f", {self.new_mentions:,} new"
+        if self.alerts:
+            text += f", {plural(self.alerts, 'alert')}"
         if self.baselines:
-            text += f", {plural(self.baselines, 'baseline')} recorded"
-        if self.failures:
-            text += f", {len(self.failures)} failed ({self.failures[0].error})"
+            text += f", {plural(self.baselines, 'first ask', 'first asks')} (baselines, no alerts)"
+        item_failures = [f for f in self.failures if f.target != self.source]
+        if item_failures:
+            text += f"; {len(item_failures):,} failed ({item_failures[0].error})"
         if self.domains:
-            text += f"; domains: {self.domains}"
+            text += f"; web sites: {self.domains}"
         return text
 
 
@@ -183,7 +198,7 @@ def _poll_domains(
         found = domains.find_domain_mentions(ctx, source, resolver=resolver)
     except Exception as exc:
         log.exception("%s: domain poll failed", source.name)
-        return 0, 0, f"failed ({exc})"
+        return 0, 0, f"failed ({plain(exc)})"
     new = written = 0
     for item_id, mentions in found.by_item.items():
         with ctx.store.transaction() as db:
@@ -236,8 +251,11 @@ def run_poll(
         progress(0, total)
     resting: BackingOff | None = None
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
+    items_asked = 0
     for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source)), start=1):
         asked += got.asked
+        # An item whose every ask was refused because the source rests was not asked.
+        items_asked += bool(got.answered or got.failures)
         failures.extend(PollFailure(target=key, error=error) for key, error in got.failures)
         resting = resting or got.resting
         results, answered = got.results, got.answered
@@ -246,9 +264,9 @@ def run_poll(
                 found, baseline, count = _store_and_detect(
                     ctx, source, poll_id, item_id, results, asked=answered
                 )
-            except Exception as exc:
+            except Exception:
                 log.exception("%s: storing results for item %s failed", source.name, item_id)
-                failures.append(PollFailure(target=f"item {item_id}", error=f"{type(exc).__name__}: {exc}"))
+                failures.append(PollFailure(target=f"item {item_id}", error="could not store what it found; the bot's log has the details"))
             else:
                 new += found
                 baselines += baseline
@@ -269,8 +287,10 @@ def run_poll(
     with ctx.store.transaction() as db:
         polls.finish_poll(db, poll_id, items=total, new_mentions=new, error=error)
     report = PollReport(
-        source=source.name, poll_id=poll_id, items=total, asked=asked, new_mentions=new,
-        baselines=baselines, alerts=written, failures=tuple(failures), domains=note,
+        source=source.name, poll_id=poll_id, items=total, items_asked=items_asked, asked=asked,
+        new_mentions=new, baselines=baselines, alerts=written, failures=tuple(failures),
+        domains=note, resting=str(resting) if resting is not None else None, error=error,
     )
-    log.info("poll %s", report.summary())
+    # The caller says it once where people read it (the scheduler's log, poll --once's output).
+    log.debug("poll %s", report.summary())
     return report

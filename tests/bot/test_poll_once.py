@@ -79,7 +79,7 @@ def test_baseline_then_one_alert_then_silence_then_a_threaded_follow_up(
         assert main(["cmd", "watch", DOI]) == 0
         hn.publish("1", "An old thread", datetime(2026, 2, 1, tzinfo=UTC))
         out = poll(capsys)
-        assert "hackernews: 1 item, 1 new mention, 0 alerts, 1 baseline recorded" in out
+        assert "hackernews: asked 1 of 1 item, 1 new, 1 first ask (baselines, no alerts)" in out
         assert "gained attention" not in out
 
         clock.shift(86400)
@@ -92,7 +92,7 @@ def test_baseline_then_one_alert_then_silence_then_a_threaded_follow_up(
 
         clock.shift(86400)
         out = poll(capsys)
-        assert "gained attention" not in out and "0 new mentions, 0 alerts" in out
+        assert "gained attention" not in out and "hackernews: asked 1 of 1 item, 0 new\n" in out
 
         clock.shift(86400)
         hn.publish("3", "Ask HN: follow-up", datetime(2026, 3, 5, 8, tzinfo=UTC))

@@ -59,7 +59,8 @@ def test_parser_crash_becomes_bad_response(ctx: Context) -> None:
     src = Scripted([KeyError("message")])
     with pytest.raises(BadResponse, match="could not read"):
         ask(ctx, src, identifier=DOI)
-    assert "KeyError" in (state.get_state(ctx.store.db, "scripted").last_error or "")
+    # People read a plain sentence; the exception's name and text are for the log.
+    assert state.get_state(ctx.store.db, "scripted").last_error == "gave an answer the bot could not read"
 
 
 def test_store_result_files_mentions_and_changed_counts(ctx: Context) -> None:
