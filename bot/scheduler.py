@@ -23,6 +23,7 @@ from bot.summary_job import add_summary_job
 from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
 from handlers.notifier import Notifier
+from handlers.polling.first import NewlyWatched
 from handlers.polling.housekeeping import run_housekeeping
 from handlers.polling.poll import run_poll
 from sources.base import Source
@@ -86,6 +87,20 @@ def poll_and_deliver(
         _record_next_run(scheduler, ctx, source.name)
 
 
+def first_ask_job(ctx: Context, notifier: Notifier, source: Source, new: NewlyWatched) -> None:
+    """Ask a source about the items watched since its last look. Never raises into the scheduler."""
+    try:
+        report = new.ask(ctx, source)
+    except Exception:
+        log.exception("first ask of new items by %s failed", source.name)
+        return
+    if report is None:
+        return
+    log.info("first ask %s", report.summary())
+    if report.alerts:  # only with ATTENTION_ALERT_ON_FIRST_POLL
+        deliver_job(ctx, notifier)
+
+
 def deliver_job(ctx: Context, notifier: Notifier) -> None:
     try:
         report = deliver_pending(ctx, notifier)
@@ -137,6 +152,23 @@ def add_jobs(
             max_instances=1,
             misfire_grace_time=int(minutes * 30),
             next_run_time=_first_run(ctx, source, index, now),
+        )
+        ids.append(job.id)
+    # Newly watched items: each source looks for them every half of ATTENTION_FIRST_POLL_SECONDS,
+    # so one is asked within it (plus the time the asking takes).
+    look = settings.first_poll_seconds / 2
+    start = NewlyWatched.start(ctx, since=now - timedelta(days=1))
+    for source in (s for s in ctx.sources if s.configured()):
+        job = scheduler.add_job(
+            first_ask_job,
+            trigger=IntervalTrigger(seconds=look, timezone=UTC),
+            args=[ctx, notifier, source, NewlyWatched(start)],
+            id=f"first:{source.name}",
+            name=f"first ask of new items by {source.label}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=now + timedelta(seconds=look),
         )
         ids.append(job.id)
     scheduler.add_job(

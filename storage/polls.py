@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -50,6 +52,16 @@ def has_baseline(db: Database, item_id: int, source: str) -> bool:
         "SELECT 1 FROM baselines WHERE item_id = ? AND source = ?", [item_id, source]
     ).fetchone()
     return row is not None
+
+
+def without_baseline(db: Database, item_ids: Collection[int], source: str) -> list[int]:
+    """Those of ``item_ids`` the source has never been asked about."""
+    rows = db.execute(
+        "SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM baselines b "
+        "WHERE b.item_id = json_each.value AND b.source = ?)",
+        [json.dumps(sorted(set(item_ids))), source],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def set_baseline(db: Database, item_id: int, source: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -104,20 +106,38 @@ def watched_identifiers(
 
 
 def watched_identifiers_page(
-    db: Database, *, after_item: int = 0, items: int = 1000
+    db: Database, *, after_item: int = 0, items: int = 1000, only: Collection[int] | None = None,
 ) -> list[tuple[int, Identifier]]:
     """Every identifier of the next ``items`` actively watched items with an id above
-    ``after_item``, by item id: a poll of 100,000 items walks them page by page instead of
-    holding them all. Empty once there are no more."""
+    ``after_item`` (and among ``only`` when given), by item id: a poll of 100,000 items walks
+    them page by page instead of holding them all. Empty once there are no more."""
+    among = "AND item_id IN (SELECT value FROM json_each(?)) " if only is not None else ""
+    params: list[object] = [after_item, *([json.dumps(sorted(only))] if only is not None else []), items]
     rows = db.execute(
         "SELECT DISTINCT i.item_id, i.key FROM identifiers i "
         "JOIN watches w ON w.item_id = i.item_id AND w.active = 1 "
         "WHERE i.item_id IN (SELECT DISTINCT item_id FROM watches "
-        "WHERE active = 1 AND item_id > ? ORDER BY item_id LIMIT ?) "
+        f"WHERE active = 1 AND item_id > ? {among}ORDER BY item_id LIMIT ?) "
         "ORDER BY i.item_id, i.rowid",
-        [after_item, items],
+        params,
     ).fetchall()
     return [(int(item_id), from_key(key)) for item_id, key in rows]
+
+
+def last_watch_before(db: Database, moment: str) -> int:
+    """The id of the newest watch made before ``moment``: watches after it are new."""
+    row = db.execute("SELECT min(id) FROM watches WHERE created_at >= ?", [moment]).fetchone()
+    if row[0] is not None:
+        return int(row[0]) - 1
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM watches").fetchone()[0])
+
+
+def watched_after(db: Database, after: int) -> tuple[int, list[int]]:
+    """The items of active watches made after the watch ``after`` (ids only grow), and the id
+    of the newest watch: the next look starts there."""
+    rows = db.execute("SELECT id, item_id FROM watches WHERE id > ? AND active = 1 ORDER BY id", [after]).fetchall()
+    newest = max((int(r[0]) for r in rows), default=after)
+    return newest, list(dict.fromkeys(int(r[1]) for r in rows))
 
 
 def mute(db: Database, channel: str, item_id: int, until: str | None) -> bool:

@@ -67,3 +67,20 @@ def test_every_example_in_the_identifier_table_becomes_what_it_says(kind: str, e
                 parse_identifier(example)
         else:
             assert display(parse_identifier(example)) == expected, f"README, {kind}: `{example}`"
+
+
+def test_readme_says_when_each_source_can_first_alert() -> None:
+    """The paragraph naming every source's default poll interval agrees with the sources."""
+    from bot.settings import _every
+    from sources import REGISTRY as SOURCES
+
+    start = README.index("**When alerts can first arrive:**")
+    text = " ".join(README[start : README.index("\n\n", start)].split())
+    clause = text[text.index("every ", text.index("grouping wait")) + len("every ") : text.index(" (the ")]
+    said: dict[str, list[str]] = {}
+    for part in clause.split("; "):
+        interval, _, names = part.partition(" for ")
+        for cls in SOURCES:
+            if re.search(rf"(^|, | and ){re.escape(cls.label)}(,|$| and )", names):
+                said.setdefault(cls.label, []).append(interval)
+    assert said == {cls.label: [_every(cls.default_interval_minutes)] for cls in SOURCES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -113,17 +113,20 @@ def _save_validators(ctx: Context, source: Source) -> None:
 PAGE_ITEMS = 1000
 
 
-def targets(ctx: Context, source: Source) -> Iterator[tuple[int, list[Identifier]]]:
+def targets(
+    ctx: Context, source: Source, only: Collection[int] | None = None
+) -> Iterator[tuple[int, list[Identifier]]]:
     """Watched identifiers the source can answer for, item by item (in item id order).
 
     A source asked by domain already covers every URL under a watched site in one request, so
     those URLs are not asked about one by one: the site's cost stays flat however many pages
     it has. Their DOIs and Handles are still asked (a post may cite doi.org, not the site).
+    ``only``: just these items (newly watched ones, see handlers.polling.first).
     """
     db = ctx.store.db
     sites = [t for _, t, _ in watches.domain_watchers(db)] if source.by_domain else []
     after = 0
-    while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS):
+    while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS, only=only):
         after = page[-1][0]
         grouped: dict[int, list[Identifier]] = {}
         for item_id, ident in page:
@@ -232,11 +235,11 @@ def _poll_domains(
 
 def run_poll(
     ctx: Context, source: Source, *, progress: Progress | None = None,
-    resolver: PageReader | None = None,
+    resolver: PageReader | None = None, only: Collection[int] | None = None,
 ) -> PollReport:
     """Poll one source for every actively watched identifier it can answer for, then, if it
     can be asked by domain, for every watched web site (links resolved by ``resolver``,
-    default: the safe landing-page reader).
+    default: the safe landing-page reader). With ``only``, just those items and no sites.
 
     A failing identifier never stops the rest; failures are listed in the report.
     """
@@ -244,7 +247,7 @@ def run_poll(
         poll_id = polls.start_poll(db, source.name)
     _load_validators(ctx, source)
     # Counted in a first pass, then read again page by page while asking.
-    total = sum(1 for _ in targets(ctx, source))
+    total = sum(1 for _ in targets(ctx, source, only))
     asked = new = baselines = written = 0
     failures: list[PollFailure] = []
     if progress:
@@ -252,7 +255,7 @@ def run_poll(
     resting: BackingOff | None = None
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
     items_asked = 0
-    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source)), start=1):
+    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source, only)), start=1):
         asked += got.asked
         # An item whose every ask was refused because the source rests was not asked.
         items_asked += bool(got.answered or got.failures)
@@ -276,7 +279,7 @@ def run_poll(
     if resting is not None:
         failures.append(PollFailure(target=source.name, error=str(resting)))
     note = None
-    if source.by_domain and resting is None:
+    if source.by_domain and resting is None and only is None:
         found, count, note = _poll_domains(ctx, source, poll_id, resolver=resolver)
         new += found
         written += count
