@@ -162,7 +162,8 @@ def mentions_between(
 
 
 #: What a summary needs of a mention: item_id, source, kind, first_seen_at.
-MentionFact = tuple[int, str, str, str]
+#: item id, source, kind, first seen, and when it was written (if the source says).
+MentionFact = tuple[int, str, str, str, str | None]
 
 
 def mention_facts_between(
@@ -179,7 +180,8 @@ def mention_facts_between(
     channel that watches every item 10,000 checks of its watches."""
     sql, params = _in_period(start, end, channel=channel, exclude_baseline=exclude_baseline, item_ids=item_ids)
     return db.execute(
-        f"SELECT m.item_id, m.source, m.kind, m.first_seen_at {sql} ORDER BY m.first_seen_at, m.id", params
+        f"SELECT m.item_id, m.source, m.kind, m.first_seen_at, m.occurred_at {sql} "
+        "ORDER BY m.first_seen_at, m.id", params
     ).fetchall()
 
 

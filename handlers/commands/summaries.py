@@ -14,7 +14,13 @@ from handlers.context import Context
 from handlers.render import plural
 from handlers.replies import Attachment, Command, Reply
 from handlers.summaries.chart import chart_png
-from handlers.summaries.data import PERIOD_HELP, build_summary, parse_period, rolling_bounds
+from handlers.summaries.data import (
+    PERIOD_HELP,
+    build_summary,
+    parse_period,
+    recent_bounds,
+    window_name,
+)
 from handlers.summaries.render import render_summary, render_top
 from storage import summaries as summaries_store
 from storage import watches as watches_store
@@ -108,13 +114,15 @@ def _days(period: timedelta) -> str:
 def summary_command(ctx: Context, cmd: Command) -> Reply:
     """Summarise this channel's attention: totals, top items, sources, with a chart.
 
-    `summary` covers the last 7 days; `summary 30d` the last 30 (also `12w`).
-    `summary maps` (or `summary 30d maps`) covers only the items of collection maps.
-    Add `--private` to see it alone instead of showing it to the channel.
+    `summary` covers the last 7 days (today and the six before, in ATTENTION_SUMMARY_TZ);
+    `summary 30d` the last 30 (also `12w`). `summary maps` (or `summary 30d maps`) covers
+    only the items of collection maps. Add `--private` to see it alone instead of showing
+    it to the channel.
     """
     period, collection = _summary_args(ctx, cmd)
-    start, end = rolling_bounds(ctx.now(), period)
-    summary = build_summary(ctx, cmd.channel, start=start, end=end, collection=collection)
+    start, end = recent_bounds(ctx.now(), period, tz=ctx.options.summary_tz)
+    summary = build_summary(ctx, cmd.channel, start=start, end=end, collection=collection,
+                            window=window_name(period))
     reply = render_summary(summary)
     files: tuple[Attachment, ...] = ()
     if summary.has_attention:
@@ -144,12 +152,12 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
             raise InputError("Give one collection at most: `top 10 30d maps`.")
         else:
             collection = name
-    start, end = rolling_bounds(ctx.now(), period)
+    start, end = recent_bounds(ctx.now(), period, tz=ctx.options.summary_tz)
     summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count, collection=collection)
     of = f" of collection {collection}" if collection else ""
     if not summary.top:
-        return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)}.")
-    return render_top(summary, f"Top {len(summary.top)}{of} in the last {_days(period)}:")
+        return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)} ({summary.label}).")
+    return render_top(summary, f"Top {len(summary.top)}{of} in the last {_days(period)} ({summary.label}):")
 
 
 def csv_cell(value: object) -> str:
@@ -189,7 +197,7 @@ def export_command(ctx: Context, cmd: Command) -> Reply:
     when = "all time"
     if cmd.args:
         period = parse_period(cmd.args[0])
-        start, end = rolling_bounds(ctx.now(), period)
+        start, end = recent_bounds(ctx.now(), period, tz=ctx.options.summary_tz)
         when = f"the last {_days(period)}"
     content, count = export_csv(ctx, cmd.channel, start=start, end=end)
     if not count:

@@ -71,11 +71,21 @@ def parse_period(text: str) -> timedelta:
     return timedelta(days=days)
 
 
-def rolling_bounds(now: datetime, period: timedelta) -> tuple[str, str]:
-    """The ``period`` up to ``now`` (for on-demand summaries)."""
+def recent_bounds(now: datetime, period: timedelta, *, tz: str = "UTC") -> tuple[str, str]:
+    """The last ``period`` of calendar days up to ``now``, today included: ``7d`` is today and
+    the six days before in ``tz``, from local midnight, so a chart of it has exactly 7 days.
+    The same window in chat, the shell and the CLI (on-demand summaries, `top`, `export`)."""
+    zone = ZoneInfo(tz)
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    first = local.date() - timedelta(days=max(1, period.days) - 1)
     # Stored times are whole seconds: end after the current one so what was just seen counts.
     end = now.replace(microsecond=0) + timedelta(seconds=1)
-    return iso(end - period), iso(end)
+    return iso(datetime.combine(first, time(0), tzinfo=zone)), iso(end)
+
+
+def window_name(period: timedelta) -> str:
+    """``the last 7 days``: what an on-demand summary covers, as its heading says."""
+    return f"the last {period.days} days" if period.days != 1 else "today"
 
 
 class CountChange(BaseModel):
@@ -146,6 +156,8 @@ class Summary(BaseModel):
     tz: str = "UTC"
     #: The collection summarised, or None for everything the channel watches.
     collection: str | None = None
+    #: What the period is: "the last 7 days" (on demand), "the week" (the weekly post).
+    window: str = ""
     new_mentions: int = 0
     items_with_attention: int = 0
     score: float = 0.0
@@ -163,6 +175,8 @@ class Summary(BaseModel):
 
     @property
     def period_days(self) -> int:
+        if self.days:  # calendar days: the last 7 days are 7 even while today is not over
+            return len(self.days)
         return max(1, round((parse(self.end) - parse(self.start)).total_seconds() / 86400))
 
     @property
@@ -252,9 +266,13 @@ def build_summary(
     tz: str | None = None,
     top: int = TOP_ITEMS,
     collection: str | None = None,
+    window: str = "",
 ) -> Summary:
     """What happened to the attention of a channel's items in [start, end), or of the items of
-    one of its collections (a name unknown there gives an empty summary: check it first)."""
+    one of its collections (a name unknown there gives an empty summary: check it first).
+
+    Mentions count in the period the bot first saw them; the chart places each on the day it
+    was written when the source says and that day is in the period (else the day it was seen)."""
     zone_name = tz or ctx.options.summary_tz
     zone = ZoneInfo(zone_name)
     table = score_weights(ctx.score_weights)
@@ -296,14 +314,16 @@ def build_summary(
     # 10,000 times.
     midnights = [iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
     day_texts = [d.isoformat() for d in days]
-    for item_id, source, kind, seen in found:
+    for item_id, source, kind, seen, written in found:
         mention_count[item_id] += 1
         gained[item_id] += kind_weight[kind]
         share = shares[source]
         share[0] += 1
         share[1] += kind_weight[kind]
         items_of[source].add(item_id)
-        daily[(day_texts[bisect.bisect_right(midnights, seen)], source)] += 1
+        # Stored times are UTC ISO text of one form, so they compare as text.
+        when = written if written and start <= written < end else seen
+        daily[(day_texts[bisect.bisect_right(midnights, when)], source)] += 1
     attended = len(mention_count.keys() | rising)
 
     chosen, known = _choose_top(
@@ -312,7 +332,7 @@ def build_summary(
         counts_only=rising - mention_count.keys(),
     )
     per_item: dict[int, Counter[str]] = {i: Counter() for i in chosen}
-    for item_id, source, _, _ in found:
+    for item_id, source, _, _, _ in found:
         if item_id in per_item:
             per_item[item_id][source] += 1
     rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
@@ -367,7 +387,7 @@ def build_summary(
         )
 
     return Summary(
-        channel=channel, start=start, end=end, tz=zone_name, collection=collection,
+        channel=channel, start=start, end=end, tz=zone_name, collection=collection, window=window,
         new_mentions=len(found),
         items_with_attention=attended,
         score=round(sum(kind_weight[f[2]] for f in found), 2),

@@ -45,8 +45,13 @@ def _item_text(c: ItemChange) -> str:
     return "; ".join(parts)
 
 
+def when(s: Summary) -> str:
+    """``the last 7 days: 26 Nov - 2 Dec 2026``: which window, and its dates."""
+    return f"{s.window}: {s.label}" if s.window else s.label
+
+
 def summary_text(s: Summary) -> str:
-    lines = [f"Attention summary for {s.scope}, {s.label} ({s.tz})"]
+    lines = [f"Attention summary for {s.scope}, {when(s)} ({s.tz})"]
     if not s.has_attention:
         lines.append("No new attention this time.")
     else:
@@ -78,7 +83,7 @@ def summary_text(s: Summary) -> str:
 
 def summary_blocks(s: Summary) -> list[render.Block]:
     title = f"Attention summary, collection {s.collection}" if s.collection else "Attention summary"
-    blocks = [render.header(f"{title}: {s.label}")]
+    blocks = [render.header(f"{title}, {when(s)}" if s.window else f"{title}: {s.label}")]
     if not s.has_attention:
         blocks.append(render.section("No new attention this time."))
     else:

@@ -102,6 +102,14 @@ def deliver_summary(ctx: Context, notifier: Notifier, *, channel: str) -> None:
     upload_charts(ctx, notifier, channel=channel)
 
 
+def week_posted(ctx: Context, channel: str, *, now: datetime) -> bool:
+    """Whether the summary of the last full week before ``now`` was queued for ``channel``."""
+    tz = ctx.options.summary_tz
+    start, _ = week_bounds(now, weekday=ctx.options.summary_day, tz=tz)
+    week = datetime.fromisoformat(start).astimezone(ZoneInfo(tz)).date().isoformat()
+    return outbox.get(ctx.store.db, summary_key(channel, week)) is not None
+
+
 def post_weekly_summary(
     ctx: Context, notifier: Notifier, channel: str, *, now: datetime, post_empty: bool | None = None
 ) -> bool:
@@ -119,7 +127,7 @@ def post_weekly_summary(
     added = False
     key = summary_key(channel, datetime.fromisoformat(start).astimezone(ZoneInfo(tz)).date().isoformat())
     if outbox.get(ctx.store.db, key) is None:
-        summary = build_summary(ctx, channel, start=start, end=end, tz=tz)
+        summary = build_summary(ctx, channel, start=start, end=end, tz=tz, window="the week")
         if not summary.has_attention and not post_empty:
             log.info("no attention in %s for %s: no summary posted", channel, summary.label)
             return False

@@ -123,9 +123,10 @@ def test_cli_summary_prints_and_posts_and_export_writes(tmp_path: Path) -> None:
     assert "[#C1] Attention summary for C1" in posted.stdout  # the console is the chat
     (chart,) = (tmp_path / "attention-files").glob("attention-*.png")  # ATTENTION_FILES_DIR
     assert f"saved to {chart}" in posted.stdout
-    weekly = [run_cli(tmp_path, "summary", "--channel", "C1", "--post") for _ in range(2)]
+    weekly = [run_cli(tmp_path, "summary", "--channel", "C1", "--post", ATTENTION_SUMMARY_POST_EMPTY="true")
+              for _ in range(2)]
     assert "Posted the summary of" in weekly[0].stdout, weekly[0].stderr
-    assert "was already posted to C1: not posted again" in weekly[1].stdout
+    assert "for C1 was already posted: not posted again" in weekly[1].stdout
     out = tmp_path / "mentions.csv"
     exported = run_cli(tmp_path, "export", "--channel", "C1", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
