@@ -129,11 +129,10 @@ def _mention(
     entry: FeedEntry, target: Identifier, *, feed_url: str, feed_title: str | None, kind: str
 ) -> Mention:
     title = entry.title or make_snippet(entry.text, limit=120)
-    if feed_title and title:
-        title = f"{title} ({feed_title})"
     return Mention(
         source="feeds", external_id=f"{entry.id}:{target.key}", url=entry.link or feed_url,
-        title=title, occurred_at=entry.published, api_url=feed_url, kind=kind, identifier=target,
+        title=title, site=feed_title or None, occurred_at=entry.published, api_url=feed_url,
+        kind=kind, identifier=target,
         author=entry.author,
     )
 

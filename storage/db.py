@@ -399,3 +399,14 @@ def m010_alert_groups(db: Database) -> None:
     # Alerts for one item in one channel that come within a short window are one message: a
     # row is not sent before ``not_before``, and alerts arriving until then join it.
     db.execute("ALTER TABLE outbox ADD COLUMN not_before TEXT")
+
+
+@migrations()
+def m012_mention_site(db: Database) -> None:
+    # Where on a source a mention appeared (a wiki, a feed's name) was written into its title
+    # ("Salt marsh (en.wikipedia)"); it gets its own column so titles are the posts' own (the
+    # export's title column, issue 12). Stored titles are split where that is certain.
+    db.execute("ALTER TABLE mentions ADD COLUMN site TEXT")
+    from storage.sites import split_stored_sites  # only this migration needs it
+
+    split_stored_sites(db)

@@ -27,10 +27,12 @@ class StoredMention:
     api_url: str | None
     #: NULL unless authors are stored (ATTENTION_STORE_AUTHORS=true).
     author: str | None = None
+    #: Where on the source (``en.wikipedia``, a feed's name); see core.models.Mention.
+    site: str | None = None
 
 
 _COLUMNS = (
-    "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url, author"
+    "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url, author, site"
 )
 
 
@@ -66,16 +68,16 @@ def add_mentions(
         author = m.author if store_authors else None
         cur = db.execute(
             "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "
-            "occurred_at, first_seen_at, api_url, poll_id, author) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "occurred_at, first_seen_at, api_url, poll_id, author, site) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [m.source, m.external_id, item_id, m.url, m.title, m.kind, occurred, now, m.api_url,
-             poll_id, author],
+             poll_id, author, m.site],
         )
         if cur.rowcount:
             new.append(
                 StoredMention(
                     int(cur.lastrowid or 0), item_id, m.source, m.external_id, m.url, m.title,
-                    m.kind, occurred, now, m.api_url, author,
+                    m.kind, occurred, now, m.api_url, author, m.site,
                 )
             )
     return new

@@ -47,6 +47,7 @@ class ExportRow:
     url: str | None
     occurred_at: str | None
     first_seen_at: str
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def export_rows(
     sql = (
         "SELECT m.item_id, (SELECT group_concat(key, ' ') FROM (SELECT key FROM identifiers "
         "WHERE item_id = m.item_id ORDER BY rowid)), i.title, m.source, m.kind, m.title, m.url, "
-        "m.occurred_at, m.first_seen_at FROM mentions m "
+        "m.occurred_at, m.first_seen_at, m.site FROM mentions m "
         "JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
         "JOIN items i ON i.id = m.item_id"
     )

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.identifiers import display, identifier_url
-from core.models import Count
+from core.models import Count, titled
 from core.scoring import score
 from core.times import iso, still_ahead
 from handlers.context import Context
@@ -87,7 +87,7 @@ def build_payload(
         "poll_id": poll_id,
         "mentions": [
             {
-                "title": m.title,
+                "title": titled(m.title, m.site),
                 "url": m.url,
                 "kind": m.kind,
                 "source": m.source,

@@ -10,7 +10,7 @@ from concurrent.futures import Future, wait
 
 from core.errors import InputError
 from core.identifiers import display, parse_identifier, split_typed
-from core.models import Identifier, Mention, SourceResult
+from core.models import Identifier, Mention, SourceResult, titled
 from handlers import render
 from handlers.commands.health import health_lines
 from handlers.context import Context
@@ -56,7 +56,7 @@ def _number(value: float) -> str:
 
 def _mention_line(m: Mention) -> str:
     day = f"{m.occurred_at:%Y-%m-%d} " if m.occurred_at else ""
-    title = m.title or m.url or m.external_id
+    title = titled(m.title, m.site) or m.url or m.external_id
     link = f" <{m.url}>" if m.url and m.url != title else ""
     return f"  • {day}{title}{link}"
 
@@ -172,7 +172,7 @@ def _blocks(
         if result.details_url:
             text += " · " + render.link(result.details_url, "details")
         text += "".join(
-            "\n• " + render.link(m.url, m.title or m.url or m.external_id)
+            "\n• " + render.link(m.url, titled(m.title, m.site) or m.url or m.external_id)
             for m in mentions[:SHOWN_PER_SOURCE]
         )
         if len(mentions) > SHOWN_PER_SOURCE:

@@ -28,9 +28,10 @@ from storage import watches as watches_store
 DEFAULT_PERIOD = timedelta(days=7)
 DEFAULT_TOP, MAX_TOP = 5, 50
 
+#: ``title`` is the post's own; where it appeared (a wiki, a feed's name) is ``site``.
 EXPORT_COLUMNS = (
-    "identifiers", "item_title", "source", "kind", "title", "url", "occurred_at", "first_seen_at",
-    "score_weight",
+    "identifiers", "item_title", "source", "site", "kind", "title", "url", "occurred_at",
+    "first_seen_at", "score_weight",
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -178,8 +179,8 @@ def export_csv(
     for r in rows:
         weight = table.get(r.kind, table["other"])
         writer.writerow(
-            [csv_cell(v) for v in (r.identifiers, r.item_title, r.source, r.kind, r.title, r.url,
-                                   r.occurred_at, r.first_seen_at)]
+            [csv_cell(v) for v in (r.identifiers, r.item_title, r.source, r.site, r.kind, r.title,
+                                   r.url, r.occurred_at, r.first_seen_at)]
             + [f"{weight:g}"]
         )
     return out.getvalue().encode("utf-8-sig"), len(rows)
@@ -188,8 +189,8 @@ def export_csv(
 def export_command(ctx: Context, cmd: Command) -> Reply:
     """Export this channel's mentions as a CSV file: `export` (everything) or `export 30d`.
 
-    Columns: identifiers, item title, source, kind, mention title, url, occurred_at,
-    first_seen_at and the mention's score weight.
+    Columns: identifiers, item title, source, site (a wiki, a feed's name), kind, mention
+    title, url, occurred_at, first_seen_at and the mention's score weight.
     """
     if len(cmd.args) > 1:
         raise InputError(f"`export` takes one period at most: {PERIOD_HELP}, e.g. `export 30d`.")

@@ -61,7 +61,7 @@ def test_rss_entries_naming_the_doi_in_any_form() -> None:
         "https://publisher.example.com/article/info%3Adoi%2F10.5555%2Fattn.2026.001",  # encoded
     ]  # and not the entry citing 10.5555/attn.2026.0012 or ...001-supplement
     first = found[0]
-    assert first.title == "Maps of the old harbour, now online (Library Science Notes)"
+    assert (first.title, first.site) == ("Maps of the old harbour, now online", "Library Science Notes")
     assert first.kind == "blog" and first.occurred_at is not None
     assert first.occurred_at.isoformat() == "2026-05-05T09:30:00+00:00"
     assert first.api_url == "https://notes.example.org/feed/"

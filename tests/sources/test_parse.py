@@ -36,7 +36,8 @@ def test_wikipedia_recorded_paged_search(fixtures_dir: Path) -> None:
     pages = cassette_bodies(fixtures_dir / "wikipedia/search-doi-paged-lagotto.vcr.yml")
     mentions, more = wikipedia.parse_search(pages[0], lang="en", api=EN, identifier=PLOS_8776)
     assert len(mentions) == 50
-    assert mentions[0].title == "Bostrycapulus aculeatus (en.wikipedia)"
+    # The article's own title; the wiki it is on is where it appeared, kept apart.
+    assert (mentions[0].title, mentions[0].site) == ("Bostrycapulus aculeatus", "en.wikipedia")
     assert mentions[0].url == "https://en.wikipedia.org/wiki/Bostrycapulus_aculeatus"
     assert mentions[0].kind == "wikipedia"
     assert more == {"sroffset": 50, "continue": "-||"}
@@ -76,7 +77,7 @@ def test_wikipedia_missing_title_is_skipped() -> None:
     mentions, _ = wikipedia.parse_search(
         own("wikipedia", "search-missing-fields.json"), lang="en", api=EN, identifier=PLOS
     )
-    assert [m.title for m in mentions] == ["Open access (en.wikipedia)"]
+    assert [(m.title, m.site) for m in mentions] == [("Open access", "en.wikipedia")]
 
 
 def test_wikipedia_exturlusage_keeps_links_under_the_domain() -> None:

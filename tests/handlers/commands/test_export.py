@@ -38,7 +38,7 @@ def test_export_has_the_columns_and_only_this_channels_mentions(ctx: Context) ->
     assert tuple(rows[0]) == EXPORT_COLUMNS
     news = next(r for r in rows if r["title"] == "Worms in the news")
     assert news == {
-        "identifiers": "doi:10.1234/worms", "item_title": "Deep-sea worms", "source": "feeds",
+        "identifiers": "doi:10.1234/worms", "item_title": "Deep-sea worms", "source": "feeds", "site": "",
         "kind": "news", "title": "Worms in the news", "url": "https://example.org/news-1",
         "occurred_at": "", "first_seen_at": "2026-10-18T22:00:00+00:00", "score_weight": "8",
     }
@@ -132,3 +132,16 @@ def test_cli_summary_prints_and_posts_and_export_writes(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     assert f"Wrote 3 mentions of C1 to {out}." in exported.stdout
     assert len(_rows(out.read_bytes())) == 3
+
+
+def test_export_titles_are_the_posts_own_with_where_they_appeared_beside(ctx: Context) -> None:
+    from core.models import Identifier, Mention
+    from storage.mentions import add_mentions
+    from storage.watches import watch_item
+
+    with ctx.store.transaction() as db:
+        item, _ = watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/x")])
+        add_mentions(db, item, [Mention(source="wikipedia", external_id="en:7", title="Salt marsh",
+                                        site="en.wikipedia", kind="wikipedia")])
+    (row,) = _rows(export_csv(ctx, "C1")[0])
+    assert (row["source"], row["site"], row["title"]) == ("wikipedia", "en.wikipedia", "Salt marsh")

@@ -63,7 +63,7 @@ def test_a_wikipedia_link_to_the_landing_page_counts_for_the_watched_handle(
 
     assert [item for item, _ in found] == [handle_item]
     (_, new), = found
-    assert sorted(m.title for m in new) == ["Salt marsh (en.wikipedia)", "Wetland (en.wikipedia)"]
+    assert sorted((m.title, m.site) for m in new) == [("Salt marsh", "en.wikipedia"), ("Wetland", "en.wikipedia")]
     assert len(mentions_of(ctx.store.db, handle_item)) == 2
     # The page's URL is now an alias of the Handle's item: links by URL count for it too.
     item = items.get_item(ctx.store.db, handle_item)

@@ -71,7 +71,7 @@ def test_a_page_declaring_a_doi_and_a_handle_watched_apart_makes_them_one_item(c
     assert items.find_item_id(db, parse_identifier("hdl:1794/30001")) == doi_item
     assert items.get_item(db, hdl_item) is None
     titles = sorted(m.title or "" for m in mentions_of(db, doi_item))
-    assert titles == ["A toot about the Handle", "Article 0 (en.wikipedia)"]
+    assert titles == ["A toot about the Handle", "Article 0"]
     listing = dispatch(ctx, "list", channel="C1").text
     assert listing.count("10.99999/estuary.2018") == 1
     assert "handle:1794/30001" in listing.splitlines()[1]  # on the same line: one item
@@ -131,4 +131,4 @@ def test_mentions_found_before_a_merge_in_the_same_poll_land_on_the_merged_item(
 
     doi_item = items.find_item_id(db, parse_identifier("10.99999/estuary.2018"))
     assert [(item, len(new)) for item, new in found] == [(doi_item, 2)]
-    assert sorted(m.title or "" for m in mentions_of(db, doi_item)) == ["Article 0 (en.wikipedia)", "Article 1 (en.wikipedia)"]
+    assert sorted(m.title or "" for m in mentions_of(db, doi_item)) == ["Article 0", "Article 1"]
