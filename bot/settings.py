@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import sources
 from bot import PROJECT_URL, __version__
-from core.config import Rates, Slots, StrList, setting
+from core.config import HostList, Rates, Slots, StrList, setting
 from handlers.options import Options
 from sources.base import Source
 from sources.config import SourcesConfig, flat_name, variable
@@ -48,6 +48,8 @@ class BotSettings(BaseSettings):
     slack_app_token: SecretStr | None = setting(None, "App-level token (xapp-...) for Socket Mode.", env="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = setting(None, "Signing secret for HTTP mode.", env="SLACK_SIGNING_SECRET")
     slack_api_url: str = setting(SLACK_API_DEFAULT, "Slack Web API base URL.", env="SLACK_API_URL")
+    unfurl_domains: HostList = setting((), "Web sites besides doi.org and hdl.handle.net whose links the bot unfurls in Slack (at most 3; run `python -m bot.manifest --write` after), e.g. `repo.example.edu`.", max_length=3)
+    http_max_connections: int = setting(512, "Connections the web server holds at once (`run --http`, `serve`); more are answered 503.", ge=16, le=10_000)
 
     http_timeout: float = setting(10.0, "Seconds before one request to a source times out.", gt=0, le=120)
     disabled_sources: StrList = setting((), "Sources switched off, e.g. `mastodon,feeds`.")

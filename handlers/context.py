@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.scoring import weights
+from handlers.gauges import Gauges
 from handlers.options import Options
 from sources.base import Source
 from storage.db import Store
@@ -24,6 +25,8 @@ class Context:
     #: The operator's settings the handlers read (frozen; no secrets in it).
     options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
+    #: Live numbers for /metrics that only the running process knows (a stream's lag).
+    gauges: Gauges = field(default_factory=Gauges)
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)

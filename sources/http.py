@@ -186,6 +186,9 @@ class SourceClient:
         self._lock = threading.Lock()
         #: Wall-clock time before which the quota is spent (from rate-limit headers).
         self._blocked_until = 0.0
+        #: Requests sent and HTTP 429s received since the start (for /metrics).
+        self.requests_sent = 0
+        self.rate_limited = 0
 
     @property
     def rate_per_second(self) -> float:
@@ -277,6 +280,8 @@ class SourceClient:
                 # Paced after a slot is free, right before sending: paced first, requests
                 # waiting for a slot would all leave together when slots free up.
                 self._bucket.acquire()
+                with self._lock:
+                    self.requests_sent += 1
                 resp = self._client.request(method, url, timeout=limit, **kwargs)
         except httpx.TimeoutException as exc:
             # Not retried: a slow source would otherwise hold a lookup for several timeouts.
@@ -287,6 +292,8 @@ class SourceClient:
         self._note_quota(resp)
         status = resp.status_code
         if status == 429:
+            with self._lock:
+                self.rate_limited += 1
             wait = _seconds(resp.headers.get("retry-after"), now=self._clock())
             if not waited_429 and wait is not None and wait <= MAX_RETRY_AFTER_WAIT:
                 self._sleep(wait)
@@ -370,6 +377,11 @@ class HttpFactory:
             )
             self._clients[source.name] = made
             return made
+
+    def tallies(self) -> dict[str, tuple[int, int]]:
+        """Per source: requests sent and HTTP 429s received by this process."""
+        with self._lock:
+            return {name: (c.requests_sent, c.rate_limited) for name, c in self._clients.items()}
 
     def close(self) -> None:
         with self._lock:
