@@ -25,6 +25,9 @@ class Context:
     #: The operator's settings the handlers read (frozen; no secrets in it).
     options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
+    #: Set while one round asks every source and then delivers (`poll --once`): alerts written
+    #: since then about one item join into one message, however long the round takes.
+    round_started: datetime | None = None
     #: Live numbers for /metrics that only the running process knows (a stream's lag).
     gauges: Gauges = field(default_factory=Gauges)
 

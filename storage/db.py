@@ -392,3 +392,10 @@ def m009_identifiers_rekeyed(db: Database) -> None:
     from storage.rekey import rekey_identifiers  # only this migration needs it
 
     rekey_identifiers(db)
+
+
+@migrations()
+def m010_alert_groups(db: Database) -> None:
+    # Alerts for one item in one channel that come within a short window are one message: a
+    # row is not sent before ``not_before``, and alerts arriving until then join it.
+    db.execute("ALTER TABLE outbox ADD COLUMN not_before TEXT")
