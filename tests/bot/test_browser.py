@@ -125,6 +125,13 @@ def test_a_library_page_on_another_site_shows_the_badge_from_the_snippet(browser
         link = browser.find_element(By.CSS_SELECTOR, "[data-attention-id] a")
         assert link.get_attribute("href") == f"{bot_site}/items/doi/{DOI}"
         assert wait_for(lambda: unknown.get_attribute("alt") == "Attention score: no attention yet")
+        # A single-page app (DSpace's Angular UI) adds the element after the script ran.
+        browser.execute_script(
+            "var d = document.createElement('div'); d.id = 'late';"
+            f"d.setAttribute('data-attention-id', 'https://doi.org/{DOI}'); document.body.appendChild(d);")
+        assert wait_for(lambda: (browser.find_elements(By.CSS_SELECTOR, "#late img") or [None])[0] is not None
+                        and browser.find_element(By.CSS_SELECTOR, "#late img").get_attribute("alt").startswith(
+                            "Attention score 8.5"))
         assert _not_blank(browser.get_screenshot_as_png())
         assert _errors(browser) == []
     finally:

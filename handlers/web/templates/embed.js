@@ -1,5 +1,6 @@
 /* attention-bot badges: put <div data-attention-id="doi:10.1038/nature12373"></div> where the
-   badge goes and load this script once (async). Optional: data-attention-style="bar|number". */
+   badge goes and load this script once (async). Optional: data-attention-style="bar|number".
+   Elements added later (Angular, Turbolinks, an id that changes) are filled in too. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -25,9 +26,11 @@
   }
 
   function fill(el) {
-    if (el.getAttribute("data-attention-done")) { return; }
-    el.setAttribute("data-attention-done", "1");
-    var path = pathOf(el.getAttribute("data-attention-id") || "");
+    var id = el.getAttribute("data-attention-id") || "";
+    if (el.getAttribute("data-attention-done") === id) { return; }
+    if (el.hasAttribute("data-attention-done")) { el.textContent = ""; }
+    el.setAttribute("data-attention-done", id);
+    var path = pathOf(id);
     if (!path) { return; }
     var style = el.getAttribute("data-attention-style") || "donut";
     var link = document.createElement("a");
@@ -58,5 +61,10 @@
     document.addEventListener("DOMContentLoaded", run);
   } else {
     run();
+  }
+  if (window.MutationObserver) {
+    new MutationObserver(run).observe(document.documentElement, {
+      childList: true, subtree: true, attributes: true, attributeFilter: ["data-attention-id"]
+    });
   }
 })();
