@@ -20,7 +20,6 @@ import secrets
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.error import URLError
 
@@ -32,6 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.server import SlackEndpoint, WebServer, build_app, install_signals
 from bot.settings import Settings
 from bot.slack_client import SlackNotifier, build_slack_notifier, make_client
+from bot.workers import Workers
 from handlers.context import Context
 from handlers.notifier import Notifier
 from handlers.render import (
@@ -53,10 +53,6 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/attention"
 EXIT_OK, EXIT_CONFIG = 0, 2
-#: Quick answers worked on at once, and how many more may wait.
-QUICK_WORKERS, QUICK_WAITING = 8, 2000
-#: Slow commands running at once, and how many more may wait for a free worker.
-SLOW_WORKERS, SLOW_WAITING = 8, 64
 BUSY = "The bot is busy with other slow commands right now: try again in a minute."
 #: Kept for callers of the old name.
 _install_signals = install_signals
@@ -121,54 +117,6 @@ def _upload_files(client: WebClient, reply: Reply, *, channel: str, thread_ts: s
             log.warning("file upload failed: %s", exc)
             return f"Could not upload `{attachment.filename}`; the bot's log has the details."
     return None
-
-
-class Pool:
-    """A bounded pool: ``workers`` run at once and at most ``waiting`` wait; past that a job is
-    turned away (the caller tells the asker) rather than queued without end."""
-
-    def __init__(self, name: str, workers: int, waiting: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
-        self._slots = threading.BoundedSemaphore(workers + waiting)
-
-    def submit(self, fn: Callable[[], None]) -> bool:
-        """Run ``fn`` on the pool; False (and nothing run) when the pool is full."""
-        if not self._slots.acquire(blocking=False):
-            return False
-
-        def run() -> None:
-            try:
-                fn()
-            except Exception:
-                log.exception("answering a Slack request failed")
-            finally:
-                self._slots.release()
-
-        self._pool.submit(run)
-        return True
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class Workers:
-    """Where the work after an ack goes: slow commands to their own pool, the rest to another."""
-
-    def __init__(self) -> None:
-        self.quick = Pool("slack-quick", QUICK_WORKERS, QUICK_WAITING)
-        self.slow = Pool("slow-command", SLOW_WORKERS, SLOW_WAITING)
-
-    def run(self, text: str, work: Callable[[], None], busy: Callable[[], None]) -> None:
-        """``work`` on the pool ``text``'s command belongs to; ``busy`` (on the quick pool) when
-        that pool is full."""
-        if (self.slow if is_slow(text) else self.quick).submit(work):
-            return
-        if not self.quick.submit(busy):
-            log.warning("dropped a Slack request: every worker is busy and %d wait", QUICK_WAITING)
-
-    def shutdown(self) -> None:
-        self.quick.shutdown()
-        self.slow.shutdown()
 
 
 class _TokenNoticeFilter(logging.Filter):
