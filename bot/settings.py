@@ -78,6 +78,7 @@ class Settings(BaseSettings):
 
     # --- sources ---
     http_timeout: float = Field(10.0, gt=0, le=120, description="Seconds before one request to a source times out.")
+    http_max_bytes: int = Field(20_000_000, gt=0, description="Largest response body (after decompression) read from a source.")
     lookup_timeout: float = Field(10.0, gt=0, le=120, description="Seconds a whole `lookup` may take.")
     wikipedia_url: str = Field("https://{lang}.wikipedia.org/w/api.php", description="MediaWiki API endpoint; `{lang}` is replaced per wiki.")
     wikipedia_langs: StrList = Field(("en", "de", "fr", "es", "ja"), description="Language wikis searched.")
@@ -207,6 +208,7 @@ class Settings(BaseSettings):
             user_agent=self.user_agent,
             contact_email=self.contact_email,
             timeout=self.http_timeout,
+            max_bytes=self.http_max_bytes,
             urls={
                 "wikipedia": self.wikipedia_url,
                 "hackernews": self.hackernews_url,

@@ -153,6 +153,8 @@ class SourcesConfig(BaseModel):
     user_agent: str = "attention-bot/0.1"
     contact_email: str | None = None
     timeout: float = 10.0
+    #: Largest response body read from a source, after decompression.
+    max_bytes: int = 20_000_000
     #: Base URL per source name (``wikipedia`` -> ``https://{lang}.wikipedia.org/w/api.php``).
     urls: dict[str, str] = Field(default_factory=dict)
     wikipedia_langs: tuple[str, ...] = ("en", "de", "fr", "es", "ja")
@@ -174,6 +176,12 @@ class SourcesConfig(BaseModel):
     #: overrides of a source's declared ``rate_per_second`` and ``concurrency``.
     rates: dict[str, float] = Field(default_factory=dict)
     concurrency: dict[str, int] = Field(default_factory=dict)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The keys, tokens and passwords set: requests carrying one never leave their origin."""
+        values = (self.mastodon_token, self.altmetric_api_key, self.openalex_api_key,
+                  self.bluesky_app_password, self.reddit_client_secret)
+        return tuple(v for v in values if v)
 
 
 class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what they support

@@ -19,7 +19,8 @@ from sources.base import (
     SourceTimeout,
     SourceUnavailable,
 )
-from sources.http import PACE_SHARE, HttpFactory, SourceClient, TokenBucket, _seconds
+from sources.http import PACE_SHARE, HttpFactory, SourceClient, TokenBucket
+from sources.pacing import header_seconds
 from tests.fakes.http import FakeServer, canned
 
 UA = "attention-bot/0.1 (+https://example.org; ops@example.org) httpx"
@@ -268,7 +269,7 @@ def test_retry_after_date_in_minus_0000_form_is_utc_whatever_the_local_zone(
     time.tzset()
     try:
         now = 1445412480.0  # 2015-10-21 07:28:00 UTC
-        assert _seconds("Wed, 21 Oct 2015 07:30:00 -0000", now=now) == pytest.approx(120.0)
+        assert header_seconds("Wed, 21 Oct 2015 07:30:00 -0000", now=now) == pytest.approx(120.0)
     finally:
         monkeypatch.undo()
         time.tzset()
