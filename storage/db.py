@@ -388,3 +388,10 @@ def m008_purged_mentions(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX purged_mentions_item ON purged_mentions(item_id)")
+
+
+@migrations()
+def m009_rest_reason(db: Database) -> None:
+    # Why a source rests until backoff_until: "failures" in a row, or "server" (a 429's
+    # Retry-After, a spent quota), so a new process (cron's poll --once) honours it too.
+    db.execute("ALTER TABLE source_state ADD COLUMN backoff_reason TEXT")

@@ -8,6 +8,7 @@ from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.scoring import DEFAULT_WEIGHTS
 from handlers.context import Context
+from handlers.polling.asking import rest_note
 from handlers.replies import Command, Reply
 from storage import channels, outbox, polls, state, watches
 
@@ -151,7 +152,7 @@ def status_command(ctx: Context, cmd: Command) -> Reply:
         if st and st.consecutive_failures:
             parts.append(f"{st.consecutive_failures} failures in a row ({st.last_error})")
         if st and state.in_backoff(st, now):
-            parts.append(f"resting until {st.backoff_until}")
+            parts.append(rest_note(st, now))
         if st and st.next_run_at:
             parts.append(f"next run {st.next_run_at}")
         lines.append(f"  {source.name}: " + ", ".join(parts))

@@ -13,7 +13,7 @@ from core.identifiers import display, parse_identifier
 from core.models import Identifier, Mention, SourceResult
 from handlers import render
 from handlers.context import Context
-from handlers.polling.asking import ask, store_result, stores_authors
+from handlers.polling.asking import ask, rest_note, store_result, stores_authors
 from handlers.replies import Command, Reply
 from sources.base import Source, SourceError
 from storage import items, polls, state, watches
@@ -72,7 +72,10 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             ok=False,
         )
     started = time.monotonic()
-    futures = {s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident)) for s in sources}  # type: ignore[misc]
+    futures = {
+        s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident, seconds=ctx.lookup_timeout))  # type: ignore[misc]
+        for s in sources
+    }
     wait(futures.values(), timeout=ctx.lookup_timeout)
     results: dict[str, SourceResult] = {}
     problems: dict[str, str] = {}
@@ -227,9 +230,7 @@ def sources_command(ctx: Context, cmd: Command) -> Reply:
         if st.last_error:
             detail.append(f"last error {_at(st.last_error_at)}: {st.last_error}")
         if resting:
-            detail.append(
-                f"resting after {st.consecutive_failures} failures in a row until {_at(st.backoff_until)}"
-            )
+            detail.append(rest_note(st, now))
         elif st.consecutive_failures:
             detail.append(f"{st.consecutive_failures} failure(s) in a row")
         detail.append(_next_ask(ctx, source, st, resting))
