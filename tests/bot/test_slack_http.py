@@ -85,11 +85,11 @@ def running(fake_slack: FakeSlack, ctx: Context, tmp_path: Path) -> Iterator[Run
         server.server_close()
 
 
-def test_help_is_acknowledged_well_inside_three_seconds(running: Running) -> None:
-    started = time.monotonic()
+def test_help_is_acknowledged_at_once_and_answered_through_the_response_url(running: Running) -> None:
+    # Acknowledged before the work is done (an empty 200), answered afterwards: Slack's three
+    # seconds are then the ack's alone. How fast, under load, is bench/command_latency's job.
     resp = running.command("help")
-    assert resp.status_code == 200
-    assert time.monotonic() - started < 2.0
+    assert resp.status_code == 200 and resp.text == ""
     (answer,) = running.responses(1)
     assert answer["response_type"] == "ephemeral"  # help is for the asker
     assert "watch" in answer["text"] and answer["blocks"][0]["type"] == "section"

@@ -19,6 +19,9 @@ from sources.http import HttpFactory
 from sources.landing import LandingPage, extract_identifiers
 from tests import paths
 
+# feedparser's own notice about its `updated_parsed` fallback, met on some real feeds.
+pytestmark = pytest.mark.filterwarnings("ignore:To avoid breaking existing software:DeprecationWarning")
+
 REAL = paths.FIXTURES / "real"
 README = REAL / "README.md"
 
