@@ -234,7 +234,14 @@ class SourceClient:
         except httpx.TimeoutException as exc:
             # Not retried: a slow source would otherwise hold a lookup for several timeouts.
             raise SourceTimeout(f"timed out after {limit:g} s", source=self.name) from exc
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            # httpx reads a redirect's Location even when not following it: a broken one is
+            # the same on every try, so it is the answer's fault, not the connection's.
+            if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
+                raise BadResponse(f"redirected to an unusable address ({exc})", source=self.name) from exc
+            err = SourceUnavailable(f"could not connect ({type(exc).__name__}: {exc})", source=self.name)
+            raise _Transient(err) from exc
+        except httpx.TransportError as exc:
             err = SourceUnavailable(f"could not connect ({type(exc).__name__}: {exc})", source=self.name)
             raise _Transient(err) from exc
         self._note_quota(resp)

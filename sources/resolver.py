@@ -290,8 +290,11 @@ def _fetch(
                 response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 raise SourceTimeout(f"{target.host} did not answer within {config.timeout:g} s", source=NAME) from exc
-            except httpx.RemoteProtocolError as exc:
+            except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
                 # Not a network hiccup: the same server answers the same broken way next time.
+                # (httpx reads a redirect's Location even when not following it.)
+                if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
+                    raise BadResponse(f"{target.host} redirected to an unusable address ({exc})", source=NAME) from exc
                 raise BadResponse(f"{target.host} did not answer in valid HTTP ({exc})", source=NAME) from exc
             except httpx.HTTPError as exc:
                 raise SourceUnavailable(f"could not fetch {target.host}: {exc}", source=NAME) from exc

@@ -263,7 +263,7 @@ def test_a_link_no_server_could_be_sent_is_refused_by_name_before_dns(name: str)
 def test_a_redirect_nowhere_usable_is_a_bad_response_naming_it(location: str) -> None:
     # A bad response, not a passing hiccup: the resolver's cache keeps it (see handlers.resolve).
     rec = Recorder(lambda r: httpx.Response(302, headers={"Location": location}))
-    with pytest.raises(BadResponse, match="redirected to|location header|repo.example.edu"):
+    with pytest.raises(BadResponse, match="repo.example.edu redirected to"):
         fetch_page("https://repo.example.edu/x", config=CONFIG, resolve=StubDNS("93.184.216.34"), transport=rec.transport)
     assert len(rec.requests) == 1
 

@@ -240,11 +240,21 @@ def test_a_plain_request_follows_a_move_to_another_origin(server: FakeServer, el
     assert str(resp.url) == elsewhere.url + "/new-feed"
 
 
-@pytest.mark.parametrize("location", ["http://[bad/", "http://example.org/a\x7fb", "ftp://example.org/x"])
-def test_an_unusable_redirect_is_a_bad_response(server: FakeServer, location: str) -> None:
+@pytest.mark.parametrize("location", ["http://[bad/", "ftp://example.org/x", "javascript:alert(1)", "http://h:99999/"])
+def test_an_unusable_redirect_is_a_bad_response_asked_once(server: FakeServer, location: str) -> None:
     server.route_fn("GET", "/go", lambda rec: canned(status=302, headers={"Location": location}))
-    with pytest.raises((BadResponse, SourceUnavailable)):
+    with pytest.raises(BadResponse, match="redirected to"):
         client().get(server.url + "/go")
+    assert len(server.requests_to("/go")) == 1  # the same answer every time: not retried
+
+
+def test_a_location_no_http_parser_accepts_is_bounded_and_named(server: FakeServer) -> None:
+    # A control character in a header: the HTTP parser itself refuses the whole answer.
+    server.route_fn("GET", "/go", lambda rec: canned(status=302, headers={"Location": "/a\x7fb"}))
+    with pytest.raises((BadResponse, SourceUnavailable)) as info:
+        client().get(server.url + "/go")
+    assert info.value.source == "dummy"
+    assert len(server.requests_to("/go")) <= 3
 
 
 def test_a_redirect_loop_ends(server: FakeServer) -> None:
