@@ -10,6 +10,9 @@ Every source talks to the network only through :class:`SourceClient`, which
   a remaining of 0 makes later calls raise RateLimited until the window resets,
 * paces itself at the rate a source announces (Crossref's ``X-Rate-Limit-Limit`` requests per
   ``X-Rate-Limit-Interval``) instead of the source's declared default,
+* bounds every request (sources.transport): one deadline for the whole exchange, a body cap
+  after decompression, redirects followed hop by hop and never off their origin when the
+  request carries credentials, and no retry that would not fit in the question's step,
 * turns every failure into a named :class:`SourceError` carrying the source's name.
 """
 
@@ -77,6 +80,8 @@ RATE_HEADERS = (
     ("x-hourlyratelimit-remaining", None, 3600.0),
     ("x-dailyratelimit-remaining", None, 86400.0),
 )
+
+
 class _Transient(Exception):
     """A failure worth retrying (connection error or 5xx); unwrapped after the last attempt."""
 
@@ -233,7 +238,7 @@ class SourceClient:
                     resp = self._exchange(request)
         except httpx.TimeoutException as exc:
             # Not retried: a slow source would otherwise hold a lookup for several timeouts.
-            raise SourceTimeout(f"timed out after {limit:g} s", source=self.name) from exc
+            raise SourceTimeout(f"timed out after {round(limit, 1):g} s", source=self.name) from exc
         except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
             # httpx reads a redirect's Location even when not following it: a broken one is
             # the same on every try, so it is the answer's fault, not the connection's.
