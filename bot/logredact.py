@@ -57,7 +57,9 @@ _BODY_TAIL = re.compile(r"(?is)(\bbody\b\W{0,3}).+$")
 # A form as sent (a=1&b=2&c=3) anywhere else.
 _FORM = re.compile(r"(?:[\w.%-]+=[^&\s]*&){2,}[\w.%-]+=[^&\s)]*")
 # A parsed payload, as a dict or JSON: whatever lies between the braces around its fields.
-_PAYLOAD = re.compile(r"""(?s)\{.*?['"](?:user_name|user_id|text|trigger_id|response_url|token)['"]\s*:.*\}""")
+_PAYLOAD = re.compile(
+    r"""(?s)\{.*?['"](?:user_name|user_id|text|trigger_id|response_url|token)['"]\s*:.*\}"""
+)
 
 
 def hide_bodies(text: str) -> str:

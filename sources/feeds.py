@@ -8,9 +8,9 @@ in a row, so a fetched feed is reused for ``CACHE_SECONDS`` instead of being fet
 a feed's failure (a feed that hangs costs one timeout per poll, not one per watched item).
 
 feedparser reads the bytes with the response headers (for the encoding), and with the feed's own
-URL as the base of relative links (``<link href="/blog/post"/>`` without ``xml:base``). A malformed ("bozo")
-feed that still yields entries is used; one that yields none is a BadResponse. One broken feed
-does not hide the others: the source fails only when every feed fails.
+URL as the base of relative links (``<link href="/blog/post"/>`` without ``xml:base``). A
+malformed ("bozo") feed that still yields entries is used; one that yields none is a BadResponse.
+One broken feed does not hide the others: the source fails only when every feed fails.
 """
 
 from __future__ import annotations

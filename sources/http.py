@@ -225,7 +225,8 @@ class SourceClient:
         if step is not None:
             left = step.left()
             if left <= 0:
-                raise SourceTimeout(f"gave up: this question's {step.seconds:g} s were spent", source=self.name)
+                spent = f"gave up: this question's {step.seconds:g} s were spent"
+                raise SourceTimeout(spent, source=self.name)
             limit = min(limit, left)
         request = self._build(method, url, limit, **kwargs)
         try:
@@ -243,9 +244,10 @@ class SourceClient:
             # httpx reads a redirect's Location even when not following it: a broken one is
             # the same on every try, so it is the answer's fault, not the connection's.
             if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
-                raise BadResponse(f"redirected to an unusable address ({exc})", source=self.name) from exc
-            err = SourceUnavailable(f"could not connect ({type(exc).__name__}: {exc})", source=self.name)
-            raise _Transient(err) from exc
+                why = f"redirected to an unusable address ({exc})"
+                raise BadResponse(why, source=self.name) from exc
+            why = f"could not connect ({type(exc).__name__}: {exc})"
+            raise _Transient(SourceUnavailable(why, source=self.name)) from exc
         except httpx.TransportError as exc:
             err = SourceUnavailable(f"could not connect ({type(exc).__name__}: {exc})", source=self.name)
             raise _Transient(err) from exc
@@ -256,7 +258,9 @@ class SourceClient:
             fits = step is None or (wait is not None and wait < step.left())
             if not waited_429 and wait is not None and wait <= MAX_RETRY_AFTER_WAIT and fits:
                 self._sleep(wait)
-                return self._once(method, url, waited_429=True, timeout=timeout, step=step, **kwargs)
+                return self._once(
+                    method, url, waited_429=True, timeout=timeout, step=step, **kwargs
+                )
             shown = f"; retry after {human_seconds(wait)}" if wait is not None else ""
             raise RateLimited(f"rate limited (HTTP 429){shown}", source=self.name, retry_after=wait)
         if status in (401, 403):
@@ -287,7 +291,8 @@ class SourceClient:
             )
         except BodyTooLarge as exc:
             raise BadResponse(
-                f"answered with more than {human_bytes(exc.limit)} (ATTENTION_HTTP_MAX_BYTES): not read",
+                f"answered with more than {human_bytes(exc.limit)} "
+                "(ATTENTION_HTTP_MAX_BYTES): not read",
                 source=self.name,
             ) from exc
         except (BadEncoding, RedirectRefused) as exc:

@@ -173,7 +173,8 @@ def _metas(tree: LexborHTMLParser) -> list[tuple[str, str, str | None]]:
     out = []
     for node in tree.css("meta"):
         attrs = node.attributes
-        name = attrs.get("name") or attrs.get("property") or attrs.get("itemprop") or attrs.get("id")
+        name = (attrs.get("name") or attrs.get("property") or attrs.get("itemprop")
+                or attrs.get("id"))
         content = attrs.get("content")
         if name and content and content.strip():
             out.append((name.strip().lower(), content.strip(), attrs.get("scheme")))

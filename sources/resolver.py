@@ -104,7 +104,8 @@ def unsafe_reason(ip: IPAddress) -> str | None:
             inner = unsafe_reason(embedded)
             if inner:
                 return f"{inner} (inside IPv6 {ip})"
-    if ip.is_global and not ip.is_multicast and not any(ip in net for net in _NOT_GLOBAL if net.version == ip.version):
+    listed = any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    if ip.is_global and not ip.is_multicast and not listed:
         return None
     for flag, why in (
         ("is_unspecified", "an unspecified address"),
@@ -132,7 +133,8 @@ def url_problem(url: str) -> str | None:
         return f"is {len(url):,} characters long; links over {MAX_URL_LENGTH:,} are not fetched"
     for pos, ch in enumerate(url):
         if ord(ch) < 0x20 or ord(ch) == 0x7F:
-            return f"contains the control character {ascii(ch)} at position {pos}, which no web address may"
+            return (f"contains the control character {ascii(ch)} at position {pos}, "
+                    "which no web address may")
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - reading it checks it
@@ -185,7 +187,8 @@ def check_url(
     try:
         target = httpx.URL(urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, "")))
     except (httpx.InvalidURL, ValueError) as exc:
-        raise Refused(f"`{shown_url(url)}` is not a valid web address ({exc})", source=NAME) from exc
+        why = f"`{shown_url(url)}` is not a valid web address ({exc})"
+        raise Refused(why, source=NAME) from exc
     return target, addresses[0]
 
 
@@ -255,7 +258,8 @@ def fetch_page(
         raise
     except Exception as exc:  # a hostile page or link must never stop the caller's loop
         raise BadResponse(
-            f"could not read `{shown_url(url)}` ({type(exc).__name__}: {shown_url(str(exc))})", source=NAME
+            f"could not read `{shown_url(url)}` ({type(exc).__name__}: {shown_url(str(exc))})",
+            source=NAME,
         ) from exc
 
 
@@ -294,8 +298,10 @@ def _fetch(
                 # Not a network hiccup: the same server answers the same broken way next time.
                 # (httpx reads a redirect's Location even when not following it.)
                 if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
-                    raise BadResponse(f"{target.host} redirected to an unusable address ({exc})", source=NAME) from exc
-                raise BadResponse(f"{target.host} did not answer in valid HTTP ({exc})", source=NAME) from exc
+                    why = f"{target.host} redirected to an unusable address ({exc})"
+                else:
+                    why = f"{target.host} did not answer in valid HTTP ({exc})"
+                raise BadResponse(why, source=NAME) from exc
             except httpx.HTTPError as exc:
                 raise SourceUnavailable(f"could not fetch {target.host}: {exc}", source=NAME) from exc
             try:
@@ -303,7 +309,8 @@ def _fetch(
                     try:
                         current = str(redirect_url(target, response.headers["location"]))
                     except ValueError as exc:
-                        raise BadResponse(f"{target.host} redirected to {exc}", source=NAME) from exc
+                        why = f"{target.host} redirected to {exc}"
+                        raise BadResponse(why, source=NAME) from exc
                     redirects.append(current)
                     continue
                 body, truncated = _read(response, config)
@@ -314,7 +321,8 @@ def _fetch(
                 content_type=response.headers.get("content-type", ""), body=body,
                 truncated=truncated, redirects=tuple(redirects),
             )
-    raise Refused(f"more than {config.max_redirects} redirects from `{shown_url(url)}`: not followed", source=NAME)
+    why = f"more than {config.max_redirects} redirects from `{shown_url(url)}`: not followed"
+    raise Refused(why, source=NAME)
 
 
 def _read(response: httpx.Response, config: ResolverConfig) -> tuple[bytes, bool]:
@@ -322,7 +330,8 @@ def _read(response: httpx.Response, config: ResolverConfig) -> tuple[bytes, bool
     try:
         return read_body(response, config.max_bytes, truncate=True)
     except httpx.TimeoutException as exc:
-        raise SourceTimeout(f"the page did not arrive within {config.timeout:g} s", source=NAME) from exc
+        why = f"the page did not arrive within {config.timeout:g} s"
+        raise SourceTimeout(why, source=NAME) from exc
     except BadEncoding as exc:
         raise BadResponse(f"the page came {exc}", source=NAME) from exc
     except httpx.HTTPError as exc:
@@ -337,10 +346,12 @@ def resolve_page(
     status raises BadResponse so it is not mistaken for a page without tags."""
     fetched = fetch_page(url, config=config, resolve=resolve, transport=transport)
     if fetched.status >= 400:
-        raise BadResponse(f"{shown_url(fetched.final_url)} answered HTTP {fetched.status}", source=NAME)
+        why = f"{shown_url(fetched.final_url)} answered HTTP {fetched.status}"
+        raise BadResponse(why, source=NAME)
     if not fetched.is_html:
         return fetched, LandingPage(url=fetched.final_url)
     try:
         return fetched, extract_identifiers(fetched.body, base_url=fetched.final_url)
     except Exception as exc:  # the parser meeting something it cannot read is the page's fault
-        raise BadResponse(f"{shown_url(fetched.final_url)} could not be read ({type(exc).__name__})", source=NAME) from exc
+        why = f"{shown_url(fetched.final_url)} could not be read ({type(exc).__name__})"
+        raise BadResponse(why, source=NAME) from exc

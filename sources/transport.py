@@ -76,8 +76,8 @@ class _DeadlineStream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        tls = self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout))
-        return _DeadlineStream(tls)
+        late = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, late))
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -101,7 +101,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout), socket_options)
+        late = _bounded(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_unix_socket(path, late, socket_options)
         return _DeadlineStream(stream)
 
     def sleep(self, seconds: float) -> None:
@@ -154,7 +155,9 @@ def _inflater(encoding: str) -> Any:
     raise BadEncoding(f"compressed as {encoding!r}, which the bot did not ask for")
 
 
-def read_body(response: httpx.Response, max_bytes: int, *, truncate: bool = False) -> tuple[bytes, bool]:
+def read_body(
+    response: httpx.Response, max_bytes: int, *, truncate: bool = False
+) -> tuple[bytes, bool]:
     """The decompressed body, at most ``max_bytes`` of it: ``(body, truncated)``. Past the cap it
     raises BodyTooLarge, or with ``truncate`` returns the first ``max_bytes`` (a landing page's
     head is at its top). Stops early past the thread's deadline (httpx.ReadTimeout)."""
@@ -188,7 +191,8 @@ def _read_stream(response: httpx.Response, inflater: Any, max_bytes: int) -> byt
                 buf += inflater.decompress(data, max_bytes + 1 - len(buf))
             except zlib.error as exc:
                 if raw_deflate or buf or inflater.unused_data:
-                    raise BadEncoding(f"a compressed body that does not decompress ({exc})") from exc
+                    why = f"a compressed body that does not decompress ({exc})"
+                    raise BadEncoding(why) from exc
                 # "deflate" is sometimes sent without its zlib header.
                 inflater, raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), True
                 continue
@@ -235,7 +239,8 @@ def follow(client: httpx.Client, request: httpx.Request, response: httpx.Respons
     the Location is unusable."""
     url = redirect_url(request.url, response.headers["location"])
     method, content = request.method, request.content
-    if response.status_code == 303 and method != "HEAD" or response.status_code in (301, 302) and method == "POST":
+    status = response.status_code
+    if status == 303 and method != "HEAD" or status in (301, 302) and method == "POST":
         method, content = "GET", b""
     dropped = {"host", "content-length", "transfer-encoding", "cookie"}
     if not content:
@@ -286,7 +291,9 @@ def exchange(
     raise RedirectRefused(f"redirected more than {max_redirects} times: not followed")
 
 
-def _next_hop(client: httpx.Client, request: httpx.Request, resp: httpx.Response, *, secret: bool) -> httpx.Request:
+def _next_hop(
+    client: httpx.Client, request: httpx.Request, resp: httpx.Response, *, secret: bool
+) -> httpx.Request:
     try:
         target = redirect_url(request.url, resp.headers["location"])
     except ValueError as exc:

@@ -128,7 +128,10 @@ def check_command(ctx: Context, cmd: Command, *, reader: PageReader | None = Non
     url = cmd.args[0].strip("<>")
     problem = url_problem(url)
     if problem:
-        raise InputError(f"Cannot check `{shown_url(url)}`: it {problem}. Give the page's address as a browser shows it, e.g. {example}.")
+        raise InputError(
+            f"Cannot check `{shown_url(url)}`: it {problem}. Give the page's address as a "
+            f"browser shows it, e.g. {example}."
+        )
     try:
         page = (reader or page_reader(ctx))(url)
     except Refused as exc:

@@ -84,7 +84,8 @@ def ask(
         raise ValueError("ask about exactly one of identifier or domain")
     current = state.get_state(ctx.store.db, source.name)
     if state.in_backoff(current, ctx.now()):
-        raise BackingOff(rest_note(current, ctx.now()), source=source.name, until=current.backoff_until or "")
+        until = current.backoff_until or ""
+        raise BackingOff(rest_note(current, ctx.now()), source=source.name, until=until)
     budget = seconds if seconds is not None else source.config.timeout * STEP_TIMEOUTS
     try:
         with step(budget):
@@ -98,7 +99,8 @@ def ask(
         if isinstance(exc, RateLimited) and exc.retry_after:
             # The server said when to come back: kept, so a new process (cron) waits too.
             with ctx.store.transaction() as db:
-                state.rest(db, source.name, ctx.now() + timedelta(seconds=exc.retry_after), reason=state.SERVER)
+                back_at = ctx.now() + timedelta(seconds=exc.retry_after)
+                state.rest(db, source.name, back_at, reason=state.SERVER)
         raise
     except Exception as exc:
         # A parser meeting a shape it does not know is the source's fault, not the bot's:

@@ -64,7 +64,8 @@ class PollReport(BaseModel):
             text += f"; domains: {self.domains}"
         if self.bad_links:
             n = len(self.bad_links)
-            text += f"; {n} link{'s' * (n != 1)} not read ({self.bad_links[0].target}: {self.bad_links[0].error})"
+            first = self.bad_links[0]
+            text += f"; {n} link{'s' * (n != 1)} not read ({first.target}: {first.error})"
         return text
 
 

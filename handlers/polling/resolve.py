@@ -100,7 +100,9 @@ def _decode(url: str, text: str) -> LandingPage:
     return LandingPage(url=url, title=data.get("title"), found=tuple(found))
 
 
-def cached_page(ctx: Context, url: str, *, reader: PageReader) -> tuple[LandingPage | None, str, bool]:
+def cached_page(
+    ctx: Context, url: str, *, reader: PageReader
+) -> tuple[LandingPage | None, str, bool]:
     """The landing page of ``url`` from the cache or the network, and a status.
 
     Pages that answered and pages that failed are cached (``ok``, ``refused: ...``,
@@ -108,7 +110,8 @@ def cached_page(ctx: Context, url: str, *, reader: PageReader) -> tuple[LandingP
     timeouts, 5xx) for at most TRANSIENT_HOURS, so a later poll tries again."""
     ttl = float(ctx.options.get("resolver_cache_hours", 24.0))
     hit = resolved.get_cached(ctx.store.db, url, now=ctx.now(), ttl_hours=ttl)
-    if hit is not None and hit.status.startswith("unavailable:") and not _younger(hit.fetched_at, ctx.now(), TRANSIENT_HOURS):
+    passing = hit is not None and hit.status.startswith("unavailable:")
+    if hit is not None and passing and not _younger(hit.fetched_at, ctx.now(), TRANSIENT_HOURS):
         hit = None
     if hit is not None:
         return (_decode(url, hit.identifiers) if hit.status == "ok" else None), hit.status, False
