@@ -68,6 +68,10 @@ _OTHERS = (
     # Plain names, often given as the tag's id (D-Lib: <meta id="DOI" content="10.1045/...">).
     ("doi", "doi", frozenset({"doi"})),
     ("handle", "handle", frozenset({"handle"})),
+    ("pmid", "pmid", frozenset({"pmid"})),
+    ("pmcid", "pmcid", frozenset({"pmcid"})),
+    ("arxiv", "arxiv", frozenset({"arxiv"})),
+    ("isbn", "isbn", frozenset({"isbn"})),
 )
 #: Tags saying the page is part of something bigger: an ISBN beside them is the container's.
 _CONTAINER_TAGS = frozenset({

@@ -121,6 +121,13 @@ def test_a_chapter_is_not_its_book(container: str) -> None:
     assert extract_identifiers(html, base_url="https://x.example.org/ch3").found == ()
 
 
+def test_tags_named_only_by_their_id() -> None:
+    html = """<head><meta id="DOI" content="10.5555/Id.Named"><meta id="PMID" content="24385230">
+    <meta id="citation_arxiv_id" content="1902.02534"></head>"""
+    page = extract_identifiers(html, base_url="https://x.example.org/a")
+    assert registered(page) == {"doi:10.5555/id.named", "pmid:24385230", "arxiv:1902.02534"}
+
+
 def test_rel_cite_as_in_the_body_and_id_named_doi_elements() -> None:
     html = """<html><head><title>t</title></head><body>
     <a rel="cite-as" href="https://doi.org/10.5555/Cite.Body">cite this</a>
