@@ -80,6 +80,8 @@ class ReplayGuard:
 
 
 def _text(status: int, message: str) -> Response:
+    if status >= 400:  # the reason only: never who sent it or what the body said
+        log.debug("refused a request with %d: %s", status, message)
     return PlainTextResponse(message, status_code=status)
 
 
