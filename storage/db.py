@@ -402,6 +402,13 @@ def m010_alert_groups(db: Database) -> None:
 
 
 @migrations()
+def m011_rest_reason(db: Database) -> None:
+    # Why a source rests until backoff_until: "failures" in a row, or "server" (a 429's
+    # Retry-After, a spent quota), so a new process (cron's poll --once) honours it too.
+    db.execute("ALTER TABLE source_state ADD COLUMN backoff_reason TEXT")
+
+
+@migrations()
 def m012_mention_site(db: Database) -> None:
     # Where on a source a mention appeared (a wiki, a feed's name) was written into its title
     # ("Salt marsh (en.wikipedia)"); it gets its own column so titles are the posts' own (the

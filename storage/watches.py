@@ -253,6 +253,15 @@ def watched_among(db: Database, channel: str, item_ids: list[int]) -> list[int]:
     ]
 
 
+def is_watched(db: Database, item_id: int, *, channel: str | None = None) -> bool:
+    """Whether any channel (or ``channel``) watches the item."""
+    sql = "SELECT 1 FROM watches WHERE item_id = ?"
+    params: list[object] = [item_id]
+    if channel is not None:
+        sql, params = sql + " AND channel = ?", [item_id, channel]
+    return db.execute(sql + " LIMIT 1", params).fetchone() is not None
+
+
 def get_watched_item(db: Database, channel: str, identifier: Identifier) -> Item | None:
     item_id = find_item_id(db, identifier)
     if item_id is None:

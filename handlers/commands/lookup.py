@@ -79,8 +79,13 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             ok=False,
         )
     started = time.monotonic()
+    # Each question gets the lookup's time: its thread stops soon after the lookup answers.
     # A lookup is someone's question, not the schedule's: its failures leave poll health alone.
-    futures = {s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident, record=False)) for s in sources}  # type: ignore[misc]
+    budget = ctx.lookup_timeout
+    futures = {
+        s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident, seconds=budget, record=False))  # type: ignore[misc]
+        for s in sources
+    }
     wait(futures.values(), timeout=ctx.lookup_timeout)
     results: dict[str, SourceResult] = {}
     problems: dict[str, str] = {}

@@ -53,13 +53,20 @@ class PollReport(BaseModel):
     alerts: int = 0
     failures: tuple[PollFailure, ...] = ()
     domains: str | None = None
+    #: Links found under watched sites that were left out or whose page could not be read.
+    bad_links: tuple[PollFailure, ...] = ()
     #: Why the source stopped being asked ("resting after 3 failures in a row, until ...").
     resting: str | None = None
     #: Set when the poll got nothing from the source: everything asked failed, or it rested.
     error: str | None = None
+    #: It rested because the server asked for it (a Retry-After): waiting, not failing.
+    server_rest: bool = False
 
     @property
     def failed(self) -> bool:
+        """Got nothing from the source because it failed (not because it was asked to wait)."""
+        if self.server_rest and self.items_asked == 0:
+            return False
         return self.error is not None or bool(self.domains and self.domains.startswith("failed"))
 
     def summary(self) -> str:
@@ -77,6 +84,10 @@ class PollReport(BaseModel):
             text += f"; {len(item_failures):,} failed ({item_failures[0].error})"
         if self.domains:
             text += f"; web sites: {self.domains}"
+        if self.bad_links:
+            n = len(self.bad_links)
+            first = self.bad_links[0]
+            text += f"; {n} link{'s' * (n != 1)} not read ({first.target}: {first.error})"
         return text
 
 
@@ -191,17 +202,18 @@ def _store_and_detect(
 
 def _poll_domains(
     ctx: Context, source: Source, poll_id: int, *, resolver: PageReader | None = None
-) -> tuple[int, int, str | None]:
+) -> tuple[int, int, str | None, list[PollFailure]]:
     """Ask about the watched web domains; store and alert one item per transaction.
 
     A domain's first poll by a source is its baseline: links already out there are stored
-    without alerts. Returns (new mentions, alerts written, note for the report).
+    without alerts. Returns (new mentions, alerts written, note for the report, bad links).
     """
     try:
         found = domains.find_domain_mentions(ctx, source, resolver=resolver)
     except Exception as exc:
         log.exception("%s: domain poll failed", source.name)
-        return 0, 0, f"failed ({plain(exc)})"
+        return 0, 0, f"failed ({plain(exc)})", []
+    bad = [PollFailure(target=link, error=why) for link, why in found.bad_links]
     new = written = 0
     for item_id, mentions in found.by_item.items():
         with ctx.store.transaction() as db:
@@ -229,8 +241,8 @@ def _poll_domains(
         for target in found.asked:
             polls.set_domain_baseline(db, target, source.name)
     if not found.asked and found.failed:
-        return new, written, f"failed ({found.failed[0]})"
-    return new, written, None
+        return new, written, f"failed ({found.failed[0]})", bad
+    return new, written, None, bad
 
 
 def run_poll(
@@ -279,8 +291,9 @@ def run_poll(
     if resting is not None:
         failures.append(PollFailure(target=source.name, error=str(resting)))
     note = None
+    bad_links: list[PollFailure] = []
     if source.by_domain and resting is None and only is None:
-        found, count, note = _poll_domains(ctx, source, poll_id, resolver=resolver)
+        found, count, note, bad_links = _poll_domains(ctx, source, poll_id, resolver=resolver)
         new += found
         written += count
     _save_validators(ctx, source)
@@ -292,7 +305,8 @@ def run_poll(
     report = PollReport(
         source=source.name, poll_id=poll_id, items=total, items_asked=items_asked, asked=asked,
         new_mentions=new, baselines=baselines, alerts=written, failures=tuple(failures),
-        domains=note, resting=str(resting) if resting is not None else None, error=error,
+        domains=note, bad_links=tuple(bad_links), resting=str(resting) if resting is not None else None,
+        error=error, server_rest=resting is not None and resting.by_server,
     )
     # The caller says it once where people read it (the scheduler's log, poll --once's output).
     log.debug("poll %s", report.summary())

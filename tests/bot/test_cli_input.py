@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Each subcommand with the arguments it requires, so only the port can be wrong.
 EVERY_SUBCOMMAND = [
-    ["run"], ["cmd", "list"], ["shell"], ["poll", "--once"], ["summary", "--channel", "C1"],
+    ["run"], ["serve"], ["cmd", "list"], ["shell"], ["poll", "--once"], ["summary", "--channel", "C1"],
     ["export", "--channel", "C1", "--out", "x.csv"], ["import", "x.csv", "--channel", "C1", "--collection", "m"],
     ["harvest", "https://repo.example.edu/oai", "--channel", "C1", "--collection", "m"],
 ]
@@ -39,9 +39,10 @@ def test_a_bad_port_variable_is_one_line_and_exit_2_for_every_subcommand(
 
 
 @pytest.mark.parametrize("port", ["abc", "0", "70000", "-1", "9" * 5000])
-def test_a_bad_port_option_is_one_line_and_exit_2(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("argv", [["run", "--http"], ["serve"]], ids=lambda a: a[0])
+def test_a_bad_port_option_is_one_line_and_exit_2(argv: list[str], port: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
-        main(["run", "--http", "--port", port])
+        main([*argv, "--port", port])
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1

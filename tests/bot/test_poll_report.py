@@ -66,6 +66,6 @@ def test_a_resting_source_is_named_in_the_headline(
     store.close()
     assert main(["poll", "--once"]) == 1
     out = capsys.readouterr().out
-    assert "hackernews: asked 0 of 1 item (resting after 3 failures in a row, until " in out
+    assert "hackernews: asked 0 of 1 item (resting after 3 failures in a row until " in out
     assert " UTC), 0 new" in out
     assert not hn.server.requests_to("/search_by_date")
