@@ -72,10 +72,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
             report = run_poll(ctx, source, progress=progress)
             failed += report.failed
             print(report.summary())  # printed, not logged: once, wherever the output goes
-            for failure in report.failures[:5]:
+            # The headline names the first failure and any rest; more are listed below it.
+            items = [f for f in report.failures if f.target != report.source]
+            for failure in items[:5] if len(items) > 1 else []:
                 print(f"  {failure.target}: {failure.error}")
-            if len(report.failures) > 5:
-                print(f"  and {len(report.failures) - 5} more failures")
+            if len(items) > 5:
+                print(f"  and {len(items) - 5} more failures")
             for bad in report.bad_links[:5]:
                 print(f"  link {bad.target}: {bad.error}")
             if len(report.bad_links) > 5:
