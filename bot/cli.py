@@ -45,7 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.server import serve_pages
 
-    return serve_pages(settings, build_context(settings), port=args.port or settings.port, host=args.host)
+    port = args.port or settings.port
+    return serve_pages(settings, build_context(settings), port=port, host=args.host)
 
 
 def cmd_cmd(args: argparse.Namespace) -> int:
@@ -89,7 +90,8 @@ Subcommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable
 def port_number(text: str) -> int:
     """``--port``'s value, or argparse's one-line error saying what a port is."""
     if not (text.strip().isdecimal() and len(text.strip()) <= 5 and 1 <= int(text) <= 65535):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a whole number from 1 to 65535")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port: give a whole number from 1 to 65535")
     return int(text)
 
 

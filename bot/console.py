@@ -97,7 +97,8 @@ def run_console(settings: Settings, ctx: Context) -> int:
     scheduler = start_scheduler(settings, ctx, notifier)
     restore = _stop_on_sigterm()
     try:
-        return run_shell(ctx, channel=settings.default_channel, files_dir=settings.files_dir, prompt=prompt)
+        return run_shell(ctx, channel=settings.default_channel, files_dir=settings.files_dir,
+                         prompt=prompt)
     finally:
         restore()
         scheduler.shutdown(wait=False)

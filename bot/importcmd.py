@@ -68,7 +68,8 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     except (InputError, SourceError) as exc:
         if tty:
             print(file=sys.stderr)
-        print(f"Import stopped: {plain(exc) if isinstance(exc, SourceError) else exc}", file=sys.stderr)
+        why = plain(exc) if isinstance(exc, SourceError) else exc
+        print(f"Import stopped: {why}", file=sys.stderr)
         if report.rows:
             print(f"Collection {args.collection}: {report.summary()} before it stopped; "
                   "run the same command again to resume.", file=sys.stderr)

@@ -53,5 +53,6 @@ class ConsoleNotifier:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
         except OSError as exc:
-            raise DeliveryError(f"could not write {path} ({exc.strerror or exc})", final=True) from exc
+            why = exc.strerror or exc
+            raise DeliveryError(f"could not write {path} ({why})", final=True) from exc
         print(f"[#{channel}] {title or filename}: saved to {path}", file=self.stream, flush=True)

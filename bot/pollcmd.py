@@ -94,7 +94,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
     finally:
         ctx.store.close()
     if sources and failed == len(sources):
-        print(f"Every source failed ({plural(failed, 'source')}): see the lines above.", file=sys.stderr)
+        print(f"Every source failed ({plural(failed, 'source')}): see the lines above.",
+              file=sys.stderr)
         return startup.EXIT_USER_ERROR
     return startup.EXIT_OK
 

@@ -189,7 +189,8 @@ def unknown_variables(
         if not name.startswith("ATTENTION_") or name in known:
             continue
         close = difflib.get_close_matches(name.removeprefix("ATTENTION_"), ours, n=1, cutoff=0.7)
-        hint = f"did you mean ATTENTION_{close[0]}?" if close else "see README 'Configuration' for the settings"
+        hint = (f"did you mean ATTENTION_{close[0]}?" if close
+                else "see README 'Configuration' for the settings")
         warnings.append(f"{name} is not a setting and is ignored: {hint}")
     return warnings
 

@@ -234,7 +234,9 @@ def create_app(
         work.run(text, lambda: answer_action(body, action, value, respond),
                  lambda: respond(text=BUSY, response_type="ephemeral", replace_original=False))
 
-    def answer_action(body: dict[str, Any], action: dict[str, Any], value: str, respond: Callable[..., Any]) -> None:
+    def answer_action(
+        body: dict[str, Any], action: dict[str, Any], value: str, respond: Callable[..., Any]
+    ) -> None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
         user = (body.get("user") or {}).get("id") or ""
         # The action_id chooses the command; the value may only say what about.

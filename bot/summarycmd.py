@@ -22,7 +22,8 @@ def args_summary(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--post", action="store_true",
         help="deliver it to the channel now (Slack when SLACK_BOT_TOKEN is set, else the console); "
-        "a week already posted is not posted again, an empty one only with ATTENTION_SUMMARY_POST_EMPTY",
+        "a week already posted is not posted again, an empty one only with "
+        "ATTENTION_SUMMARY_POST_EMPTY",
     )
 
 
@@ -83,7 +84,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(render_summary(summary).text)
         return startup.EXIT_OK
     what = f"the summary of {when(summary)} for {summary.scope}"
-    again = f"The summary of {when(summary)} for {summary.scope} was already posted: not posted again."
+    again = (f"The summary of {when(summary)} for {summary.scope} was already posted: "
+             "not posted again.")
     weekly = args.collection is None and args.period is None
     if weekly and week_posted(ctx, args.channel, now=now):
         print(again)

@@ -73,5 +73,6 @@ def run_action(ctx: Context, action_id: str, value: str, *, channel: str, user: 
         if verb in ("mute", "unwatch", "forget"):  # a changing button: kept in the audit log
             access.record(ctx, Command(verb, [], channel, user), args="(a button value refused)",
                           outcome="refused")
-        return error(f"That button cannot run with the value `{typed(value)}` ({exc}): nothing was changed.")
+        return error(f"That button cannot run with the value `{typed(value)}` ({exc}): "
+                     "nothing was changed.")
     return dispatch(ctx, text, channel=channel, user=user)

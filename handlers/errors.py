@@ -41,7 +41,8 @@ def plain(exc: BaseException) -> str:
     if not isinstance(exc, SourceError):
         return UNEXPECTED
     cause = exc.__cause__
-    if isinstance(exc, SourceUnavailable) and not isinstance(exc, SourceTimeout) and cause is not None:
+    unreachable = isinstance(exc, SourceUnavailable) and not isinstance(exc, SourceTimeout)
+    if unreachable and cause is not None:
         # A connection that failed (DNS, refused, reset): the server's answer has no response.
         host = _host(cause)
         if host and getattr(cause, "response", None) is None:

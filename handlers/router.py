@@ -71,7 +71,8 @@ def help_command(ctx: Context, cmd: Command) -> Reply:
     if cmd.args:
         spec = COMMANDS.get(cmd.args[0].lower())
         if spec is None:
-            return error(f"There is no command `{typed(cmd.args[0])}`{_nearest(cmd.args[0])} Type `help` to see them all.")
+            return error(f"There is no command `{typed(cmd.args[0])}`{_nearest(cmd.args[0])} "
+                         "Type `help` to see them all.")
         body = f"{spec.usage}\n  {spec.summary}"
         if spec.details:
             body += "\n\n" + spec.details
@@ -154,7 +155,8 @@ def dispatch(
         cmd = parse(text, channel=channel, user=user, operator=operator)
         spec = COMMANDS.get(cmd.name)
         if spec is None:
-            return error(f"Unknown command `{typed(cmd.name)}`{_nearest(cmd.name)} Type `help` to see what the bot can do.")
+            return error(f"Unknown command `{typed(cmd.name)}`{_nearest(cmd.name)} "
+                         "Type `help` to see what the bot can do.")
         changing = spec.is_changing(cmd.args)
         if (changing or spec.admins_only) and not access.may_change(ctx, cmd):
             outcome = "refused"

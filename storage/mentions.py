@@ -32,7 +32,8 @@ class StoredMention:
 
 
 _COLUMNS = (
-    "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url, author, site"
+    "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url, "
+    "author, site"
 )
 
 

@@ -112,7 +112,8 @@ def watched_identifiers_page(
     ``after_item`` (and among ``only`` when given), by item id: a poll of 100,000 items walks
     them page by page instead of holding them all. Empty once there are no more."""
     among = "AND item_id IN (SELECT value FROM json_each(?)) " if only is not None else ""
-    params: list[object] = [after_item, *([json.dumps(sorted(only))] if only is not None else []), items]
+    among_ids = [json.dumps(sorted(only))] if only is not None else []
+    params: list[object] = [after_item, *among_ids, items]
     rows = db.execute(
         "SELECT DISTINCT i.item_id, i.key FROM identifiers i "
         "JOIN watches w ON w.item_id = i.item_id AND w.active = 1 "
@@ -135,7 +136,9 @@ def last_watch_before(db: Database, moment: str) -> int:
 def watched_after(db: Database, after: int) -> tuple[int, list[int]]:
     """The items of active watches made after the watch ``after`` (ids only grow), and the id
     of the newest watch: the next look starts there."""
-    rows = db.execute("SELECT id, item_id FROM watches WHERE id > ? AND active = 1 ORDER BY id", [after]).fetchall()
+    rows = db.execute(
+        "SELECT id, item_id FROM watches WHERE id > ? AND active = 1 ORDER BY id", [after]
+    ).fetchall()
     newest = max((int(r[0]) for r in rows), default=after)
     return newest, list(dict.fromkeys(int(r[1]) for r in rows))
 
@@ -178,7 +181,9 @@ def _same_name(a: str, b: str) -> bool:
 def collection_ids(db: Database, channel: str, name: str) -> list[int]:
     """The ids of a channel's collection called ``name`` in any case, oldest first (names
     stored before they were case-insensitive may have several rows)."""
-    rows = db.execute("SELECT id, name FROM collections WHERE channel = ? ORDER BY id", [channel]).fetchall()
+    rows = db.execute(
+        "SELECT id, name FROM collections WHERE channel = ? ORDER BY id", [channel]
+    ).fetchall()
     return [int(r[0]) for r in rows if _same_name(r[1], name)]
 
 
@@ -210,8 +215,9 @@ def unwatch_collection(db: Database, channel: str, name: str) -> tuple[int, int]
     """Stop watching a channel's collection: its items and web sites here, and the collection
     itself. Returns (items, sites) no longer watched; the items' history is kept."""
     ids = _ids_sql(collection_ids(db, channel, name))
-    items = db.execute(f"DELETE FROM watches WHERE channel = ? AND collection_id IN {ids}", [channel]).rowcount
-    sites = db.execute(f"DELETE FROM domain_watches WHERE channel = ? AND collection_id IN {ids}", [channel]).rowcount
+    where = f"channel = ? AND collection_id IN {ids}"
+    items = db.execute(f"DELETE FROM watches WHERE {where}", [channel]).rowcount
+    sites = db.execute(f"DELETE FROM domain_watches WHERE {where}", [channel]).rowcount
     db.execute(f"DELETE FROM collections WHERE channel = ? AND id IN {ids}", [channel])
     return int(items), int(sites)
 
@@ -248,7 +254,8 @@ def watched_among(db: Database, channel: str, item_ids: list[int]) -> list[int]:
     """Which of ``item_ids`` the channel watches."""
     return [
         int(r[0]) for r in db.execute(
-            f"SELECT item_id FROM watches WHERE channel = ? AND item_id IN {_ids_sql(item_ids)}", [channel]
+            f"SELECT item_id FROM watches WHERE channel = ? AND item_id IN {_ids_sql(item_ids)}",
+            [channel],
         ).fetchall()
     ]
 
@@ -296,7 +303,8 @@ def collection_domains(db: Database, channel: str, name: str) -> list[str]:
     return [
         r[0]
         for r in db.execute(
-            f"SELECT target FROM domain_watches WHERE channel = ? AND collection_id IN {ids} ORDER BY target",
+            f"SELECT target FROM domain_watches WHERE channel = ? AND collection_id IN {ids} "
+            "ORDER BY target",
             [channel],
         ).fetchall()
     ]
@@ -318,7 +326,8 @@ def channel_collections(db: Database, channel: str) -> list[tuple[str, str | Non
         ).fetchall()]
         first = merged.get(name.casefold())
         if first is not None:
-            name, origin, n, sites = first[0], first[1] or origin, first[2] + n, sorted({*first[3], *sites})
+            name, origin = first[0], first[1] or origin
+            n, sites = first[2] + n, sorted({*first[3], *sites})
         merged[name.casefold()] = (name, origin, int(n), sites)
     return sorted(merged.values(), key=lambda c: c[0].casefold())
 

@@ -97,7 +97,8 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
         raise InputError(f"Give one number of rows: `audit 50` (1 to {MAX_AUDIT_ROWS}).")
     n = DEFAULT_AUDIT_ROWS
     if cmd.args:
-        n = numbers.whole_number(cmd.args[0], low=1, high=MAX_AUDIT_ROWS, what="a number of rows", example="audit 50")
+        n = numbers.whole_number(cmd.args[0], low=1, high=MAX_AUDIT_ROWS, what="a number of rows",
+                                 example="audit 50")
     rows = audit.recent(ctx.store.db, limit=n)
     if not rows:
         return Reply(text="The audit log is empty: no changing command has been run yet.")

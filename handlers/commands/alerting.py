@@ -93,14 +93,16 @@ def settings_command(ctx: Context, cmd: Command) -> Reply:
 def mute_command(ctx: Context, cmd: Command) -> Reply:
     """Silence one item's alerts in this channel for some days (default 7).
 
-    `mute 10.1038/nature12373 30` (or `30d`, or `4w`) mutes for 30 days; `mute 10.1038/nature12373 0` unmutes.
+    `mute 10.1038/nature12373 30` (or `30d`, or `4w`) mutes for 30 days;
+    `mute 10.1038/nature12373 0` unmutes.
     """
     if not cmd.args:
         raise InputError("Give an identifier and optionally days: `mute 10.1038/nature12373 14`.")
     ident = parse_identifier(cmd.args[0])
     days = DEFAULT_MUTE_DAYS
     if len(cmd.args) > 1:  # `14`, `14d`, `14 days`, `2w`
-        days = numbers.days(" ".join(cmd.args[1:]), low=0, high=MAX_MUTE_DAYS, example=f"mute {display(ident)} 14")
+        days = numbers.days(" ".join(cmd.args[1:]), low=0, high=MAX_MUTE_DAYS,
+                            example=f"mute {display(ident)} 14")
     with ctx.store.transaction() as db:
         item = watches.get_watched_item(db, cmd.channel, ident)
         if item is None:
@@ -112,7 +114,8 @@ def mute_command(ctx: Context, cmd: Command) -> Reply:
     name = item.title or display(item.primary or ident)
     if until is None:
         return Reply(text=f"Unmuted {name}: its alerts come to {cmd.channel} again.")
-    return Reply(text=f"Muted {name} in {cmd.channel} for {plural(days, 'day')} (until {until[:10]}).")
+    return Reply(text=f"Muted {name} in {cmd.channel} for {plural(days, 'day')} "
+                      f"(until {until[:10]}).")
 
 
 def status_command(ctx: Context, cmd: Command) -> Reply:

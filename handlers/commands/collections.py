@@ -130,7 +130,9 @@ def store_rows(
                     # A row naming a DOI and a Handle says they are one item, even if each was
                     # watched on its own before.
                     _merge(db, channel, [i for i in idents if i.scheme != "url"], report)
-                    item_id, new = watches.watch_item(db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id)
+                    item_id, new = watches.watch_item(
+                        db, channel, _with_keys(idents, rules), title=title, collection_id=collection_id
+                    )
                     report.rows += 1
                     report.new_items += int(new)
                     report.duplicates += item_id in report.items
@@ -384,10 +386,12 @@ def unwatch_collection_command(ctx: Context, cmd: Command) -> Reply:
         if name is None:
             known = ", ".join(c[0] for c in watches.channel_collections(db, cmd.channel))
             hint = f"Collections here: {known}." if known else "This channel has no collections."
-            return Reply(text=f"There is no collection `{shown(cmd.args[1])}` in {cmd.channel}. {hint}", ok=False)
+            return Reply(text=f"There is no collection `{shown(cmd.args[1])}` in {cmd.channel}. {hint}",
+                         ok=False)
         items, sites = watches.unwatch_collection(db, cmd.channel, name)
     what = plural(items, "item") + (f" and {plural(sites, 'web site')}" if sites else "")
-    return Reply(text=f"Stopped watching collection {name} in {cmd.channel}: {what}. Their history is kept.")
+    return Reply(text=f"Stopped watching collection {name} in {cmd.channel}: {what}. "
+                      "Their history is kept.")
 
 
 def watch_collection_command(ctx: Context, cmd: Command) -> Reply:

@@ -83,7 +83,9 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
     # A lookup is someone's question, not the schedule's: its failures leave poll health alone.
     budget = ctx.lookup_timeout
     futures = {
-        s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident, seconds=budget, record=False))  # type: ignore[misc]
+        s.name: _in_background(
+            lambda s=s: ask(ctx, s, identifier=ident, seconds=budget, record=False)  # type: ignore[misc]
+        )
         for s in sources
     }
     wait(futures.values(), timeout=ctx.lookup_timeout)

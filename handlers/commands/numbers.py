@@ -27,13 +27,16 @@ def _range(low: float, high: float) -> str:
 def whole_number(text: str, *, low: int, high: int, what: str, example: str) -> int:
     """``text`` as a whole number in ``[low, high]``, or InputError naming the range."""
     value = text.strip()
-    if value.isascii() and value.isdecimal() and len(value) <= MAX_DIGITS and low <= int(value) <= high:
+    readable = value.isascii() and value.isdecimal() and len(value) <= MAX_DIGITS
+    if readable and low <= int(value) <= high:
         return int(value)
-    raise InputError(f"`{typed(text)}` is not {what}: give a whole number {_range(low, high)}, e.g. `{example}`.")
+    raise InputError(
+        f"`{typed(text)}` is not {what}: give a whole number {_range(low, high)}, e.g. `{example}`."
+    )
 
 
 def number(text: str, *, low: float, high: float, what: str, example: str) -> float:
-    """``text`` as a number (decimals allowed) in ``[low, high]``, or InputError naming the range."""
+    """``text`` as a number (decimals allowed) in ``[low, high]``, or InputError naming it."""
     value = text.strip()
     try:
         got = float(value) if len(value) <= 32 else math.nan
@@ -41,7 +44,9 @@ def number(text: str, *, low: float, high: float, what: str, example: str) -> fl
         got = math.nan
     if low <= got <= high:  # NaN and infinities fail this
         return got
-    raise InputError(f"`{typed(text)}` is not {what}: give a number {_range(low, high)}, e.g. `{example}`.")
+    raise InputError(
+        f"`{typed(text)}` is not {what}: give a number {_range(low, high)}, e.g. `{example}`."
+    )
 
 
 def days(text: str, *, low: int, high: int, example: str) -> int:

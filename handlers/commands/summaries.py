@@ -142,7 +142,8 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     collection = None
     for arg in cmd.args:
         if arg.isdecimal() and not find_collection(ctx, cmd.channel, arg):
-            count = numbers.whole_number(arg, low=1, high=MAX_TOP, what="a number of items to show", example="top 10")
+            count = numbers.whole_number(arg, low=1, high=MAX_TOP, what="a number of items to show",
+                                         example="top 10")
             continue
         asked, name = _period_or_collection(
             ctx, cmd.channel, arg, what=f"a number of items, a period ({PERIOD_HELP})"
@@ -156,9 +157,10 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     start, end = recent_bounds(ctx.now(), period, tz=ctx.options.summary_tz)
     summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count, collection=collection)
     of = f" of collection {collection}" if collection else ""
+    when = f"the last {_days(period)} ({summary.label})"
     if not summary.top:
-        return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)} ({summary.label}).")
-    return render_top(summary, f"Top {len(summary.top)}{of} in the last {_days(period)} ({summary.label}):")
+        return Reply(text=f"No item{of or ' watched here'} gained attention in {when}.")
+    return render_top(summary, f"Top {len(summary.top)}{of} in {when}:")
 
 
 def csv_cell(value: object) -> str:

@@ -99,7 +99,8 @@ def ask(
     except SourceError as exc:
         exc.source = exc.source or source.name
         # The whole story for the operator; people are shown plain(exc).
-        log.warning("%s failed on %s: %s (%r)", source.name, identifier or domain, exc, exc.__cause__)
+        log.warning("%s failed on %s: %s (%r)", source.name, identifier or domain, exc,
+                    exc.__cause__)
         if record:
             _failed(ctx, source, plain(exc))
         if isinstance(exc, RateLimited) and exc.retry_after:

@@ -137,7 +137,9 @@ def targets(
     db = ctx.store.db
     sites = [t for _, t, _ in watches.domain_watchers(db)] if source.by_domain else []
     after = 0
-    while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS, only=only):
+    while page := watches.watched_identifiers_page(
+        db, after_item=after, items=PAGE_ITEMS, only=only
+    ):
         after = page[-1][0]
         grouped: dict[int, list[Identifier]] = {}
         for item_id, ident in page:
@@ -267,7 +269,8 @@ def run_poll(
     resting: BackingOff | None = None
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
     items_asked = 0
-    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source, only)), start=1):
+    asking = ask_items(ctx, source, targets(ctx, source, only))
+    for done, (item_id, got) in enumerate(asking, start=1):
         asked += got.asked
         # An item whose every ask was refused because the source rests was not asked.
         items_asked += bool(got.answered or got.failures)
@@ -281,7 +284,10 @@ def run_poll(
                 )
             except Exception:
                 log.exception("%s: storing results for item %s failed", source.name, item_id)
-                failures.append(PollFailure(target=f"item {item_id}", error="could not store what it found; the bot's log has the details"))
+                failures.append(PollFailure(
+                    target=f"item {item_id}",
+                    error="could not store what it found; the bot's log has the details",
+                ))
             else:
                 new += found
                 baselines += baseline
@@ -305,8 +311,9 @@ def run_poll(
     report = PollReport(
         source=source.name, poll_id=poll_id, items=total, items_asked=items_asked, asked=asked,
         new_mentions=new, baselines=baselines, alerts=written, failures=tuple(failures),
-        domains=note, bad_links=tuple(bad_links), resting=str(resting) if resting is not None else None,
-        error=error, server_rest=resting is not None and resting.by_server,
+        domains=note, bad_links=tuple(bad_links), error=error,
+        resting=str(resting) if resting is not None else None,
+        server_rest=resting is not None and resting.by_server,
     )
     # The caller says it once where people read it (the scheduler's log, poll --once's output).
     log.debug("poll %s", report.summary())
