@@ -30,20 +30,31 @@ def watch_item(
     title: str | None = None,
     collection_id: int | None = None,
 ) -> tuple[int, bool]:
-    """Make ``channel`` watch the item; returns ``(item_id, newly_watched)``."""
+    """Make ``channel`` watch the item (in ``collection_id`` too, when given); returns
+    ``(item_id, newly_watched)``. Watching it by hand keeps it when a set it came from goes."""
     item_id, _ = ensure_item(db, identifiers, title=title)
     cur = db.execute(
-        "INSERT OR IGNORE INTO watches (channel, item_id, collection_id, created_at) "
-        "VALUES (?, ?, ?, ?)",
-        [channel, item_id, collection_id, utcnow()],
+        "INSERT OR IGNORE INTO watches (channel, item_id, created_at) VALUES (?, ?, ?)",
+        [channel, item_id, utcnow()],
     )
     if not cur.rowcount:
         db.execute(
-            "UPDATE watches SET active = 1, "
-            "collection_id = COALESCE(?, collection_id) WHERE channel = ? AND item_id = ?",
-            [collection_id, channel, item_id],
+            "UPDATE watches SET active = 1, from_set = 0 WHERE channel = ? AND item_id = ?",
+            [channel, item_id],
         )
+    if collection_id is not None:
+        add_to_collection(db, collection_id, item_id)
     return item_id, bool(cur.rowcount)
+
+
+def add_to_collection(db: Database, collection_id: int, item_id: int) -> bool:
+    """Put an item in a collection (or set); True when it was not in it yet. An item may be
+    in several collections of a channel at once."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO collection_items (collection_id, item_id, added_at) VALUES (?, ?, ?)",
+        [collection_id, item_id, utcnow()],
+    )
+    return bool(cur.rowcount)
 
 
 def unwatch_item(db: Database, channel: str, identifier: Identifier) -> bool:
@@ -54,25 +65,31 @@ def unwatch_item(db: Database, channel: str, identifier: Identifier) -> bool:
     return bool(cur.rowcount)
 
 
+#: A channel's watches of the items in its collection called ?: the join every per-collection
+#: query shares (an item unwatched by hand stays a member, but is no longer counted).
+IN_COLLECTION = (
+    "JOIN collection_items ci ON ci.item_id = w.item_id "
+    "JOIN collections c ON c.id = ci.collection_id AND c.channel = w.channel AND c.name = ?"
+)
+
+
 def list_watches(
     db: Database, channel: str, *, collection: str | None = None, limit: int | None = None
 ) -> list[Watch]:
-    sql = (
-        "SELECT w.item_id, w.created_at, w.muted_until, w.active, c.name FROM watches w "
-        "LEFT JOIN collections c ON c.id = w.collection_id WHERE w.channel = ?"
-    )
-    params: list[object] = [channel]
+    sql = "SELECT w.item_id, w.created_at, w.muted_until, w.active FROM watches w"
+    params: list[object] = []
     if collection is not None:
-        sql += " AND c.name = ?"
+        sql += " " + IN_COLLECTION
         params.append(collection)
-    sql += " ORDER BY w.created_at, w.id"
+    sql += " WHERE w.channel = ? ORDER BY w.created_at, w.id"
+    params.append(channel)
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     out = []
-    for item_id, created_at, muted_until, active, coll in db.execute(sql, params).fetchall():
+    for item_id, created_at, muted_until, active in db.execute(sql, params).fetchall():
         item = get_item(db, item_id)
         if item is not None:
-            out.append(Watch(channel, item, created_at, muted_until, bool(active), coll))
+            out.append(Watch(channel, item, created_at, muted_until, bool(active), collection))
     return out
 
 
@@ -236,7 +253,8 @@ def channel_collections(db: Database, channel: str) -> list[tuple[str, str | Non
         "SELECT id, name, origin FROM collections WHERE channel = ? ORDER BY name", [channel]
     ).fetchall():
         n = db.execute(
-            "SELECT count(*) FROM watches WHERE channel = ? AND collection_id = ?", [channel, coll_id]
+            "SELECT count(*) FROM collection_items ci JOIN watches w ON w.item_id = ci.item_id "
+            "AND w.channel = ? WHERE ci.collection_id = ?", [channel, coll_id]
         ).fetchone()[0]
         sites = [r[0] for r in db.execute(
             "SELECT target FROM domain_watches WHERE channel = ? AND collection_id = ? ORDER BY target",
@@ -247,12 +265,10 @@ def channel_collections(db: Database, channel: str) -> list[tuple[str, str | Non
 
 
 def collection_item_ids(db: Database, channel: str, name: str) -> set[int]:
-    """The items a channel watches in one collection (for `list` and summaries per collection)."""
+    """The items a channel watches in one collection or set (for `list` and summaries of it)."""
     return {
         int(r[0])
         for r in db.execute(
-            "SELECT w.item_id FROM watches w JOIN collections c ON c.id = w.collection_id "
-            "WHERE w.channel = ? AND c.name = ?",
-            [channel, name],
+            f"SELECT w.item_id FROM watches w {IN_COLLECTION} WHERE w.channel = ?", [name, channel]
         ).fetchall()
     }

@@ -49,10 +49,12 @@ class Work:
     #: Which registries hold it: ``crossref``/``datacite`` by agency, ``openalex`` and
     #: ``europepmc`` index both.
     agency: str = "crossref"
+    #: The prefix a record without a DOI is listed under.
+    under: str = ""
 
     @property
     def prefix(self) -> str:
-        return (self.doi or "").split("/", 1)[0]
+        return (self.doi or "").split("/", 1)[0] or self.under
 
     @property
     def ident(self) -> Identifier:
@@ -76,7 +78,7 @@ class Registries:
     def add(self, *works: Work) -> None:
         for work in works:
             self.works.append(work)
-            if work.doi:
+            if work.prefix:
                 path = f"/crossref/prefixes/{quote(work.prefix, safe='')}/works"
                 self.server.route_fn("GET", path, self._crossref)
 
@@ -184,8 +186,8 @@ class Registries:
     def _europepmc(self, req: Recorded) -> Canned:
         wanted = {d.lower() for d in re.findall(r'DOI:"([^"]+)"', _one(req, "query"))}
         found = [w for w in self.works if (w.doi or "").lower() in wanted]
-        result = [{"id": str(40000000 + n), "source": "MED", "doi": w.doi, "title": w.title,
-                   "citedByCount": w.citations or 0} for n, w in enumerate(found)]
+        result = [{"id": str(40000000 + self.works.index(w)), "source": "MED", "doi": w.doi,
+                   "title": w.title, "citedByCount": w.citations or 0} for w in found]
         return canned(json={"version": "6.9", "hitCount": len(result),
                             "resultList": {"result": result}})
 
