@@ -24,6 +24,9 @@ class Context:
     #: The operator's settings the handlers read (frozen; no secrets in it).
     options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
+    #: Shows how a long command is getting on, as one line rewritten in place (`attention-bot
+    #: cmd` on a terminal); None when nobody watches.
+    progress: Callable[[str], None] | None = None
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)

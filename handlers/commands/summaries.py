@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from core.errors import InputError
 from core.scoring import weights as score_weights
+from core.sets import joined, kind_of
 from handlers.context import Context
 from handlers.render import plural
 from handlers.replies import Attachment, Command, Reply
@@ -23,7 +24,7 @@ DEFAULT_TOP, MAX_TOP = 5, 50
 
 EXPORT_COLUMNS = (
     "identifiers", "item_title", "source", "kind", "title", "url", "occurred_at", "first_seen_at",
-    "score_weight",
+    "score_weight", "collections",
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -82,7 +83,7 @@ def _summary_args(ctx: Context, cmd: Command) -> tuple[timedelta, str | None]:
     """`summary [period] [collection]`, in either order."""
     periods: list[timedelta] = []
     names: list[str] = []
-    for arg in cmd.args:
+    for arg in joined(cmd.args):
         period, name = _period_or_collection(ctx, cmd.channel, arg, what=f"a period ({PERIOD_HELP})")
         periods += [period] if period else []
         names += [name] if name else []
@@ -101,7 +102,8 @@ def summary_command(ctx: Context, cmd: Command) -> Reply:
     """Summarise this channel's attention: totals, top items, sources, with a chart.
 
     `summary` covers the last 7 days; `summary 30d` the last 30 (also `12w`).
-    `summary maps` (or `summary 30d maps`) covers only the items of collection maps.
+    `summary maps` (or `summary 30d maps`) covers only the items of collection maps;
+    `summary prefix:10.5555` (or `summary 30d prefix 10.5555`) only the works of a set.
     Add `--private` to see it alone instead of showing it to the channel.
     """
     period, collection = _summary_args(ctx, cmd)
@@ -119,11 +121,11 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     """The items that gained the most attention: `top`, `top 10`, `top 10 30d`, `top 10 30d maps`.
 
     Ranked by the attention score they gained in the period (default 5 items over 7 days),
-    among all the items watched here or those of one collection.
+    among all the items watched here or those of one collection or set (`top 10 orcid:0000-...`).
     """
     count, period = DEFAULT_TOP, DEFAULT_PERIOD
     collection = None
-    for arg in cmd.args:
+    for arg in joined(cmd.args):
         if arg.isdecimal() and arg not in collection_names(ctx, cmd.channel):
             count = int(arg)
             if not 1 <= count <= MAX_TOP:
@@ -140,7 +142,7 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
             collection = name
     start, end = rolling_bounds(ctx.now(), period)
     summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count, collection=collection)
-    of = f" of collection {collection}" if collection else ""
+    of = f" of {kind_of(collection)} {collection}" if collection else ""
     if not summary.top:
         return Reply(text=f"No item{of or ' watched here'} gained attention in the last {_days(period)}.")
     return render_top(summary, f"Top {len(summary.top)}{of} in the last {_days(period)}:")
@@ -166,7 +168,7 @@ def export_csv(
         writer.writerow(
             [csv_cell(v) for v in (r.identifiers, r.item_title, r.source, r.kind, r.title, r.url,
                                    r.occurred_at, r.first_seen_at)]
-            + [f"{weight:g}"]
+            + [f"{weight:g}", csv_cell(r.collections)]
         )
     return out.getvalue().encode("utf-8-sig"), len(rows)
 
@@ -175,7 +177,7 @@ def export_command(ctx: Context, cmd: Command) -> Reply:
     """Export this channel's mentions as a CSV file: `export` (everything) or `export 30d`.
 
     Columns: identifiers, item title, source, kind, mention title, url, occurred_at,
-    first_seen_at and the mention's score weight.
+    first_seen_at, the mention's score weight and the collections and sets the item is in here.
     """
     if len(cmd.args) > 1:
         raise InputError(f"`export` takes one period at most: {PERIOD_HELP}, e.g. `export 30d`.")
