@@ -62,6 +62,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
         sources = ctx.configured_sources()
     notifier = build_notifier(settings, ctx)
     tty = sys.stderr.isatty()
+    # One round: every source is asked, then what they found is delivered, so an item several
+    # sources mention gets one message per channel.
+    ctx.round_started = ctx.now()
     try:
         if not args.source:
             # Cron runs this instead of `run`: sets are listed here too, when due (each set at
@@ -77,7 +80,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
                 print(f"  {failure.target}: {failure.error}")
             if len(report.failures) > 5:
                 print(f"  and {len(report.failures) - 5} more failures")
-            _deliver_all(ctx, notifier)
+            for bad in report.bad_links[:5]:
+                print(f"  link {bad.target}: {bad.error}")
+            if len(report.bad_links) > 5:
+                print(f"  and {len(report.bad_links) - 5} more links not read")
         if not sources:
             print("No source is configured; see README 'Sources'.")
         if not args.source:
@@ -85,7 +91,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             from handlers.polling.housekeeping import run_housekeeping
 
             print(run_housekeeping(ctx))
-        # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
+        # What the round found, and alerts left from an earlier run (or digests due).
         _deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
@@ -93,11 +99,13 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def _deliver_all(ctx: Context, notifier: Notifier) -> None:
-    """Deliver until the outbox has nothing more to send now, printing what happened."""
+    """Deliver until the outbox has nothing more to send now, printing what happened. Every
+    source has been asked: alerts still waiting for more about their item go out now, so an
+    item that several sources mention gets one message."""
     from handlers.alerts.deliver import deliver_pending
 
     for _ in range(MAX_DELIVERY_ROUNDS):
-        report = deliver_pending(ctx, notifier)
+        report = deliver_pending(ctx, notifier, flush=True)
         if not (report.sent or report.recovered or report.failed or report.digests or report.retrying
                 or report.busy):
             break

@@ -50,6 +50,7 @@ class BotSettings(BaseSettings):
     slack_api_url: str = setting(SLACK_API_DEFAULT, "Slack Web API base URL.", env="SLACK_API_URL")
 
     http_timeout: float = setting(10.0, "Seconds before one request to a source times out.", gt=0, le=120)
+    http_max_bytes: int = setting(20_000_000, "Largest response body (after decompression) read from a source.", gt=0)
     disabled_sources: StrList = setting((), "Sources switched off, e.g. `mastodon,feeds`.")
     source_rates: Rates = setting({}, "Requests a second a source may be sent, overriding its default, e.g. `crossref=50,openalex=10`.")
     source_concurrency: Slots = setting({}, "Requests a source may have in flight at once (a whole number, at least 1), e.g. `crossref=16`.")
@@ -90,6 +91,7 @@ class Settings(Options, BotSettings):
             user_agent=self.user_agent,
             contact_email=self.contact_email,
             timeout=self.http_timeout,
+            max_bytes=self.http_max_bytes,
             settings={cls.name: self.source_settings(cls) for cls in _registry(self)},
             disabled=self.disabled_sources,
             allow_hosts=self.allow_hosts,

@@ -24,6 +24,9 @@ class Context:
     #: The operator's settings the handlers read (frozen; no secrets in it).
     options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
+    #: Set while one round asks every source and then delivers (`poll --once`): alerts written
+    #: since then about one item join into one message, however long the round takes.
+    round_started: datetime | None = None
     #: Shows how a long command is getting on, as one line rewritten in place (`attention-bot
     #: cmd` on a terminal); None when nobody watches.
     progress: Callable[[str], None] | None = None

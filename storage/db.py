@@ -395,6 +395,20 @@ def m009_identifiers_rekeyed(db: Database) -> None:
 
 
 @migrations()
+def m010_alert_groups(db: Database) -> None:
+    # Alerts for one item in one channel that come within a short window are one message: a
+    # row is not sent before ``not_before``, and alerts arriving until then join it.
+    db.execute("ALTER TABLE outbox ADD COLUMN not_before TEXT")
+
+
+@migrations()
+def m011_rest_reason(db: Database) -> None:
+    # Why a source rests until backoff_until: "failures" in a row, or "server" (a 429's
+    # Retry-After, a spent quota), so a new process (cron's poll --once) honours it too.
+    db.execute("ALTER TABLE source_state ADD COLUMN backoff_reason TEXT")
+
+
+@migrations()
 def m013a_sets(db: Database) -> None:
     # A work can be in several of a channel's collections and sets at once (issue 16): who is
     # in which collection moves from the watch's one collection_id to a table of its own.
