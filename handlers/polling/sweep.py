@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Watched DOIs read from the database at a time.
 PAGE_DOIS = 1000
+#: Characters that would split a DOI in an OR-ed list (and whitespace).
+SEPARATORS = frozenset(',|" \t')
 
 Progress = Callable[[int], None]
 
@@ -142,9 +144,11 @@ class Sweep:
         return unseen
 
     def _ask_dois(self, wanted: dict[str, int], *, flush: bool) -> dict[str, int]:
-        """Ask DOIs ``batch_size`` at a time; the last short batch only when ``flush``."""
+        """Ask DOIs ``batch_size`` at a time; the last short batch only when ``flush``. A DOI
+        holding a character that separates OR-ed values (``,`` at Crossref, ``|`` at OpenAlex,
+        a quote at Europe PMC) is left to be asked by itself."""
         source, size = self.source, max(1, self.source.batch_size)
-        dois = sorted(wanted)
+        dois = sorted(d for d in wanted if not SEPARATORS.intersection(d))
         while len(dois) >= size or (flush and dois):
             batch, dois = dois[:size], dois[size:]
             chunk = {doi: wanted[doi] for doi in batch}
@@ -159,7 +163,7 @@ class Sweep:
                 continue
             self._store(page, chunk)
             self._taken(chunk)
-        return {doi: wanted[doi] for doi in dois}
+        return {doi: wanted[doi] for doi in dois} | {d: i for d, i in wanted.items() if SEPARATORS.intersection(d)}
 
     def _taken(self, unseen: dict[str, int]) -> None:
         """Works asked whose list held nothing for them: handled, with no count."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.models import Identifier
+from handlers.alerts.deliver import deliver_pending
 from handlers.commands.summaries import export_csv
 from handlers.context import Context
 from handlers.polling.poll import run_poll
@@ -19,6 +20,7 @@ from handlers.polling.sets import sync_sets
 from handlers.router import dispatch, is_slow
 from storage import open_store, outbox, watches
 from tests.fakes.http import FakeServer
+from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.registries import Registries, Work
 
 ORCID = "0000-0002-1825-0097"
@@ -126,8 +128,12 @@ def test_a_new_work_joins_at_the_next_sync_with_one_announcement_and_a_quiet_fir
     registries.add(Work("10.5555/new", title="A new paper", citations=4))
     assert sync_sets(ctx, everything=True) == "sets: 1 set listed, 1 new work joined"
     assert notices(ctx) == ["1 new work joined prefix:10.5555: A new paper"]
+    chat = RecordingNotifier()
+    deliver_pending(ctx, chat)
+    assert [(p.channel, p.text) for p in chat.posts] == [("C1", "1 new work joined prefix:10.5555: A new paper")]
     assert sync_sets(ctx, everything=True) == "sets: 1 set listed, 0 new works joined"
-    assert len(notices(ctx)) == 1  # met again: no second announcement
+    deliver_pending(ctx, chat)
+    assert len(chat.posts) == 1  # met again: no second announcement
     report = run_poll(ctx, ctx.sources[0])
     assert report.baselines == 1 and report.alerts == 0  # its first poll only records its 4 citations
 

@@ -198,3 +198,13 @@ def test_a_source_that_cannot_ask_every_work_in_one_poll_asks_the_longest_unaske
     assert polls.has_baseline(ctx.store.db, 1, "scripted")
     reply = dispatch(ctx, "sources", channel="C1")
     assert "100 one at a time: a round takes 2 min at 1 requests/s, over 3 polls" in reply.text
+
+
+def test_a_doi_holding_a_comma_is_never_split_in_a_list_of_dois(ctx: Context, registries: Registries) -> None:
+    registries.add(Work("10.1111/a", citations=2))
+    registries.server.route("GET", "/crossref/works/10.1000/a%2Cb", json={"message": {"is-referenced-by-count": 5}})
+    watch(ctx, "10.1111/a", "10.1000/a,b")
+    run_poll(ctx, source(ctx, "crossref"))
+    lists = [r.query["filter"][0] for r in registries.server.requests if r.path == "/crossref/works"]
+    assert lists == ["doi:10.1111/a"]  # `doi:10.1000/a,b` would read as two filters
+    assert cited(ctx, "10.1000/a,b") == 5.0 and cited(ctx, "10.1111/a") == 2.0
