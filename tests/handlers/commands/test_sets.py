@@ -202,3 +202,12 @@ def test_a_registry_that_fails_never_stops_the_others(ctx: Context, registries: 
 def test_listing_a_set_is_slow_in_slack_and_changes_things() -> None:
     assert is_slow("watch prefix 10.5555") and is_slow("watch orcid 0000-0002-1825-0097")
     assert not is_slow("watch 10.5555/x") and not is_slow("unwatch prefix 10.5555")
+
+
+def test_a_work_unwatched_by_hand_is_not_brought_back_by_the_next_listing(ctx: Context, registries: Registries) -> None:
+    registries.add(Work("10.5555/a"), Work("10.5555/b"))
+    run(ctx, "watch prefix 10.5555")
+    run(ctx, "unwatch 10.5555/b")
+    assert sync_sets(ctx, everything=True) == "sets: 1 set listed, 0 new works joined"
+    assert watched(ctx, "10.5555/a") and not watched(ctx, "10.5555/b")
+    assert "prefix:10.5555 (1 work," in run(ctx, "list")
