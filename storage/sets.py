@@ -75,16 +75,17 @@ def add_works(
 ) -> list[tuple[int, str]]:
     """Put works in a set, watching them in its channel; ``(item id, label)`` of those that
     were not in the set before. A work the channel watched already stays as it was (active or
-    not, by hand or not); a work met again adds nothing. Call inside a transaction."""
+    not, by hand or not); a work met again adds nothing, so one unwatched by hand stays
+    unwatched. Call inside a transaction."""
     joined = []
     now = utcnow()
     for ident, title in works:
         item_id, _ = ensure_item(db, [ident], title=title)
-        db.execute(
-            "INSERT OR IGNORE INTO watches (channel, item_id, created_at, from_set) VALUES (?, ?, ?, 1)",
-            [row.channel, item_id, now],
-        )
         if add_to_collection(db, row.id, item_id):
+            db.execute(
+                "INSERT OR IGNORE INTO watches (channel, item_id, created_at, from_set) VALUES (?, ?, ?, 1)",
+                [row.channel, item_id, now],
+            )
             joined.append((item_id, title or ident.value))
     return joined
 
