@@ -77,7 +77,7 @@ def _duration(seconds: float) -> str:
         return f"{seconds / 86400:.1f} days"
     if seconds >= 3600:
         return f"{seconds / 3600:.1f} h"
-    return f"{max(1, round(seconds / 60))} min"
+    return f"{round(seconds / 60)} min" if seconds >= 90 else f"{max(1, round(seconds))} s"
 
 
 def round_line(ctx: Context, source: Source, by_scheme: dict[str, int]) -> str | None:
@@ -91,7 +91,7 @@ def round_line(ctx: Context, source: Source, by_scheme: dict[str, int]) -> str |
     one_by_one = max(0, lookups - swept)
     parts = []
     if swept:
-        size = max(source.page_size, source.batch_size)
+        size = source.page_size if "prefix" in source.lists else source.batch_size
         parts.append(f"{swept:,} DOIs in lists of up to {size:,} a request")
     if one_by_one:
         rate = source.request_rate()
