@@ -33,6 +33,7 @@ BENCHMARKS: tuple[tuple[str, str, str], ...] = (
     ("command_latency", "bench.command_latency", "run"),
     ("storage_scale", "bench.storage_scale", "run"),
     ("memory", "bench.memory", "run"),
+    ("citation_sweep", "bench.citation_sweep", "run"),
     ("identifier_parsing", "bench.extras", "identifier_parsing"),
     ("bulk_watch", "bench.extras", "bulk_watch"),
 )
@@ -43,6 +44,7 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
     "poll_rate": ("requests_per_second", "serial_requests_per_second"),
     "memory": ("peak_rss_mb", "peak_rss_mb"),
     "domain_poll": ("most_requests_per_poll", "most_requests_per_poll"),
+    "citation_sweep": ("most_requests", "most_requests"),
     "command_latency": ("p99_ms", "p99_ms"),
     "storage_scale": ("mentions_per_second", "mentions_per_second"),
     "identifier_parsing": ("per_second", "per_second"),

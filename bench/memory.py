@@ -1,8 +1,10 @@
 """Benchmark 5, memory: peak RSS of `attention-bot run` through one poll of 100,000 items.
 
 The bot runs as users run it, a separate process in console mode (no Slack tokens; stdin is
-a pipe kept open, so the shell waits for input instead of ending). Only Crossref is switched
-on, pointed at a loopback fake without latency and allowed a high rate
+a pipe kept open, so the shell waits for input instead of ending). Only Europe PMC is switched
+on, asked about watched PMIDs one work at a time (a poll of Crossref's DOIs is a sweep of a few
+list requests since issue 16: bench/citation_sweep.py), pointed at a loopback fake without
+latency and allowed a high rate
 (ATTENTION_SOURCE_RATES), so the poll is quick. The scheduler starts a never-polled source's
 first poll when the schedule it kept says (source_state.next_run_at, set here to a few seconds
 ahead); once the polls table says it
@@ -26,7 +28,7 @@ from bench.common import Size, result
 from bench.fakes import FakeCrossref
 from core.models import Identifier
 from sources import REGISTRY
-from sources.crossref import Crossref
+from sources.europepmc import EuropePMC
 from storage import open_store
 from storage.polls import last_polls
 from storage.state import set_next_run
@@ -41,22 +43,22 @@ START_AFTER_SECONDS = 2.5
 
 
 def _prepare(db_path: Path, items: int) -> None:
-    """Watch ``items`` DOIs."""
+    """Watch ``items`` PMIDs."""
     store = open_store(db_path)
     with store.transaction() as db:
         for i in range(items):
-            watch_item(db, "C1", [Identifier(scheme="doi", value=f"10.5555/bench.{i}")])
+            watch_item(db, "C1", [Identifier(scheme="pmid", value=str(10_000_000 + i))])
     store.close()
 
 
 def _due_soon(db_path: Path) -> None:
-    """Have Crossref's first poll due a moment after the bot has started."""
+    """Have the source's first poll due a moment after the bot has started."""
     store = open_store(db_path)
     with store.transaction() as db:
         # The schedule a bot keeps across restarts (source_state.next_run_at) is resumed at
         # start-up; without it a first poll waits STAGGER_SECONDS.
         due = datetime.now(UTC) + timedelta(seconds=START_AFTER_SECONDS)
-        set_next_run(db, Crossref.name, due.isoformat())
+        set_next_run(db, EuropePMC.name, due.isoformat())
     store.close()
 
 
@@ -70,25 +72,25 @@ def _vm_hwm_kb(pid: int) -> int:
 def _finished(db_path: Path) -> bool:
     store = open_store(db_path)
     try:
-        poll = last_polls(store.db).get(Crossref.name)
+        poll = last_polls(store.db).get(EuropePMC.name)
         return poll is not None and poll.finished_at is not None
     finally:
         store.close()
 
 
 def _peak_mb(items: int, fake: FakeCrossref) -> dict[str, Any]:
-    """Run the bot through one Crossref poll of ``items`` watched DOIs; its peak RSS."""
+    """Run the bot through one Europe PMC poll of ``items`` watched PMIDs; its peak RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "attention.db"
         _prepare(db_path, items)
-        others = [cls.name for cls in REGISTRY if cls.name != Crossref.name]
+        others = [cls.name for cls in REGISTRY if cls.name != EuropePMC.name]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTENTION_", "SLACK_"))}
         env |= {
             "ATTENTION_DB": str(db_path),
-            "ATTENTION_CROSSREF_URL": fake.url,
+            "ATTENTION_EUROPEPMC_URL": fake.url,
             "ATTENTION_DISABLED_SOURCES": ",".join(others),
-            "ATTENTION_SOURCE_RATES": "crossref=100000",
-            "ATTENTION_SOURCE_CONCURRENCY": "crossref=4",
+            "ATTENTION_SOURCE_RATES": "europepmc=100000",
+            "ATTENTION_SOURCE_CONCURRENCY": "europepmc=4",
             "ATTENTION_LOG_LEVEL": "WARNING",
         }
         fake.reset()
@@ -127,7 +129,7 @@ def run(size: Size = "full") -> dict[str, Any]:
         ours = _peak_mb(items, fake)
     return result(
         "memory",
-        params={"items": items, "source": Crossref.name},
+        params={"items": items, "source": EuropePMC.name},
         figures=ours,
         baseline=base,
         ratio={"to_no_items": round(ours["peak_rss_mb"] / base["peak_rss_mb"], 2)},

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from bot import __version__
 from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
@@ -61,12 +61,29 @@ def cmd_cmd(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     ctx = build_context(settings)
     text = " ".join(args.text)
+    shown: list[str] = []
+    if sys.stderr.isatty():
+        ctx.progress = line_in_place(sys.stderr, shown)
     # Without --user the machine's operator runs it: trusted (see handlers.access).
     reply = dispatch(ctx, text, channel=args.channel or settings.default_channel,
                      user=args.user or "console", operator=args.user is None)
+    if shown:
+        print(file=sys.stderr)  # end the progress line
     stream = sys.stdout if reply.ok else sys.stderr
     print(format_reply(reply, files_dir=settings.files_dir), file=stream)
     return EXIT_OK if reply.ok else EXIT_USER_ERROR
+
+
+def line_in_place(stream: TextIO, shown: list[str]) -> Callable[[str], None]:
+    """How a long command (`watch prefix ...`) shows its progress on a terminal: one line,
+    rewritten in place; ``shown`` keeps the last, so the caller can end the line."""
+
+    def show(text: str) -> None:
+        pad = max(0, len(shown[-1]) - len(text)) if shown else 0
+        print("\r" + text + " " * pad, end="", file=stream, flush=True)
+        shown[:] = [text]
+
+    return show
 
 
 def cmd_shell(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """`attention-bot poll --once [--source NAME]`: one polling cycle in the foreground, for cron
 and tests. Delivers what it detects through the same notifier as `run`; without ``--source`` it
-also runs the housekeeping (retention purge) that `run` schedules daily."""
+also lists the watched sets that are due (new works join them first, so this poll is their
+baseline) and runs the housekeeping (retention purge) that `run` schedules daily."""
 
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
     ctx.round_started = ctx.now()
     failed = 0
     try:
+        if not args.source:
+            # Cron runs this instead of `run`: sets are listed here too, when due (each set at
+            # most once per ATTENTION_SET_SYNC_HOURS), before the polls that ask about their works.
+            from handlers.polling.sets import sync_sets
+
+            print(sync_sets(ctx))
         for source in sources:
             progress = terminal_progress(source.name, sys.stderr) if tty else None
             report = run_poll(ctx, source, progress=progress)

@@ -1,5 +1,5 @@
-"""The background jobs of `attention-bot run`: a poll per source, the delivery loop and the
-daily housekeeping (retention).
+"""The background jobs of `attention-bot run`: a poll per source, the delivery loop, the daily
+housekeeping (retention) and the listing of watched sets (ATTENTION_SET_SYNC_HOURS).
 
 APScheduler 3.x BackgroundScheduler. Jobs have fixed ids and ``replace_existing=True``, so
 adding them again (a restart, a second call) replaces rather than doubles them; ``coalesce``
@@ -26,6 +26,7 @@ from handlers.notifier import Notifier
 from handlers.polling.first import NewlyWatched
 from handlers.polling.housekeeping import run_housekeeping
 from handlers.polling.poll import run_poll
+from handlers.polling.sets import sync_sets
 from sources.base import Source
 from storage import state
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 DELIVERY_JOB = "deliver"
 DELIVERY_SECONDS = 60
 HOUSEKEEPING_JOB = "housekeeping"
+SET_SYNC_JOB = "set-sync"
 #: The daily purge runs at this UTC hour (jittered), away from the usual summary time.
 HOUSEKEEPING_HOUR = 3
 #: Seconds between the first polls of different sources after a start, so they do not all
@@ -119,6 +121,19 @@ def housekeeping_job(ctx: Context) -> None:
         log.exception("housekeeping failed")
 
 
+def set_sync_job(ctx: Context, notifier: Notifier) -> None:
+    """List the watched sets again (handlers.polling.sets), then tell their channels about new
+    works. Never raises into the scheduler."""
+    try:
+        log.info("%s", sync_sets(ctx))
+    except Exception:
+        log.exception("set listing failed")
+    try:
+        deliver_pending(ctx, notifier)
+    except Exception:
+        log.exception("delivery after the set listing failed")
+
+
 def _first_run(ctx: Context, source: Source, index: int, now: datetime) -> datetime:
     """Resume the schedule kept in source_state; a source never polled goes soon after start."""
     kept = state.get_state(ctx.store.db, source.name).next_run_at
@@ -195,6 +210,21 @@ def add_jobs(
         misfire_grace_time=12 * 3600,
     )
     ids.append(HOUSEKEEPING_JOB)
+    hours = settings.set_sync_hours
+    scheduler.add_job(
+        set_sync_job,
+        trigger=IntervalTrigger(hours=hours, jitter=int(min(MAX_JITTER_SECONDS, hours * 360)) or None, timezone=UTC),
+        args=[ctx, notifier],
+        id=SET_SYNC_JOB,
+        name="list the watched sets again",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # A set not listed for a while (the bot was down) is listed soon after a start.
+        next_run_time=now + timedelta(seconds=STAGGER_SECONDS),
+        misfire_grace_time=int(hours * 1800),
+    )
+    ids.append(SET_SYNC_JOB)
     return ids
 
 

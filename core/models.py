@@ -106,3 +106,27 @@ class SourceResult(BaseModel):
     counts: tuple[Count, ...] = ()
     #: A page for people to see the source's own view of the item (e.g. Altmetric's details page).
     details_url: str | None = None
+
+
+class ListedWork(BaseModel):
+    """One work in a registry's list: its DOI (lower case), title and the counts the list gave."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doi: str
+    title: str | None = None
+    counts: tuple[Count, ...] = ()
+
+
+class WorkPage(BaseModel):
+    """One page of a registry's list of works (a set's, or of DOIs asked together)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    works: tuple[ListedWork, ...] = ()
+    #: Records the page held that name no DOI, said how (they are skipped, never counted).
+    skipped: tuple[str, ...] = ()
+    #: Where the next page starts; None when this was the last one.
+    next_cursor: str | None = None
+    #: How many works the whole list holds, when the registry says.
+    total: int | None = None

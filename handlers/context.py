@@ -30,6 +30,9 @@ class Context:
     round_started: datetime | None = None
     #: Live numbers for /metrics that only the running process knows (a stream's lag).
     gauges: Gauges = field(default_factory=Gauges)
+    #: Shows how a long command is getting on, as one line rewritten in place (`attention-bot
+    #: cmd` on a terminal); None when nobody watches.
+    progress: Callable[[str], None] | None = None
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)

@@ -50,6 +50,7 @@ class Options(BaseModel):
     # --- asking sources ---
     lookup_timeout: float = setting(10.0, "Seconds a whole `lookup` may take.", gt=0, le=120)
     poll_intervals: Intervals = setting({}, "Minutes between polls per source (at least 1), e.g. `wikipedia=360,crossref=1440`.")
+    set_sync_hours: float = setting(24.0, "Hours between listings of each watched set (`watch prefix`, `orcid` or `ror`): new works join it.", gt=0)
 
     # --- alerts and summaries ---
     alert_on_first_poll: bool = setting(False, "Alert about mentions found by an item's first poll.")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from core.errors import InputError
+from core.sets import KINDS
 from handlers.commands import access, alerting, check, forget, lookup, summaries, watch
 from handlers.commands.numbers import typed
 from handlers.context import Context
@@ -89,14 +90,15 @@ REGISTRY: list[CommandSpec] = [
     CommandSpec(
         "watch",
         watch.watch_command,
-        "watch <id> [<id> ...] | watch domain <site> | watch collection <name> from <csv|url>",
-        # Importing a collection fetches and stores thousands of records.
-        slow_when=lambda args: bool(args) and args[0].lower() == "collection",
+        "watch <id> [<id> ...] | watch domain <site> | watch collection <name> from <csv|url> | watch prefix|orcid|ror <id>",
+        # Importing a collection or listing a set fetches and stores thousands of records.
+        slow_when=lambda args: bool(args) and args[0].lower() in ("collection", *KINDS),
         changes=True,
     ),
     CommandSpec("unwatch", watch.unwatch_command,
-                "unwatch <id> [<id> ...] | unwatch domain <site> | unwatch collection <name>", changes=True),
-    CommandSpec("list", watch.list_command, "list [collection]"),
+                "unwatch <id> [<id> ...] | unwatch domain <site> | unwatch collection <name> "
+                "| unwatch prefix|orcid|ror <id>", changes=True),
+    CommandSpec("list", watch.list_command, "list [collection|set]"),
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
     CommandSpec("sources", lookup.sources_command, "sources", private=True),
@@ -104,8 +106,8 @@ REGISTRY: list[CommandSpec] = [
                 changes_when=lambda args: bool(args) and args[0].lower() != "show"),
     CommandSpec("mute", alerting.mute_command, "mute <id> [days]", changes=True),
     CommandSpec("status", alerting.status_command, "status"),
-    CommandSpec("summary", summaries.summary_command, "summary [7d|30d] [collection] [--private]", slow=True),
-    CommandSpec("top", summaries.top_command, "top [N] [period] [collection]"),
+    CommandSpec("summary", summaries.summary_command, "summary [7d|30d] [collection|set] [--private]", slow=True),
+    CommandSpec("top", summaries.top_command, "top [N] [period] [collection|set]"),
     CommandSpec("export", summaries.export_command, "export [period]", slow=True),
     CommandSpec("forget", forget.forget_command, "forget <id> [--yes] | forget domain <host> [--yes]",
                 changes=True, audit_args=forget.audit_args),

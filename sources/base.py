@@ -11,7 +11,7 @@ import functools
 import threading
 import time
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -20,7 +20,7 @@ import httpx
 from pydantic import SecretStr
 
 from core.errors import InputError
-from core.models import Identifier, SourceResult
+from core.models import Identifier, SourceResult, WorkPage
 from sources.config import SourcesConfig, SourceSettings, is_set, variable
 from sources.errors import BadResponse, NotAuthorised
 
@@ -139,6 +139,18 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
     concurrency: ClassVar[int] = 2
     #: Its own settings: base URL, keys, lists (see sources.config).
     Settings: ClassVar[type[SourceSettings]] = SourceSettings
+    #: Lists it can give with ``list_works``: ``prefix``, ``orcid``, ``ror`` (the works of a
+    #: set, with their counts) and ``dois`` (up to ``batch_size`` given DOIs in one request).
+    #: A poll of a source that lists by ``prefix`` or ``dois`` sweeps watched DOIs in batches
+    #: (handlers.polling.sweep) instead of asking one work at a time.
+    lists: ClassVar[frozenset[str]] = frozenset()
+    #: Works one page of a list holds at most.
+    page_size: ClassVar[int] = 0
+    #: DOIs one ``dois`` request may name (the API's limit on OR-ed values).
+    batch_size: ClassVar[int] = 0
+    #: Asked about a work one by one when a sweep saw its count rise, for what a list leaves
+    #: out (Europe PMC's citing works).
+    asks_again_on_rise: ClassVar[bool] = False
     #: Settings (field names of ``Settings``) that must be set before it is asked.
     needs: ClassVar[tuple[str, ...]] = ()
     #: Said after "set X and Y" while it is not configured (where to get a key ...).
@@ -217,6 +229,18 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
     def lookup_domain(self, domain: str) -> SourceResult:
         """Mentions that link anywhere under ``domain`` (host[:port][/path-prefix])."""
         raise NotImplementedError(f"{self.label} cannot be asked about web domains")
+
+    def list_works(
+        self, kind: str, value: str | Sequence[str], *, cursor: str | None = None
+    ) -> WorkPage:
+        """One page of the works of a set (``kind`` prefix, orcid or ror; ``value`` its id) or
+        of the DOIs in ``value`` (``kind`` dois), starting at ``cursor`` (None: the first)."""
+        raise NotImplementedError(f"{self.label} cannot list works")
+
+    def requests_per_lookup(self) -> int:
+        """Requests one ``lookup`` sends (one per language wiki, per server ...): how long a
+        full round of the watched works takes at its rate."""
+        return 1
 
 
 class LoggedInSource(Source):

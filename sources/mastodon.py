@@ -147,6 +147,9 @@ class Mastodon(Source):
             raise first
         return SourceResult(source=self.name, mentions=tuple(found.values()))
 
+    def requests_per_lookup(self) -> int:
+        return max(1, len(self.settings.servers))  # one search per server
+
     def lookup(self, identifier: Identifier) -> SourceResult:
         return self._each_server(
             search_term(identifier),

@@ -136,6 +136,9 @@ class Wikipedia(Source):
             return [(langs[0], template)]  # one fixed endpoint: one wiki
         return [(lang, endpoint(template, lang)) for lang in langs]
 
+    def requests_per_lookup(self) -> int:
+        return len(self._wikis())  # one search per language wiki
+
     def _pages(self, api: str, params: dict[str, Any], max_pages: int) -> list[tuple[Any, str]]:
         client = self.http.client(self)
         out = []

@@ -417,3 +417,44 @@ def m012_mention_site(db: Database) -> None:
     from storage.sites import split_stored_sites  # only this migration needs it
 
     split_stored_sites(db)
+
+
+@migrations()
+def m013a_sets(db: Database) -> None:
+    # A work can be in several of a channel's collections and sets at once (issue 16): who is
+    # in which collection moves from the watch's one collection_id to a table of its own.
+    db.execute(
+        """CREATE TABLE collection_items (
+            collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (collection_id, item_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX collection_items_item ON collection_items(item_id)")
+    db.execute(
+        "INSERT OR IGNORE INTO collection_items (collection_id, item_id, added_at) "
+        "SELECT collection_id, item_id, created_at FROM watches WHERE collection_id IS NOT NULL"
+    )
+    db.execute("UPDATE watches SET collection_id = NULL")
+    # A set is a collection whose works a registry lists: its kind (prefix, orcid, ror; NULL
+    # for a collection) and when it was last listed.
+    db.execute("ALTER TABLE collections ADD COLUMN kind TEXT")
+    db.execute("ALTER TABLE collections ADD COLUMN synced_at TEXT")
+    # A watch that exists only because a set listed the work: unwatching the set ends it.
+    db.execute("ALTER TABLE watches ADD COLUMN from_set INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m013b_asked(db: Database) -> None:
+    # When a source last asked about an item: a source that cannot ask every watched work
+    # each poll within its rate asks those asked longest ago first.
+    db.execute(
+        """CREATE TABLE asked (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (item_id, source)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX asked_source ON asked(source, at)")

@@ -32,20 +32,31 @@ def watch_item(
     title: str | None = None,
     collection_id: int | None = None,
 ) -> tuple[int, bool]:
-    """Make ``channel`` watch the item; returns ``(item_id, newly_watched)``."""
+    """Make ``channel`` watch the item (in ``collection_id`` too, when given); returns
+    ``(item_id, newly_watched)``. Watching it by hand keeps it when a set it came from goes."""
     item_id, _ = ensure_item(db, identifiers, title=title)
     cur = db.execute(
-        "INSERT OR IGNORE INTO watches (channel, item_id, collection_id, created_at) "
-        "VALUES (?, ?, ?, ?)",
-        [channel, item_id, collection_id, utcnow()],
+        "INSERT OR IGNORE INTO watches (channel, item_id, created_at) VALUES (?, ?, ?)",
+        [channel, item_id, utcnow()],
     )
     if not cur.rowcount:
         db.execute(
-            "UPDATE watches SET active = 1, "
-            "collection_id = COALESCE(?, collection_id) WHERE channel = ? AND item_id = ?",
-            [collection_id, channel, item_id],
+            "UPDATE watches SET active = 1, from_set = 0 WHERE channel = ? AND item_id = ?",
+            [channel, item_id],
         )
+    if collection_id is not None:
+        add_to_collection(db, collection_id, item_id)
     return item_id, bool(cur.rowcount)
+
+
+def add_to_collection(db: Database, collection_id: int, item_id: int) -> bool:
+    """Put an item in a collection (or set); True when it was not in it yet. An item may be
+    in several collections of a channel at once."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO collection_items (collection_id, item_id, added_at) VALUES (?, ?, ?)",
+        [collection_id, item_id, utcnow()],
+    )
+    return bool(cur.rowcount)
 
 
 def unwatch_item(db: Database, channel: str, identifier: Identifier) -> bool:
@@ -56,24 +67,32 @@ def unwatch_item(db: Database, channel: str, identifier: Identifier) -> bool:
     return bool(cur.rowcount)
 
 
+#: A channel's watches of the items in its collection called ?: the join every per-collection
+#: query shares (an item unwatched by hand stays a member, but is no longer counted).
+IN_COLLECTION = (
+    "JOIN collection_items ci ON ci.item_id = w.item_id "
+    "JOIN collections c ON c.id = ci.collection_id AND c.channel = w.channel AND c.name = ?"
+)
+
+
 def list_watches(
     db: Database, channel: str, *, collection: str | None = None, limit: int | None = None
 ) -> list[Watch]:
-    sql = (
-        "SELECT w.item_id, w.created_at, w.muted_until, w.active, c.name FROM watches w "
-        "LEFT JOIN collections c ON c.id = w.collection_id WHERE w.channel = ?"
-    )
-    params: list[object] = [channel]
+    sql = "SELECT w.item_id, w.created_at, w.muted_until, w.active FROM watches w"
+    params: list[object] = []
     if collection is not None:
-        sql += f" AND w.collection_id IN {_ids_sql(collection_ids(db, channel, collection))}"
-    sql += " ORDER BY w.created_at, w.id"
+        collection = find_collection(db, channel, collection) or collection
+        sql += " " + IN_COLLECTION
+        params.append(collection)
+    sql += " WHERE w.channel = ? ORDER BY w.created_at, w.id"
+    params.append(channel)
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     out = []
-    for item_id, created_at, muted_until, active, coll in db.execute(sql, params).fetchall():
+    for item_id, created_at, muted_until, active in db.execute(sql, params).fetchall():
         item = get_item(db, item_id)
         if item is not None:
-            out.append(Watch(channel, item, created_at, muted_until, bool(active), coll))
+            out.append(Watch(channel, item, created_at, muted_until, bool(active), collection))
     return out
 
 
@@ -172,38 +191,27 @@ def inactive_channels(db: Database) -> list[tuple[str, str | None]]:
     ]
 
 
-def _same_name(a: str, b: str) -> bool:
-    # Collection names are case-insensitive (`Maps` is `maps`), beyond ASCII too: compared
-    # here, not with SQLite's NOCASE, which folds only A-Z.
-    return a.casefold() == b.casefold()
-
-
-def collection_ids(db: Database, channel: str, name: str) -> list[int]:
-    """The ids of a channel's collection called ``name`` in any case, oldest first (names
-    stored before they were case-insensitive may have several rows)."""
+def _collection(db: Database, channel: str, name: str) -> tuple[int, str] | None:
+    """The channel's collection called ``name`` in any case (`Maps` is `maps`), oldest first.
+    Compared here, not with SQLite's NOCASE, which folds only A-Z."""
     rows = db.execute(
         "SELECT id, name FROM collections WHERE channel = ? ORDER BY id", [channel]
     ).fetchall()
-    return [int(r[0]) for r in rows if _same_name(r[1], name)]
+    wanted = name.casefold()
+    return next(((int(r[0]), str(r[1])) for r in rows if str(r[1]).casefold() == wanted), None)
 
 
 def find_collection(db: Database, channel: str, name: str) -> str | None:
-    """The stored name of a channel's collection called ``name`` in any case, or None."""
-    ids = collection_ids(db, channel, name)
-    if not ids:
-        return None
-    return str(db.execute("SELECT name FROM collections WHERE id = ?", [ids[0]]).fetchone()[0])
-
-
-def _ids_sql(ids: list[int]) -> str:
-    return "(" + ",".join(str(int(i)) for i in ids) + ")" if ids else "(NULL)"
+    """The stored name of the channel's collection (or set) called ``name`` in any case."""
+    found = _collection(db, channel, name)
+    return found[1] if found else None
 
 
 def ensure_collection(db: Database, channel: str, name: str, origin: str | None = None) -> int:
     """The collection's id (``Maps`` finds ``maps``), created when the channel has none such."""
-    ids = collection_ids(db, channel, name)
-    if ids:
-        return ids[0]
+    found = _collection(db, channel, name)
+    if found is not None:
+        return found[0]
     cur = db.execute(
         "INSERT INTO collections (channel, name, origin, created_at) VALUES (?, ?, ?, ?)",
         [channel, name, origin, utcnow()],
@@ -212,13 +220,23 @@ def ensure_collection(db: Database, channel: str, name: str, origin: str | None 
 
 
 def unwatch_collection(db: Database, channel: str, name: str) -> tuple[int, int]:
-    """Stop watching a channel's collection: its items and web sites here, and the collection
-    itself. Returns (items, sites) no longer watched; the items' history is kept."""
-    ids = _ids_sql(collection_ids(db, channel, name))
-    where = f"channel = ? AND collection_id IN {ids}"
-    items = db.execute(f"DELETE FROM watches WHERE {where}", [channel]).rowcount
-    sites = db.execute(f"DELETE FROM domain_watches WHERE {where}", [channel]).rowcount
-    db.execute(f"DELETE FROM collections WHERE channel = ? AND id IN {ids}", [channel])
+    """Stop watching a channel's collection: the collection, its web sites, and its items
+    except those also in another of the channel's collections or sets. Returns (items, sites)
+    no longer watched; the items' history is kept."""
+    found = _collection(db, channel, name)
+    if found is None:
+        return 0, 0
+    coll_id = found[0]
+    items = db.execute(
+        "DELETE FROM watches WHERE channel = ? AND item_id IN (SELECT item_id FROM collection_items "
+        "WHERE collection_id = ?) AND item_id NOT IN (SELECT ci.item_id FROM collection_items ci "
+        "JOIN collections c ON c.id = ci.collection_id WHERE c.channel = ? AND c.id != ?)",
+        [channel, coll_id, channel, coll_id],
+    ).rowcount
+    sites = db.execute(
+        "DELETE FROM domain_watches WHERE channel = ? AND collection_id = ?", [channel, coll_id]
+    ).rowcount
+    db.execute("DELETE FROM collections WHERE id = ?", [coll_id])  # its members cascade
     return int(items), int(sites)
 
 
@@ -254,8 +272,8 @@ def watched_among(db: Database, channel: str, item_ids: list[int]) -> list[int]:
     """Which of ``item_ids`` the channel watches."""
     return [
         int(r[0]) for r in db.execute(
-            f"SELECT item_id FROM watches WHERE channel = ? AND item_id IN {_ids_sql(item_ids)}",
-            [channel],
+            "SELECT item_id FROM watches WHERE channel = ? AND item_id IN "
+            "(SELECT value FROM json_each(?))", [channel, json.dumps(item_ids)],
         ).fetchall()
     ]
 
@@ -299,45 +317,41 @@ def set_domain_collection(db: Database, channel: str, target: str, collection_id
 
 def collection_domains(db: Database, channel: str, name: str) -> list[str]:
     """The domains and base URLs a channel's collection lists."""
-    ids = _ids_sql(collection_ids(db, channel, name))
+    name = find_collection(db, channel, name) or name
     return [
         r[0]
         for r in db.execute(
-            f"SELECT target FROM domain_watches WHERE channel = ? AND collection_id IN {ids} "
-            "ORDER BY target",
-            [channel],
+            "SELECT d.target FROM domain_watches d JOIN collections c ON c.id = d.collection_id "
+            "WHERE d.channel = ? AND c.name = ? ORDER BY d.target",
+            [channel, name],
         ).fetchall()
     ]
 
 
 def channel_collections(db: Database, channel: str) -> list[tuple[str, str | None, int, list[str]]]:
-    """``(name, origin, items watched, domains)`` of each collection of a channel, by name
-    (rows whose names differ only in case are one collection, under the oldest's name)."""
-    merged: dict[str, tuple[str, str | None, int, list[str]]] = {}
+    """``(name, origin, items watched, domains)`` of each collection of a channel."""
+    out = []
     for coll_id, name, origin in db.execute(
-        "SELECT id, name, origin FROM collections WHERE channel = ? ORDER BY id", [channel]
+        "SELECT id, name, origin FROM collections WHERE channel = ? ORDER BY name", [channel]
     ).fetchall():
         n = db.execute(
-            "SELECT count(*) FROM watches WHERE channel = ? AND collection_id = ?", [channel, coll_id]
+            "SELECT count(*) FROM collection_items ci JOIN watches w ON w.item_id = ci.item_id "
+            "AND w.channel = ? WHERE ci.collection_id = ?", [channel, coll_id]
         ).fetchone()[0]
         sites = [r[0] for r in db.execute(
             "SELECT target FROM domain_watches WHERE channel = ? AND collection_id = ? ORDER BY target",
             [channel, coll_id],
         ).fetchall()]
-        first = merged.get(name.casefold())
-        if first is not None:
-            name, origin = first[0], first[1] or origin
-            n, sites = first[2] + n, sorted({*first[3], *sites})
-        merged[name.casefold()] = (name, origin, int(n), sites)
-    return sorted(merged.values(), key=lambda c: c[0].casefold())
+        out.append((name, origin, int(n), sites))
+    return out
 
 
 def collection_item_ids(db: Database, channel: str, name: str) -> set[int]:
-    """The items a channel watches in one collection (for `list` and summaries per collection)."""
-    ids = _ids_sql(collection_ids(db, channel, name))
+    """The items a channel watches in one collection or set (for `list` and summaries of it)."""
+    name = find_collection(db, channel, name) or name
     return {
         int(r[0])
         for r in db.execute(
-            f"SELECT item_id FROM watches WHERE channel = ? AND collection_id IN {ids}", [channel]
+            f"SELECT w.item_id FROM watches w {IN_COLLECTION} WHERE w.channel = ?", [name, channel]
         ).fetchall()
     }

@@ -3,14 +3,17 @@ thing the same way (times as ``2026-12-02 05:27 UTC``, "1 failure in a row")."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from core.times import parse, shown
 from handlers.context import Context
 from handlers.polling.asking import rest_note
+from handlers.polling.poll import ROUND_SHARE, interval_minutes
+from handlers.polling.sweep import sweeps
 from handlers.render import plural
 from sources.base import Source
-from storage import polls, state
+from storage import asked, polls, state
 
 
 def _every(minutes: float) -> str:
@@ -67,3 +70,39 @@ def health_lines(ctx: Context) -> list[str]:
     db = ctx.store.db
     states, last, now = state.all_states(db), polls.last_polls(db), ctx.now()
     return [health_line(ctx, s, states.get(s.name), last.get(s.name), now) for s in ctx.sources]
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{round(seconds / 60)} min" if seconds >= 90 else f"{max(1, round(seconds))} s"
+
+
+def round_line(ctx: Context, source: Source, by_scheme: dict[str, int]) -> str | None:
+    """How long one full round of the watched works takes the source at its rate: a source
+    asked one work at a time cannot always ask them all in one poll (it then goes on where it
+    stopped, those asked longest ago first). None for a source that is off or has nothing."""
+    if source.not_ready():
+        return None
+    lookups = sum(n for scheme, n in by_scheme.items() if scheme in source.schemes)
+    swept = asked.count_single_dois(ctx.store.db, source.schemes) if sweeps(source) else 0
+    one_by_one = max(0, lookups - swept)
+    parts = []
+    if swept:
+        size = source.page_size if "prefix" in source.lists else source.batch_size
+        parts.append(f"{swept:,} DOIs in lists of up to {size:,} a request")
+    if one_by_one:
+        rate = source.request_rate()
+        seconds = one_by_one * source.requests_per_lookup() / rate
+        every = interval_minutes(ctx, source) * 60
+        more = f", over {math.ceil(seconds / (every * ROUND_SHARE))} polls" if seconds > every * ROUND_SHARE else ""
+        parts.append(f"{one_by_one:,} one at a time: a round takes {_duration(seconds)} at {rate:g} "
+                     f"requests/s{more}")
+    return f"{source.label}: " + "; ".join(parts) if parts else None
+
+
+def round_lines(ctx: Context) -> list[str]:
+    by_scheme = asked.lookups_by_scheme(ctx.store.db)
+    return [line for s in ctx.sources if (line := round_line(ctx, s, by_scheme))]

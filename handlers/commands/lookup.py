@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.identifiers import display, parse_identifier, split_typed
 from core.models import Identifier, Mention, SourceResult, titled
 from handlers import render
-from handlers.commands.health import health_lines
+from handlers.commands.health import health_lines, round_lines
 from handlers.context import Context
 from handlers.errors import plain
 from handlers.polling.asking import ask, store_result
@@ -195,10 +195,15 @@ def sources_command(ctx: Context, cmd: Command) -> Reply:
     """Show each source: configured or not, last success and error, next poll.
 
     A source that failed several times in a row rests for a while; this says until when.
+    Then how the watched works are asked: in lists, or one at a time (and how long a round of
+    them takes at the source's rate).
     """
     lines = ["Sources:", *health_lines(ctx)]
     if len(lines) == 1:
         lines.append("  none are registered")
+    rounds = round_lines(ctx)
+    if rounds:
+        lines += ["How the watched works are asked:", *(f"  {line}" for line in rounds)]
     gone = watches.inactive_channels(ctx.store.db)
     if gone:
         lines.append(

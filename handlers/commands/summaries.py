@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from core.errors import InputError
 from core.scoring import weights as score_weights
+from core.sets import joined, kind_of
 from handlers.commands import numbers
 from handlers.context import Context
 from handlers.render import plural
@@ -31,7 +32,7 @@ DEFAULT_TOP, MAX_TOP = 5, 50
 #: ``title`` is the post's own; where it appeared (a wiki, a feed's name) is ``site``.
 EXPORT_COLUMNS = (
     "identifiers", "item_title", "source", "site", "kind", "title", "url", "occurred_at",
-    "first_seen_at", "score_weight",
+    "first_seen_at", "score_weight", "collections",
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -97,7 +98,7 @@ def _summary_args(ctx: Context, cmd: Command) -> tuple[timedelta, str | None]:
     """`summary [period] [collection]`, in either order."""
     periods: list[timedelta] = []
     names: list[str] = []
-    for arg in cmd.args:
+    for arg in joined(cmd.args):
         period, name = _period_or_collection(ctx, cmd.channel, arg, what=f"a period ({PERIOD_HELP})")
         periods += [period] if period else []
         names += [name] if name else []
@@ -117,7 +118,8 @@ def summary_command(ctx: Context, cmd: Command) -> Reply:
 
     `summary` covers the last 7 days (today and the six before, in ATTENTION_SUMMARY_TZ);
     `summary 30d` the last 30 (also `12w`). `summary maps` (or `summary 30d maps`) covers
-    only the items of collection maps. Add `--private` to see it alone instead of showing
+    only the items of collection maps; `summary prefix:10.5555` (or `summary 30d prefix
+    10.5555`) only the works of a set. Add `--private` to see it alone instead of showing
     it to the channel.
     """
     period, collection = _summary_args(ctx, cmd)
@@ -136,11 +138,11 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
     """The items that gained the most attention: `top`, `top 10`, `top 10 30d`, `top 10 30d maps`.
 
     Ranked by the attention score they gained in the period (default 5 items over 7 days),
-    among all the items watched here or those of one collection.
+    among all the items watched here or those of one collection or set (`top 10 orcid:0000-...`).
     """
     count, period = DEFAULT_TOP, DEFAULT_PERIOD
     collection = None
-    for arg in cmd.args:
+    for arg in joined(cmd.args):
         if arg.isdecimal() and not find_collection(ctx, cmd.channel, arg):
             count = numbers.whole_number(arg, low=1, high=MAX_TOP, what="a number of items to show",
                                          example="top 10")
@@ -156,7 +158,7 @@ def top_command(ctx: Context, cmd: Command) -> Reply:
             collection = name
     start, end = recent_bounds(ctx.now(), period, tz=ctx.options.summary_tz)
     summary = build_summary(ctx, cmd.channel, start=start, end=end, top=count, collection=collection)
-    of = f" of collection {collection}" if collection else ""
+    of = f" of {kind_of(collection)} {collection}" if collection else ""
     when = f"the last {_days(period)} ({summary.label})"
     if not summary.top:
         return Reply(text=f"No item{of or ' watched here'} gained attention in {when}.")
@@ -183,7 +185,7 @@ def export_csv(
         writer.writerow(
             [csv_cell(v) for v in (r.identifiers, r.item_title, r.source, r.site, r.kind, r.title,
                                    r.url, r.occurred_at, r.first_seen_at)]
-            + [f"{weight:g}"]
+            + [f"{weight:g}", csv_cell(r.collections)]
         )
     return out.getvalue().encode("utf-8-sig"), len(rows)
 
@@ -192,7 +194,8 @@ def export_command(ctx: Context, cmd: Command) -> Reply:
     """Export this channel's mentions as a CSV file: `export` (everything) or `export 30d`.
 
     Columns: identifiers, item title, source, site (a wiki, a feed's name), kind, mention
-    title, url, occurred_at, first_seen_at and the mention's score weight.
+    title, url, occurred_at, first_seen_at, the mention's score weight and the collections and
+    sets the item is in here.
     """
     if len(cmd.args) > 1:
         raise InputError(f"`export` takes one period at most: {PERIOD_HELP}, e.g. `export 30d`.")

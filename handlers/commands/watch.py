@@ -7,11 +7,13 @@ from datetime import datetime
 from core.errors import InputError
 from core.identifiers import display, parse_identifier, split_typed
 from core.models import Identifier
+from core.sets import joined
 from core.times import still_ahead
-from handlers.commands import collections
+from handlers.commands import collections, sets
 from handlers.context import Context
 from handlers.render import plural
 from handlers.replies import Command, Reply
+from storage import sets as sets_store
 from storage import watches
 
 LIST_LIMIT = 50
@@ -42,7 +44,11 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
     several at once: `watch 10.1038/nature12373 hdl:2027/abc`.
     Whole web sites: `watch domain <host>[:port][/path-prefix] [collection=<name>]`.
     Collections in bulk: `watch collection <name> from <file.csv | OAI-PMH base URL> [set=<spec>]`.
+    Everything a DOI prefix, a person or an institution publishes, kept in sync:
+    `watch prefix 10.5555`, `watch orcid 0000-0002-1825-0097`, `watch ror 02mhbdp94`.
     """
+    if sets.is_set_command(cmd.args):
+        return sets.watch_set_command(ctx, cmd)
     if cmd.args and cmd.args[0].lower() in ("domain", "collection"):
         if cmd.args[0].lower() == "domain":
             return collections.watch_domain_command(ctx, cmd)
@@ -65,9 +71,11 @@ def watch_command(ctx: Context, cmd: Command) -> Reply:
 def unwatch_command(ctx: Context, cmd: Command) -> Reply:
     """Stop watching items in this channel. Their history is kept.
 
-    Web sites: `unwatch domain <host>[:port][/path-prefix]`.
-    A whole collection (its items and web sites): `unwatch collection <name>`.
+    Web sites: `unwatch domain <host>[:port][/path-prefix]`; sets: `unwatch prefix 10.5555`
+    (or `orcid`, `ror`). A whole collection (its items and web sites): `unwatch collection <name>`.
     """
+    if sets.is_set_command(cmd.args):
+        return sets.unwatch_set_command(ctx, cmd)
     if cmd.args and cmd.args[0].lower() == "domain":
         return collections.unwatch_domain_command(ctx, cmd)
     if cmd.args and cmd.args[0].lower() == "collection":
@@ -87,21 +95,25 @@ def unwatch_command(ctx: Context, cmd: Command) -> Reply:
 
 
 def list_command(ctx: Context, cmd: Command) -> Reply:
-    """List what this channel watches: items, web sites and collections (`list <collection>` for one).
+    """List what this channel watches: items, web sites, sets and collections (`list <name>` for one).
 
-    A collection shows its web sites (old and new addresses alike) and its items.
+    A collection shows its web sites (old and new addresses alike) and its items; a set
+    (`list prefix:10.5555`, or `list prefix 10.5555`) its works.
     """
-    if len(cmd.args) > 1:
-        raise InputError("Give one collection name at most: `list maps`.")
-    collection = cmd.args[0] if cmd.args else None
+    args = joined(cmd.args)
+    if len(args) > 1:
+        raise InputError("Give one collection or set at most: `list maps`, `list prefix:10.5555`.")
+    collection = args[0] if args else None
     db = ctx.store.db
+    set_rows = sets_store.all_sets(db, cmd.channel)
+    set_names = {r.name for r in set_rows}
     colls = watches.channel_collections(db, cmd.channel)
     if collection is not None:
         return _list_collection(ctx, cmd.channel, collection, colls)
     total = watches.count_watches(db, cmd.channel)
     rows = watches.list_watches(db, cmd.channel, limit=LIST_LIMIT)
     domains = [t for _, t in watches.list_domains(db, cmd.channel)]
-    if not rows and not domains:
+    if not rows and not domains and not set_rows:
         return Reply(text=f"Nothing is watched in {cmd.channel} yet. Try `watch 10.1038/nature12373`.")
     lines = []
     if rows:
@@ -111,10 +123,13 @@ def list_command(ctx: Context, cmd: Command) -> Reply:
             lines.append(f"  and {total - len(rows)} more - use export")
     if domains:
         lines.append("Web sites watched: " + ", ".join(domains))
-    if colls:
+    if set_rows:
+        lines.append("Sets: " + "; ".join(sets.set_line(ctx, r) for r in set_rows) + " - `list <set>` shows one")
+    plain = [c for c in colls if c[0] not in set_names]
+    if plain:
         lines.append("Collections: " + "; ".join(
             f"{name} ({plural(n, 'item')}" + (f", sites {', '.join(sites)}" if sites else "") + ")"
-            for name, _, n, sites in colls
+            for name, _, n, sites in plain
         ) + " - `list <collection>` shows one")
     return Reply(text="\n".join(lines))
 
@@ -137,7 +152,11 @@ def _list_collection(
         return Reply(text=f"There is no collection `{name}` in {channel}. {hint}", ok=False)
     name, origin, total, sites = found
     rows = watches.list_watches(ctx.store.db, channel, collection=name, limit=LIST_LIMIT)
-    lines = [f"Collection {name} in {channel}: {plural(total, 'item')}" + (f", imported from {origin}" if origin else "")]
+    as_set = sets.find(ctx, channel, name)
+    if as_set is not None:
+        lines = [f"Set {sets.set_line(ctx, as_set)} in {channel}"]
+    else:
+        lines = [f"Collection {name} in {channel}: {plural(total, 'item')}" + (f", imported from {origin}" if origin else "")]
     if sites:
         lines.append("Web sites: " + ", ".join(sites))
     lines += [_item_line(w, ctx.now()) for w in rows]

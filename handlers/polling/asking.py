@@ -7,9 +7,10 @@ after repeated failures); ``store_result`` files mentions and counts under items
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sources
 from core.models import Count, Identifier, Mention, SourceResult
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Consecutive failures after which a source rests (doubling each further failure).
 BACKOFF_AFTER = 3
+
+T = TypeVar("T")
 
 
 
@@ -84,6 +87,20 @@ def ask(
     """
     if (identifier is None) == (domain is None):
         raise ValueError("ask about exactly one of identifier or domain")
+    if identifier is not None:
+        return asking(ctx, source, identifier.key, lambda: source.lookup(identifier),
+                      seconds=seconds, record=record)
+    return asking(ctx, source, domain or "", lambda: source.lookup_domain(domain or ""),
+                  seconds=seconds, record=record)
+
+
+def asking(
+    ctx: Context, source: Source, what: str, call: Callable[[], T], *,
+    seconds: float | None = None, record: bool = True,
+) -> T:
+    """``call()`` (one request or a few to ``source``, about ``what``), bounded and with the
+    source's health recorded as :func:`ask` does (unless not ``record``): a list page of a set
+    or a sweep counts like a lookup."""
     current = state.get_state(ctx.store.db, source.name)
     if state.in_backoff(current, ctx.now()):
         until = current.backoff_until or ""
@@ -92,15 +109,11 @@ def ask(
     budget = seconds if seconds is not None else source.config.timeout * STEP_TIMEOUTS
     try:
         with step(budget):
-            if identifier is not None:
-                result = source.lookup(identifier)
-            else:
-                result = source.lookup_domain(domain or "")
+            result = call()
     except SourceError as exc:
         exc.source = exc.source or source.name
         # The whole story for the operator; people are shown plain(exc).
-        log.warning("%s failed on %s: %s (%r)", source.name, identifier or domain, exc,
-                    exc.__cause__)
+        log.warning("%s failed on %s: %s (%r)", source.name, what, exc, exc.__cause__)
         if record:
             _failed(ctx, source, plain(exc))
         if isinstance(exc, RateLimited) and exc.retry_after:
@@ -112,7 +125,7 @@ def ask(
     except Exception as exc:
         # A parser meeting a shape it does not know is the source's fault, not the bot's:
         # keep the other sources going and show it like any other bad answer.
-        log.exception("%s failed on %s", source.name, identifier or domain)
+        log.exception("%s failed on %s", source.name, what)
         error = BadResponse(
             f"gave an answer the bot could not read ({type(exc).__name__}: {exc})",
             source=source.name,
@@ -149,14 +162,17 @@ def merge_alias_counts(
     only when every alias they answer for was asked (``asked``; by default the aliases the counts
     name): a partial sum would look like a drop and then a rise. Other sources keep the largest.
     """
+    summed = summed_across_aliases()
     groups: dict[tuple[int, str, str], dict[str | None, Count]] = {}
-    for result in results:
+    for n, result in enumerate(results):
         for c in result.counts:
             key = (owner_of(db, item_id, c.identifier), c.source, c.metric)
-            groups.setdefault(key, {})[c.identifier.key if c.identifier else None] = c
+            # A count that names no identifier answers the alias asked: answers about two
+            # aliases (a work's two DOIs) are two counts, of which the largest is kept.
+            alias = c.identifier.key if c.identifier else (None if c.source in summed else f"answer {n}")
+            groups.setdefault(key, {})[alias] = c
     asked_keys = {i.key for i in asked} if asked is not None else None
     merged: list[Count] = []
-    summed = summed_across_aliases()
     for (owner, source, _), by_alias in groups.items():
         counts = list(by_alias.values())
         schemes = summed.get(source)

@@ -39,6 +39,6 @@ class NewlyWatched:
         self.after, item_ids = watches.watched_after(db, self.after)
         todo = polls.without_baseline(db, item_ids, source.name) if item_ids else []
         # Items the source cannot be asked about (a URL, for Crossref) make no poll at all.
-        if not todo or next(targets(ctx, source, todo), None) is None:
+        if not todo or next(targets(ctx, source, only=todo), None) is None:
             return None
         return run_poll(ctx, source, only=todo)

@@ -6,21 +6,24 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Set as AbstractSet
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from core.models import Identifier, SourceResult
-from handlers.alerts import detect
 from handlers.context import Context
 from handlers.errors import plain
 from handlers.polling import domains
-from handlers.polling.asking import BackingOff, owner_of, store_result, store_results
+from handlers.polling.asking import BackingOff, store_result
 from handlers.polling.pool import ask_items
 from handlers.polling.resolve import PageReader
+from handlers.polling.storing import enqueue, store_and_detect
+from handlers.polling.sweep import SweepReport, sweep, sweep_size, sweeps
 from handlers.render import plural
 from sources.base import Source
 from sources.matching import under_domain
+from storage import asked as asked_store
 from storage import polls, state, watches
 from storage.mentions import StoredMention
 
@@ -46,16 +49,20 @@ class PollReport(BaseModel):
     #: Items the source could be asked about, and how many of them it was asked about.
     items: int = 0
     items_asked: int = 0
-    #: Identifiers asked (an item may have several).
+    #: Requests sent (lists and identifiers).
     asked: int = 0
     new_mentions: int = 0
     baselines: int = 0
     alerts: int = 0
     failures: tuple[PollFailure, ...] = ()
     domains: str | None = None
+    #: Works whose counts came in lists (handlers.polling.sweep), not one lookup each.
+    swept: int = 0
+    #: Identifiers left for the next polls: more than the source's rate allows in one.
+    unasked: int = 0
     #: Links found under watched sites that were left out or whose page could not be read.
     bad_links: tuple[PollFailure, ...] = ()
-    #: Why the source stopped being asked ("resting after 3 failures in a row, until ...").
+    #: Why the source stopped being asked ("resting after 3 failures in a row until ...").
     resting: str | None = None
     #: Set when the poll got nothing from the source: everything asked failed, or it rested.
     error: str | None = None
@@ -72,6 +79,8 @@ class PollReport(BaseModel):
     def summary(self) -> str:
         """``crossref: asked 4 of 300 items (resting after ...), 0 new``: what really happened."""
         text = f"{self.source}: asked {self.items_asked:,} of {plural(self.items, 'item')}"
+        if self.swept:
+            text += f" ({self.swept:,} answered in lists)"
         if self.resting:
             text += f" ({self.resting})"
         text += f", {self.new_mentions:,} new"
@@ -79,6 +88,8 @@ class PollReport(BaseModel):
             text += f", {plural(self.alerts, 'alert')}"
         if self.baselines:
             text += f", {plural(self.baselines, 'first ask', 'first asks')} (baselines, no alerts)"
+        if self.unasked:
+            text += f", {self.unasked:,} left for the next polls (its rate allows no more)"
         item_failures = [f for f in self.failures if f.target != self.source]
         if item_failures:
             text += f"; {len(item_failures):,} failed ({item_failures[0].error})"
@@ -125,81 +136,88 @@ PAGE_ITEMS = 1000
 
 
 def targets(
-    ctx: Context, source: Source, only: Collection[int] | None = None
+    ctx: Context, source: Source, *, skip: AbstractSet[int] = frozenset(),
+    only: Collection[int] | None = None,
 ) -> Iterator[tuple[int, list[Identifier]]]:
-    """Watched identifiers the source can answer for, item by item (in item id order).
+    """Watched identifiers the source can answer for, item by item (in item id order), but
+    for the items in ``skip`` (a sweep took them); ``only``: just these items (newly watched
+    ones, see handlers.polling.first).
 
     A source asked by domain already covers every URL under a watched site in one request, so
     those URLs are not asked about one by one: the site's cost stays flat however many pages
     it has. Their DOIs and Handles are still asked (a post may cite doi.org, not the site).
-    ``only``: just these items (newly watched ones, see handlers.polling.first).
     """
     db = ctx.store.db
-    sites = [t for _, t, _ in watches.domain_watchers(db)] if source.by_domain else []
+    answerable = _answerable(ctx, source)
     after = 0
     while page := watches.watched_identifiers_page(
         db, after_item=after, items=PAGE_ITEMS, only=only
     ):
         after = page[-1][0]
-        grouped: dict[int, list[Identifier]] = {}
-        for item_id, ident in page:
-            if ident.scheme not in source.schemes or not source.can_answer(ident):
-                continue
-            if ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites):
-                continue
+        yield from _grouped(page, answerable, skip)
+
+
+def _answerable(ctx: Context, source: Source) -> Callable[[Identifier], bool]:
+    sites = [t for _, t, _ in watches.domain_watchers(ctx.store.db)] if source.by_domain else []
+
+    def answerable(ident: Identifier) -> bool:
+        if ident.scheme not in source.schemes or not source.can_answer(ident):
+            return False
+        return not (ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites))
+
+    return answerable
+
+
+def _grouped(
+    page: list[tuple[int, Identifier]], answerable: Callable[[Identifier], bool], skip: AbstractSet[int]
+) -> Iterator[tuple[int, list[Identifier]]]:
+    grouped: dict[int, list[Identifier]] = {}
+    for item_id, ident in page:
+        if item_id not in skip and answerable(ident):
             grouped.setdefault(item_id, []).append(ident)
-        yield from grouped.items()
+    yield from grouped.items()
 
 
-def _enqueue(
-    ctx: Context, db: Any, *, source: Source, poll_id: int, owners: set[int], first: Callable[[int], bool],
-    new_by_item: dict[int, list[StoredMention]], changed_by_item: dict[int, list[Any]],
-) -> int:
-    """Alert rows for the items that gained attention; ``first(owner)`` marks a baseline poll."""
-    first_alerts = ctx.options.alert_on_first_poll
-    written = 0
-    for owner in sorted(owners):
-        # The first poll of a pair only records what is already there, unless asked otherwise.
-        if first(owner) and not first_alerts:
-            continue
-        written += len(
-            detect.enqueue_alerts(
-                ctx, db, item_id=owner, source=source, poll_id=poll_id,
-                new_mentions=new_by_item.get(owner, []),
-                changes=detect.rises(changed_by_item.get(owner, [])),
-            )
-        )
-    return written
+#: The share of a source's allowed requests over one poll interval that asking works one at a
+#: time may take; the rest is for `lookup`, web domains and retries.
+ROUND_SHARE = 0.8
 
 
-def _store_and_detect(
-    ctx: Context, source: Source, poll_id: int, item_id: int, results: list[SourceResult],
-    *, asked: list[Identifier],
-) -> tuple[int, bool, int]:
-    """Store one item's answers and write its alerts in ONE transaction.
+def interval_minutes(ctx: Context, source: Source) -> float:
+    return float(ctx.options.poll_intervals.get(source.name) or source.default_interval_minutes)
 
-    Returns (new mentions, baseline recorded, alerts written).
-    """
-    with ctx.store.transaction() as db:
-        baseline = not polls.has_baseline(db, item_id, source.name)
-        new_by_item: dict[int, list[StoredMention]] = {}
-        changed_by_item: dict[int, list[Any]] = {}
-        outcome = store_results(
-            db, item_id, results, poll_id=poll_id, asked=asked, store_authors=ctx.options.store_authors
-        )
-        for m in outcome.new_mentions:
-            new_by_item.setdefault(m.item_id, []).append(m)
-        for count, before in outcome.changed_counts:
-            changed_by_item.setdefault(owner_of(db, item_id, count.identifier), []).append((count, before))
-        if baseline:
-            polls.set_baseline(db, item_id, source.name)
-        written = _enqueue(
-            ctx, db, source=source, poll_id=poll_id, owners=set(new_by_item) | set(changed_by_item),
-            first=lambda owner: baseline if owner == item_id else not polls.has_baseline(db, owner, source.name),
-            new_by_item=new_by_item, changed_by_item=changed_by_item,
-        )
-        found = sum(len(v) for v in new_by_item.values())
-    return found, baseline, written
+
+def lookup_budget(ctx: Context, source: Source) -> int:
+    """Identifiers one poll may ask the source about one at a time, at its rate, in its interval."""
+    seconds = interval_minutes(ctx, source) * 60
+    return max(1, int(source.request_rate() * seconds * ROUND_SHARE / source.requests_per_lookup()))
+
+
+def oldest_first(
+    ctx: Context, source: Source, *, budget: int, skip: AbstractSet[int] = frozenset(),
+) -> Iterator[tuple[int, list[Identifier]]]:
+    """The targets of a poll that cannot ask them all: those the source asked longest ago (or
+    never) first, until ``budget`` identifiers are asked. The next poll goes on from there."""
+    db = ctx.store.db
+    answerable = _answerable(ctx, source)
+    order = asked_store.watched_by_last_asked(db, source.name)
+    for start in range(0, len(order), PAGE_ITEMS):
+        page = asked_store.identifiers_of(db, order[start:start + PAGE_ITEMS])
+        for item_id, idents in _grouped(page, answerable, skip):
+            if budget < len(idents):
+                return
+            budget -= len(idents)
+            yield item_id, idents
+
+
+def _within(
+    queue: Iterator[tuple[int, list[Identifier]]], budget: int
+) -> Iterator[tuple[int, list[Identifier]]]:
+    for item_id, idents in queue:
+        if budget < len(idents):
+            return
+        budget -= len(idents)
+        yield item_id, idents
 
 
 def _poll_domains(
@@ -234,7 +252,7 @@ def _poll_domains(
             alertable = {
                 owner: [m for m in ms if m.external_id in fresh] for owner, ms in new_by_item.items()
             }
-            written += _enqueue(
+            written += enqueue(
                 ctx, db, source=source, poll_id=poll_id, owners={o for o, ms in alertable.items() if ms},
                 first=lambda owner: False, new_by_item=alertable, changed_by_item={},
             )
@@ -251,26 +269,48 @@ def run_poll(
     ctx: Context, source: Source, *, progress: Progress | None = None,
     resolver: PageReader | None = None, only: Collection[int] | None = None,
 ) -> PollReport:
-    """Poll one source for every actively watched identifier it can answer for, then, if it
-    can be asked by domain, for every watched web site (links resolved by ``resolver``,
-    default: the safe landing-page reader). With ``only``, just those items and no sites.
+    """Poll one source for every actively watched identifier it can answer for (watched DOIs
+    in lists when it can, handlers.polling.sweep; the rest one at a time, as many as its rate
+    allows in its interval, those asked longest ago first), then, if it can be asked by
+    domain, for every watched web site (links resolved by ``resolver``, default: the safe
+    landing-page reader). With ``only`` (newly watched items), just those, one at a time.
 
     A failing identifier never stops the rest; failures are listed in the report.
     """
     with ctx.store.transaction() as db:
         poll_id = polls.start_poll(db, source.name)
     _load_validators(ctx, source)
+    swept = SweepReport()
+    if sweeps(source) and only is None:
+        size = sweep_size(ctx, source)
+        if progress:
+            progress(0, size)
+        swept = sweep(ctx, source, poll_id, progress=(lambda n: progress(n, size)) if progress else None)
+    taken = swept.handled
     # Counted in a first pass, then read again page by page while asking.
-    total = sum(1 for _ in targets(ctx, source, only))
-    asked = new = baselines = written = 0
-    failures: list[PollFailure] = []
+    items = lookups = 0
+    for _, idents in targets(ctx, source, skip=taken, only=only):
+        items += 1
+        lookups += len(idents)
+    budget = lookup_budget(ctx, source)
+    paced = lookups > budget
+    total = len(taken) + items
+    asked = swept.requests
+    new, baselines, written = swept.new_mentions, swept.baselines, swept.alerts
+    failures = [PollFailure(target=what, error=error) for what, error in swept.failures]
     if progress:
-        progress(0, total)
-    resting: BackingOff | None = None
+        progress(len(taken), total)
+    resting: BackingOff | None = swept.resting
+    if only is not None:  # new items: as many as the rate allows; polls take the rest first
+        queue = _within(targets(ctx, source, only=only), budget)
+    elif paced:
+        queue = oldest_first(ctx, source, budget=budget, skip=taken)
+    else:
+        queue = targets(ctx, source, skip=taken)
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
-    items_asked = 0
-    asking = ask_items(ctx, source, targets(ctx, source, only))
-    for done, (item_id, got) in enumerate(asking, start=1):
+    done = items_asked = len(taken)
+    for item_id, got in ask_items(ctx, source, queue if resting is None else iter(())):
+        done += 1
         asked += got.asked
         # An item whose every ask was refused because the source rests was not asked.
         items_asked += bool(got.answered or got.failures)
@@ -279,7 +319,7 @@ def run_poll(
         results, answered = got.results, got.answered
         if results:
             try:
-                found, baseline, count = _store_and_detect(
+                found, baseline, count = store_and_detect(
                     ctx, source, poll_id, item_id, results, asked=answered
                 )
             except Exception:
@@ -311,7 +351,8 @@ def run_poll(
     report = PollReport(
         source=source.name, poll_id=poll_id, items=total, items_asked=items_asked, asked=asked,
         new_mentions=new, baselines=baselines, alerts=written, failures=tuple(failures),
-        domains=note, bad_links=tuple(bad_links), error=error,
+        domains=note, swept=swept.answered, unasked=max(0, lookups - budget) if paced else 0,
+        bad_links=tuple(bad_links), error=error,
         resting=str(resting) if resting is not None else None,
         server_rest=resting is not None and resting.by_server,
     )

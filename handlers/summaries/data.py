@@ -20,6 +20,7 @@ from core.errors import InputError
 from core.identifiers import display, identifier_url
 from core.models import Item
 from core.scoring import weights as score_weights
+from core.sets import kind_of
 from core.times import iso, parse
 from handlers.context import Context
 from storage import Database
@@ -182,7 +183,7 @@ class Summary(BaseModel):
     @property
     def scope(self) -> str:
         """``C1`` or ``C1, collection maps``: what the summary covers."""
-        return self.channel + (f", collection {self.collection}" if self.collection else "")
+        return self.channel + (f", {kind_of(self.collection)} {self.collection}" if self.collection else "")
 
     @property
     def label(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.sets import kind_of
 from handlers import render
 from handlers.alerts.render import count_text
 from handlers.render import plural
@@ -82,7 +83,7 @@ def summary_text(s: Summary) -> str:
 
 
 def summary_blocks(s: Summary) -> list[render.Block]:
-    title = f"Attention summary, collection {s.collection}" if s.collection else "Attention summary"
+    title = f"Attention summary, {kind_of(s.collection)} {s.collection}" if s.collection else "Attention summary"
     blocks = [render.header(f"{title}, {when(s)}" if s.window else f"{title}: {s.label}")]
     if not s.has_attention:
         blocks.append(render.section("No new attention this time."))

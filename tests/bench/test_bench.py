@@ -91,3 +91,14 @@ def test_an_unknown_benchmark_is_refused_with_the_names(capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         runner.main(["no_such_bench"])
     assert "storage_scale" in capsys.readouterr().err
+
+
+def test_citation_sweep_asks_in_lists_within_the_goal(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "citation_sweep")
+    for n in res["params"]["dois"]:
+        swept = res["figures"][f"dois_{n}"]
+        assert swept["crossref_and_datacite_requests"] <= n // 500 + 10 == swept["limit"]
+        assert swept["check"]["first_doi_counted"] is True
+    one_by_one = res["baseline"]["dois_100"]
+    assert one_by_one["crossref"]["requests"] == one_by_one["datacite"]["requests"] == 100  # one per DOI
+    assert res["goal_met"] is True

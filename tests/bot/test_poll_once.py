@@ -80,6 +80,7 @@ def test_baseline_then_one_alert_then_silence_then_a_threaded_follow_up(
         hn.publish("1", "An old thread", datetime(2026, 2, 1, tzinfo=UTC))
         out = poll(capsys)
         assert "hackernews: asked 1 of 1 item, 1 new, 1 first ask (baselines, no alerts)" in out
+        assert "sets: 0 sets listed, 0 new works joined" in out  # the set listing runs here too
         assert "gained attention" not in out
 
         clock.shift(86400)

@@ -41,6 +41,7 @@ def test_export_has_the_columns_and_only_this_channels_mentions(ctx: Context) ->
         "identifiers": "doi:10.1234/worms", "item_title": "Deep-sea worms", "source": "feeds", "site": "",
         "kind": "news", "title": "Worms in the news", "url": "https://example.org/news-1",
         "occurred_at": "", "first_seen_at": "2026-10-18T22:00:00+00:00", "score_weight": "8",
+        "collections": "",
     }
     assert all(r["identifiers"] != "doi:10.9999/other" for r in rows)
     week, n = export_csv(ctx, "C1", start="2026-10-18T22:00:00+00:00", end="2026-10-25T23:00:00+00:00")

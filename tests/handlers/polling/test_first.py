@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.first import NewlyWatched
@@ -44,3 +46,17 @@ def test_a_start_counts_the_last_days_watches_as_new(ctx: Context) -> None:
         watches.watch_item(db, "C1", [OLD])  # watched while the bot was down
     new = NewlyWatched(NewlyWatched.start(ctx, since=datetime.now(UTC) - timedelta(days=1)))
     assert new.ask(ctx, source) is not None and source.asked == ["doi:10.1/old"]
+
+
+def test_a_big_import_is_first_asked_only_as_far_as_the_rate_allows(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.polling.poll as poll
+
+    monkeypatch.setattr(poll, "lookup_budget", lambda ctx, source: 2)  # two lookups a poll
+    source = ScriptedSource("news")
+    new = NewlyWatched(NewlyWatched.start(ctx, since=datetime.now(UTC)))
+    assert dispatch(ctx, "watch 10.1/a 10.1/b 10.1/c", channel="C1").ok
+    report = new.ask(ctx, source)
+    assert report is not None and len(source.asked) == 2
+    assert "asked 2 of 3 items" in report.summary() and "1 left for the next polls" in report.summary()

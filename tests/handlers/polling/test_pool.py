@@ -83,11 +83,18 @@ def watched_store(path: Path, *, items: int = ITEMS) -> Context:
     return ctx
 
 
+class OneByOne(Crossref):
+    """Crossref asked one work at a time, as a source without lists is (a poll of Crossref
+    itself sweeps its DOIs in lists: tests/handlers/polling/test_sweep.py)."""
+
+    lists = frozenset()
+
+
 def crossref(server: FakeServer, *, slots: int) -> Crossref:
     config = sources_config(
         urls={"crossref": server.url}, rates={"crossref": 1000}, concurrency={"crossref": slots}
     )
-    return Crossref(config, HttpFactory(config))
+    return OneByOne(config, HttpFactory(config))
 
 
 def test_a_poll_asks_several_items_at_once_up_to_the_concurrency(server: FakeServer, tmp_path: Path) -> None:

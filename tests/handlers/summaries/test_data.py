@@ -157,7 +157,7 @@ def test_summary_and_top_commands_answer_for_the_rolling_period(berlin_ctx: Cont
 
 def test_commands_are_in_help(berlin_ctx: Context) -> None:
     text = dispatch(berlin_ctx, "help").text
-    for usage in ("summary [7d|30d] [collection] [--private]", "top [N] [period] [collection]", "export [period]"):
+    for usage in ("summary [7d|30d] [collection|set] [--private]", "top [N] [period] [collection|set]", "export [period]"):
         assert usage in text
 
 
