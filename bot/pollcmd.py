@@ -70,7 +70,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
                 print(f"  {failure.target}: {failure.error}")
             if len(report.failures) > 5:
                 print(f"  and {len(report.failures) - 5} more failures")
-            _deliver_all(ctx, notifier)
+            deliver_all(ctx, notifier)
         if not sources:
             print("No source is configured; see README 'Sources'.")
         if not args.source:
@@ -79,14 +79,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
             print(run_housekeeping(ctx))
         # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
-        _deliver_all(ctx, notifier)
+        deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
     return startup.EXIT_OK
 
 
-def _deliver_all(ctx: Context, notifier: Notifier) -> None:
-    """Deliver until the outbox has nothing more to send now, printing what happened."""
+def deliver_all(ctx: Context, notifier: Notifier, *, quiet: bool = False, flush: bool = False) -> None:
+    """Deliver until the outbox has nothing more to send now, printing what happened (``flush``:
+    alerts still held in a grouping window too, for a run about to end)."""
     from handlers.alerts.deliver import deliver_pending
 
     for _ in range(MAX_DELIVERY_ROUNDS):
@@ -94,6 +95,7 @@ def _deliver_all(ctx: Context, notifier: Notifier) -> None:
         if not (report.sent or report.recovered or report.failed or report.digests or report.retrying
                 or report.busy):
             break
-        print("outbox: " + report.summary())
+        if not quiet or report.sent or report.failed:
+            print("outbox: " + report.summary(), flush=True)
         if not (report.sent or report.recovered or report.digests):
             break

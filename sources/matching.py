@@ -153,6 +153,68 @@ def text_mentions(text: str | None, identifier: Identifier) -> bool:
     return any(_pattern(form).search(v) for form in _forms(identifier) for v in variants)
 
 
+#: Identifiers as people write them in a post's text: a DOI (bare, after ``doi:`` or in a
+#: doi.org link), ``hdl:`` and hdl.handle.net Handles, ``arXiv:`` and arxiv.org ids, PMCIDs.
+#: Each is taken whole (up to a space or a quote), so ``10.1/abcd`` never reads as ``10.1/abc``;
+#: the parser then drops the sentence's punctuation around it.
+_IN_TEXT = re.compile(
+    r"(?<![\w.])(?:10\.\d+(?:\.\d+)*/[^\s\"'<>]+|hdl:[^\s\"'<>]+|hdl\.handle\.net/[^\s\"'<>]+"
+    r"|arxiv:[^\s\"'<>]+|arxiv\.org/(?:abs|pdf)/[^\s\"'<>]+|pmc\d+(?!\w))",
+    re.IGNORECASE,
+)
+#: In a link only the path names a DOI: a query or fragment ends it.
+_DOI_IN_LINK = re.compile(r"(?<![\w.])10\.\d+(?:\.\d+)*/[^\s\"'<>?#&]+")
+#: How a form found in text is handed to the parser.
+_TYPED_AS = (("10.", "doi:"), ("hdl.handle.net/", "https://"), ("arxiv.org/", "https://"))
+
+
+def _parsed(typed: str) -> Identifier | None:
+    try:
+        return parse_identifier(typed)
+    except InputError:
+        return None
+
+
+def identifiers_in(text: str | None) -> list[Identifier]:
+    """The identifiers a piece of plain text names (also percent-encoded), normalised as the
+    parser does: what a stream's post text is matched by. Links in it are for ``links_in``."""
+    if not text:
+        return []
+    bodies = [text, unquote(text)] if "%" in text else [text]
+    found: dict[str, Identifier] = {}
+    for body in bodies:
+        for match in _IN_TEXT.finditer(body):
+            token = match.group(0)
+            low = token[:16].lower()
+            prefix = next((p for start, p in _TYPED_AS if low.startswith(start)), "")
+            ident = _parsed(prefix + token)
+            if ident is not None:
+                found.setdefault(ident.key, ident)
+    return list(found.values())
+
+
+def identifier_of_link(url: str | None) -> Identifier | None:
+    """The identifier a link is, normalised as the parser does (a doi.org link is its DOI,
+    ``doi.org/10.1/a%2Fb`` too; another page is a URL item); None when it is no http(s) link."""
+    if not url:
+        return None
+    url = url.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    return _parsed(url)
+
+
+def dois_in_link(url: str) -> list[Identifier]:
+    """DOIs a publisher's link carries whole in its path (``https://pub.org/doi/10.1/x``)."""
+    if "10." not in url:
+        return []
+    path = unquote(url.split("://", 1)[-1])
+    found = (_parsed("doi:" + m.group(0)) for m in _DOI_IN_LINK.finditer(path))
+    return [i for i in found if i is not None]
+
+
 def _all_links(links: Iterable[str | None], text: str | None) -> list[str]:
     return [link for link in links if link] + links_in(text)
 

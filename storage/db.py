@@ -392,3 +392,12 @@ def m009_identifiers_rekeyed(db: Database) -> None:
     from storage.rekey import rekey_identifiers  # only this migration needs it
 
     rekey_identifiers(db)
+
+
+@migrations()
+def m015_streams(db: Database) -> None:
+    # Streams (issue 15): how each is doing, a counter that moves when watches change (their
+    # in-memory index is rebuilt then), and which polls asked only new items.
+    from storage.streams import create_tables  # only this migration needs it
+
+    create_tables(db)

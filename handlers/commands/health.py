@@ -8,6 +8,7 @@ from datetime import datetime
 from core.times import parse, shown
 from handlers.context import Context
 from handlers.render import plural
+from handlers.streams.status import stream_lines
 from sources.base import Source
 from storage import polls, state
 
@@ -64,7 +65,8 @@ def health_line(
 
 
 def health_lines(ctx: Context) -> list[str]:
-    """One line a registered source, in the registry's order."""
+    """One line a registered source, in the registry's order, then one a stream."""
     db = ctx.store.db
     states, last, now = state.all_states(db), polls.last_polls(db), ctx.now()
-    return [health_line(ctx, s, states.get(s.name), last.get(s.name), now) for s in ctx.sources]
+    lines = [health_line(ctx, s, states.get(s.name), last.get(s.name), now) for s in ctx.sources]
+    return lines + stream_lines(ctx, db, now)
