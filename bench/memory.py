@@ -90,6 +90,7 @@ def _peak_mb(items: int, fake: FakeCrossref) -> dict[str, Any]:
             "ATTENTION_SOURCE_RATES": "crossref=100000",
             "ATTENTION_SOURCE_CONCURRENCY": "crossref=4",
             "ATTENTION_LOG_LEVEL": "WARNING",
+            "ATTENTION_STREAMS": "",  # the streams would dial Bluesky and Wikimedia
         }
         fake.reset()
         _due_soon(db_path)

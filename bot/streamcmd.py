@@ -24,6 +24,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
     from bot.pollcmd import deliver_all
     from bot.scheduler import build_notifier
     from bot.streams import start_streams
+    from handlers.render import plural
     from handlers.streams.status import live
 
     if args.seconds is not None and args.seconds <= 0:
@@ -62,8 +63,9 @@ def cmd_stream(args: argparse.Namespace) -> int:
         deliver_all(ctx, notifier, flush=True)
         for s in streams:
             st = live(s.name)
-            print(f"{s.name}: {st.events:,} events read, {st.matched:,} matched, "
-                  f"{st.new_mentions:,} new mentions, {st.alerts:,} alerts, {st.reconnects:,} reconnects"
+            print(f"{s.name}: {plural(st.events, 'event')} read, {st.matched:,} matched, "
+                  f"{plural(st.new_mentions, 'new mention')}, {plural(st.alerts, 'alert')}, "
+                  f"{plural(st.reconnects, 'reconnect')}"
                   + (f" (last error: {st.last_error})" if st.last_error else ""))
     finally:
         ctx.store.close()

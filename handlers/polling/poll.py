@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from core.models import Identifier, SourceResult
+from core.times import parse
 from handlers.alerts import detect
 from handlers.context import Context
 from handlers.polling import domains
@@ -18,6 +20,7 @@ from handlers.polling.asking import BackingOff, owner_of, store_result, store_re
 from handlers.polling.pool import ask_items
 from handlers.polling.resolve import PageReader
 from handlers.render import plural
+from handlers.streams.status import stands_in
 from sources.base import Source
 from sources.matching import under_domain
 from storage import polls, state, watches
@@ -49,10 +52,12 @@ class PollReport(BaseModel):
     alerts: int = 0
     failures: tuple[PollFailure, ...] = ()
     domains: str | None = None
+    #: Only items never asked before were asked: the source's stream stands in for the rest.
+    only_new: bool = False
 
     def summary(self) -> str:
         text = (
-            f"{self.source}: {plural(self.items, 'item')}, "
+            f"{self.source}: {plural(self.items, 'new item' if self.only_new else 'item')}, "
             f"{plural(self.new_mentions, 'new mention')}, "
             f"{plural(self.alerts, 'alert')}"
         )
@@ -62,6 +67,8 @@ class PollReport(BaseModel):
             text += f", {len(self.failures)} failed ({self.failures[0].error})"
         if self.domains:
             text += f"; domains: {self.domains}"
+        if self.only_new:
+            text += "; the others are followed by the stream (all asked again weekly)"
         return text
 
 
@@ -98,8 +105,9 @@ def _save_validators(ctx: Context, source: Source) -> None:
 PAGE_ITEMS = 1000
 
 
-def targets(ctx: Context, source: Source) -> Iterator[tuple[int, list[Identifier]]]:
-    """Watched identifiers the source can answer for, item by item (in item id order).
+def targets(ctx: Context, source: Source, *, only_new: bool = False) -> Iterator[tuple[int, list[Identifier]]]:
+    """Watched identifiers the source can answer for, item by item (in item id order); with
+    ``only_new``, only items the source was never asked about.
 
     A source asked by domain already covers every URL under a watched site in one request, so
     those URLs are not asked about one by one: the site's cost stays flat however many pages
@@ -110,8 +118,11 @@ def targets(ctx: Context, source: Source) -> Iterator[tuple[int, list[Identifier
     after = 0
     while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS):
         after = page[-1][0]
+        asked = polls.baselined_among(db, source.name, sorted({i for i, _ in page})) if only_new else set()
         grouped: dict[int, list[Identifier]] = {}
         for item_id, ident in page:
+            if item_id in asked:
+                continue
             if ident.scheme not in source.schemes or not source.can_answer(ident):
                 continue
             if ident.scheme == "url" and any(under_domain(ident.value, site) for site in sites):
@@ -215,6 +226,22 @@ def _poll_domains(
     return new, written, None
 
 
+#: With its stream up, a source's per-item searches ask every item this often (new items are
+#: asked at every poll: what was said before they were watched is only found that way).
+FULL_POLL_EVERY = timedelta(days=7)
+
+
+def poll_scope(ctx: Context, source: Source) -> str | None:
+    """``new`` when the source's stream is up and every item was asked less than a week ago:
+    the poll then asks only items never asked; None for a poll of every item."""
+    if not stands_in(ctx, source.name):
+        return None
+    last = polls.last_full_poll(ctx.store.db, source.name)
+    if last is None or ctx.now() - parse(last) >= FULL_POLL_EVERY:
+        return None
+    return "new"
+
+
 def run_poll(
     ctx: Context, source: Source, *, progress: Progress | None = None,
     resolver: PageReader | None = None,
@@ -225,18 +252,20 @@ def run_poll(
 
     A failing identifier never stops the rest; failures are listed in the report.
     """
+    scope = poll_scope(ctx, source)
+    only_new = scope == "new"
     with ctx.store.transaction() as db:
-        poll_id = polls.start_poll(db, source.name)
+        poll_id = polls.start_poll(db, source.name, scope=scope)
     _load_validators(ctx, source)
     # Counted in a first pass, then read again page by page while asking.
-    total = sum(1 for _ in targets(ctx, source))
+    total = sum(1 for _ in targets(ctx, source, only_new=only_new))
     asked = new = baselines = written = 0
     failures: list[PollFailure] = []
     if progress:
         progress(0, total)
     resting: BackingOff | None = None
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
-    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source)), start=1):
+    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source, only_new=only_new)), start=1):
         asked += got.asked
         failures.extend(PollFailure(target=key, error=error) for key, error in got.failures)
         resting = resting or got.resting
@@ -271,6 +300,7 @@ def run_poll(
     report = PollReport(
         source=source.name, poll_id=poll_id, items=total, asked=asked, new_mentions=new,
         baselines=baselines, alerts=written, failures=tuple(failures), domains=note,
+        only_new=only_new,
     )
     log.info("poll %s", report.summary())
     return report

@@ -1,0 +1,38 @@
+"""`attention-bot stream --for N`: reads the streams in the foreground, delivers what they
+match through the console (or Slack) like `run`, stops cleanly and says what it read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+from tests import paths
+from tests.fakes.streams import FakeJetstream
+
+POSTS = json.loads((paths.DATA / "streams" / "jetstream-posts.json").read_text())
+
+
+def test_stream_for_a_while_alerts_through_the_console_and_stops(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cmd", "--channel", "C1", "watch 10.5555/abc"]) == 0
+    capsys.readouterr()
+    with FakeJetstream(POSTS) as fake:
+        monkeypatch.setenv("ATTENTION_STREAMS", "bluesky")
+        monkeypatch.setenv("ATTENTION_JETSTREAM_URL", fake.url)
+        assert main(["stream", "--for", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "gained attention on Bluesky: 3 new mentions" in out
+    assert "jetstream: 9 events read, 3 matched, 3 new mentions, 1 alert, " in out
+    assert main(["cmd", "--channel", "C1", "sources"]) == 0
+    assert "Bluesky stream (Jetstream): not connected; today 9 events read, 3 matched" in capsys.readouterr().out
+
+
+def test_stream_refuses_an_unknown_or_switched_off_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stream", "--stream", "myspace", "--for", "1"]) == 1
+    assert "There is no stream `myspace`. Streams: bluesky (jetstream), wikipedia (wikimedia_stream)." in capsys.readouterr().err
+    assert main(["stream", "--stream", "bluesky", "--for", "1"]) == 1  # ATTENTION_STREAMS is empty here
+    assert "switched off (add bluesky to ATTENTION_STREAMS)" in capsys.readouterr().err
+    assert main(["stream", "--for", "0"]) == 1
