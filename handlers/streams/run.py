@@ -114,7 +114,7 @@ class StreamRunner:
         """Connect from the stored position and process events until the connection ends or
         ``stop`` is set; returns how many events were read. Raises SourceError."""
         self._closing.clear()
-        self._refresh_index(force=self.index is None)
+        self.refresh_index(force=self.index is None)
         stored = state.get_state(self.ctx.store.db, self.stream.name).cursor
         conn = self.stream.connect(self.stream.resume_position(stored))
         self._conn = conn
@@ -217,7 +217,7 @@ class StreamRunner:
                 flush()
             if now >= next_check:
                 next_check = now + CHECK_WATCHES_SECONDS
-                if self._refresh_index():
+                if self.refresh_index():
                     index = self.index
             if now >= next_report:
                 next_report = now + REPORT_SECONDS
@@ -235,7 +235,7 @@ class StreamRunner:
             except Exception:
                 log.exception("%s: delivering after a match failed", self.stream.name)
 
-    def _refresh_index(self, *, force: bool = False) -> bool:
+    def refresh_index(self, *, force: bool = False) -> bool:
         """Rebuild the index when watches changed; True when it was rebuilt."""
         version = watch_version(self.ctx.store.db)
         if not force and self.index is not None and self.index.version == version:
