@@ -4,10 +4,13 @@ match through the console (or Slack) like `run`, stops cleanly and says what it 
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from handlers.router import dispatch
 from tests import paths
 from tests.fakes.streams import FakeJetstream
 
@@ -36,3 +39,29 @@ def test_stream_refuses_an_unknown_or_switched_off_stream(capsys: pytest.Capture
     assert main(["stream", "--stream", "bluesky", "--for", "1"]) == 1  # ATTENTION_STREAMS is empty here
     assert "switched off (add bluesky to ATTENTION_STREAMS)" in capsys.readouterr().err
     assert main(["stream", "--for", "0"]) == 1
+
+
+def test_run_keeps_the_streams_going_beside_the_scheduler_and_stops_them_with_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.app import build_context
+    from bot.scheduler import start_scheduler
+    from bot.settings import load_settings
+    from tests.fakes.http import wait_for
+    from tests.fakes.notifier import RecordingNotifier
+
+    with FakeJetstream(POSTS) as fake:
+        monkeypatch.setenv("ATTENTION_JETSTREAM_URL", fake.url)
+        settings = load_settings(db=tmp_path / "attention.db", streams=("bluesky",))
+        ctx = build_context(settings)
+        assert dispatch(ctx, "watch 10.5555/abc", channel="C1").ok
+        chat = RecordingNotifier()
+        scheduler = start_scheduler(settings, ctx, chat)
+        try:
+            # A match wakes the delivery job: the alert is posted without waiting its minute.
+            assert wait_for(lambda: len(chat.posts) == 1, timeout=15)
+        finally:
+            scheduler.shutdown(wait=False)
+        assert not any(t.name.startswith("stream ") and t.is_alive() for t in threading.enumerate())
+        ctx.store.close()
+    assert "3 new mentions" in chat.posts[0].text
