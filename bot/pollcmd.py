@@ -61,6 +61,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
         sources = ctx.configured_sources()
     notifier = build_notifier(settings, ctx)
     tty = sys.stderr.isatty()
+    # One round: every source is asked, then what they found is delivered, so an item several
+    # sources mention gets one message per channel.
+    ctx.round_started = ctx.now()
     try:
         for source in sources:
             progress = terminal_progress(source.name, sys.stderr) if tty else None
@@ -70,7 +73,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
                 print(f"  {failure.target}: {failure.error}")
             if len(report.failures) > 5:
                 print(f"  and {len(report.failures) - 5} more failures")
-            deliver_all(ctx, notifier)
         if not sources:
             print("No source is configured; see README 'Sources'.")
         if not args.source:
@@ -78,20 +80,22 @@ def cmd_poll(args: argparse.Namespace) -> int:
             from handlers.polling.housekeeping import run_housekeeping
 
             print(run_housekeeping(ctx))
-        # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
+        # What the round found, and alerts left from an earlier run (or digests due).
         deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
     return startup.EXIT_OK
 
 
-def deliver_all(ctx: Context, notifier: Notifier, *, quiet: bool = False, flush: bool = False) -> None:
-    """Deliver until the outbox has nothing more to send now, printing what happened (``flush``:
-    alerts still held in a grouping window too, for a run about to end)."""
+def deliver_all(ctx: Context, notifier: Notifier, *, flush: bool = True, quiet: bool = False) -> None:
+    """Deliver until the outbox has nothing more to send now, printing what happened. With
+    ``flush`` (a run that ends: every source asked, a stream stopping) alerts still waiting for
+    more about their item go out too, so an item that several sources mention gets one message;
+    ``quiet`` prints only what was sent or failed."""
     from handlers.alerts.deliver import deliver_pending
 
     for _ in range(MAX_DELIVERY_ROUNDS):
-        report = deliver_pending(ctx, notifier)
+        report = deliver_pending(ctx, notifier, flush=flush)
         if not (report.sent or report.recovered or report.failed or report.digests or report.retrying
                 or report.busy):
             break

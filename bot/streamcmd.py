@@ -55,7 +55,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
         try:
             while (left := deadline - time.monotonic()) > 0:
                 time.sleep(min(1.0, left))
-                deliver_all(ctx, notifier, quiet=True)
+                deliver_all(ctx, notifier, flush=False, quiet=True)
         except KeyboardInterrupt:
             pass
         finally:

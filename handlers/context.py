@@ -27,6 +27,9 @@ class Context:
     #: The operator's settings the handlers read (frozen; no secrets in it).
     options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
+    #: Set while one round asks every source and then delivers (`poll --once`): alerts written
+    #: since then about one item join into one message, however long the round takes.
+    round_started: datetime | None = None
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)

@@ -46,6 +46,7 @@ class Options(BaseModel):
     alert_on_first_poll: bool = setting(False, "Alert about mentions found by an item's first poll.")
     alert_max_mentions: int = setting(5, "Mentions listed in one alert before 'and N more'.", ge=1, le=20)
     alert_broadcast_jump: float = setting(20.0, "A score jump this large is also sent to the channel, not only the thread.", ge=0)
+    alert_group_seconds: int = setting(120, "Seconds an item's first new alert waits for more (from other sources, a burst of posts) to send them as one message.", ge=0, le=3600)
     score_weights: NumberMap = setting({}, "Score weight per kind of source, e.g. `news=8,social=0.5`.")
     summary_day: Weekday = setting("mon", "Weekday of the weekly summary (mon..sun).")
     summary_time: TimeOfDay = setting("09:00", "Time of day of the weekly summary (HH:MM).")

@@ -395,6 +395,13 @@ def m009_identifiers_rekeyed(db: Database) -> None:
 
 
 @migrations()
+def m010_alert_groups(db: Database) -> None:
+    # Alerts for one item in one channel that come within a short window are one message: a
+    # row is not sent before ``not_before``, and alerts arriving until then join it.
+    db.execute("ALTER TABLE outbox ADD COLUMN not_before TEXT")
+
+
+@migrations()
 def m015_streams(db: Database) -> None:
     # Streams (issue 15): how each is doing, a counter that moves when watches change (their
     # in-memory index is rebuilt then), and which polls asked only new items.

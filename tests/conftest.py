@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from handlers.context import Context
+from handlers.options import Options
 from storage import Store, open_store
 from tests import paths
 
@@ -90,7 +91,9 @@ def fresh_store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def ctx(fresh_store: Store) -> Context:
-    return Context(store=fresh_store)
+    # Alerts go out at the next delivery: most tests poll and then deliver at once. The tests
+    # of grouping (tests/handlers/alerts/test_grouping.py) set a window.
+    return Context(store=fresh_store, options=Options(alert_group_seconds=0))
 
 
 @pytest.fixture(autouse=True)

@@ -113,12 +113,17 @@ def _send_safely(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str 
 
 
 def deliver_pending(
-    ctx: Context, notifier: Notifier, *, limit: int = 100, lease: timedelta = CLAIM_LEASE
+    ctx: Context, notifier: Notifier, *, limit: int = 100, lease: timedelta = CLAIM_LEASE,
+    flush: bool = False,
 ) -> DeliveryReport:
     """Send due outbox rows, oldest first. One channel's trouble never holds up another's.
 
-    Safe to run in several threads or processes at once: each row is claimed before sending.
+    An alert waits ATTENTION_ALERT_GROUP_SECONDS for more about its item to join it; ``flush``
+    sends those too, for a run that is ending (`poll --once` after asking every source, a
+    stream stopping). Safe to run in several threads or processes at once: each row is claimed
+    before sending.
     """
+    ready_at = None if flush else iso(ctx.now())
     digests = detect.build_digests(ctx)
     token = uuid.uuid4().hex  # this run's claims
     sent = recovered = retrying = failed = busy = 0
@@ -129,7 +134,7 @@ def deliver_pending(
     # so a channel with a long backlog that keeps failing cannot hide every other channel's.
     tried = last_id = 0
     while tried < limit:
-        page = outbox.due(ctx.store.db, limit=limit, after_id=last_id)
+        page = outbox.due(ctx.store.db, limit=limit, after_id=last_id, ready_at=ready_at)
         if not page:
             break
         for due in page:

@@ -55,10 +55,12 @@ def count_text(metric: str, before: float, after: float, *, source_label: str | 
 
 
 def _count_text(c: dict[str, Any], source_label: str) -> str:
-    # A source's own score (Altmetric's) must not read as the bot's attention score.
+    # A source's own score (Altmetric's) must not read as the bot's attention score; in an
+    # alert that groups several sources, each count says whose it is.
+    label = str(c.get("source_label") or source_label)
     return count_text(
         str(c["metric"]), float(c["before"]), float(c["after"]),
-        source_label=source_label if c["metric"] == "score" else None,
+        source_label=label if c["metric"] == "score" or label != source_label else None,
     )
 
 

@@ -150,3 +150,35 @@ def test_progress_is_rewritten_in_place_on_a_terminal() -> None:
     for done in range(3):
         show(done, 2)
     assert out.getvalue() == "\rwikipedia: 0/2 items\rwikipedia: 1/2 items\rwikipedia: 2/2 items\n"
+
+
+def test_one_round_gives_one_message_for_an_item_two_sources_mention(
+    cli_env: None, hn: FakeHackerNews, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    articles: list[dict[str, Any]] = []
+
+    def wiki_answer(rec: Recorded) -> Canned:
+        if rec.query.get("list") == ["search"]:
+            return canned(json={"batchcomplete": True, "query": {"search": list(articles)}})
+        return canned(json={"batchcomplete": True, "query": {"exturlusage": []}})
+
+    with FakeServer() as wiki:
+        wiki.route_fn("GET", "/w/api.php", wiki_answer)
+        others = [cls.name for cls in REGISTRY if cls.name not in ("hackernews", "wikipedia")]
+        monkeypatch.setenv("ATTENTION_DISABLED_SOURCES", ",".join(others))
+        monkeypatch.setenv("ATTENTION_WIKIPEDIA_URL", f"{wiki.url}/w/api.php")
+        monkeypatch.setenv("ATTENTION_WIKIPEDIA_LANGS", "en")
+        with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=True) as clock:
+            assert main(["cmd", "watch", DOI]) == 0
+            hn.publish("1", "An old thread", datetime(2026, 2, 1, tzinfo=UTC))
+            out = poll(capsys)
+            assert "gained attention" not in out  # both sources' baselines
+
+            clock.shift(86400)
+            hn.publish("2", "Show HN: the paper", datetime(2026, 3, 3, 8, tzinfo=UTC))
+            hn.publish("3", "Ask HN: has anyone read", datetime(2026, 3, 3, 9, tzinfo=UTC))
+            articles.append({"ns": 0, "title": "Salt marsh", "pageid": 7, "timestamp": "2026-03-03T10:00:00Z"})
+            out = poll(capsys)
+    assert out.count("gained attention") == 1
+    assert "gained attention on Wikipedia and Hacker News: 3 new mentions" in out
+    assert all(t in out for t in ("Show HN: the paper", "Ask HN: has anyone read", "Salt marsh"))

@@ -59,7 +59,7 @@ def test_jobs_have_fixed_ids_intervals_and_survive_a_restart_without_doubling(
 def test_a_scheduled_poll_is_followed_by_delivery(ctx: Context) -> None:
     source = ScriptedSource()
     ctx.sources = [source]
-    ctx.options = Options(**{"alert_on_first_poll": True})
+    ctx.options = Options(**{"alert_group_seconds": 0, "alert_on_first_poll": True})
     with ctx.store.transaction() as db:
         watches.watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/x")])
     source.add("doi:10.1/x", "m1")

@@ -52,7 +52,7 @@ def test_run_keeps_the_streams_going_beside_the_scheduler_and_stops_them_with_it
 
     with FakeJetstream(POSTS) as fake:
         monkeypatch.setenv("ATTENTION_JETSTREAM_URL", fake.url)
-        settings = load_settings(db=tmp_path / "attention.db", streams=("bluesky",))
+        settings = load_settings(db=tmp_path / "attention.db", streams=("bluesky",), alert_group_seconds=0)
         ctx = build_context(settings)
         assert dispatch(ctx, "watch 10.5555/abc", channel="C1").ok
         chat = RecordingNotifier()

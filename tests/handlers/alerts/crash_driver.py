@@ -26,7 +26,7 @@ DOI = Identifier(scheme="doi", value="10.1234/abc")
 def main(db: str, chat: str, mentions: int) -> None:
     store = open_store(db)
     source = ScriptedSource()
-    ctx = Context(store=store, sources=[source], options=Options(**{"alert_broadcast_jump": 100.0}))
+    ctx = Context(store=store, sources=[source], options=Options(**{"alert_group_seconds": 0, "alert_broadcast_jump": 100.0}))
     with store.transaction() as tx:
         for channel in ("C1", "C2"):
             watches.watch_item(tx, channel, [DOI], title="A paper")

@@ -12,6 +12,7 @@ import pytest
 
 from core.models import Identifier
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.poll import PollReport, run_poll
 from sources.crossref import Crossref
 from sources.http import HttpFactory
@@ -67,7 +68,7 @@ def server() -> Iterator[FakeServer]:
 
 
 def watched_store(path: Path, *, items: int = ITEMS) -> Context:
-    ctx = Context(store=open_store(path))
+    ctx = Context(store=open_store(path), options=Options(alert_group_seconds=0))
     with ctx.store.transaction() as db:
         for i in range(items):
             watches.watch_item(db, "C1", [doi(i)], title=f"Paper {i}")

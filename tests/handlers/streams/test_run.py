@@ -39,6 +39,7 @@ def _watch(ctx: Context) -> None:
 
 
 def test_bluesky_posts_become_mentions_with_one_alert_per_item_per_channel(ctx: Context) -> None:
+    ctx.options = ctx.options.model_copy(update={"alert_group_seconds": 120})  # the default window
     _watch(ctx)
     with FakeJetstream(POSTS) as fake:
         with_streams(ctx, jetstream_url=fake.url, user_agent="attention-bot/test (+x; ops@example.org)")
@@ -56,7 +57,8 @@ def test_bluesky_posts_become_mentions_with_one_alert_per_item_per_channel(ctx: 
     assert not any("miss5" in r[0] for r in rows)  # 10.5555/abc1 is another DOI
     assert any(r[0].endswith(":url:https://repo.example.edu/maps/12") for r in rows)  # under the site
     chat = RecordingNotifier()
-    deliver_pending(ctx, chat)
+    assert deliver_pending(ctx, chat).sent == 0  # waiting in their window for more
+    deliver_pending(ctx, chat, flush=True)  # as `stream --for` does when it ends
     # One message per item and channel: the DOI's three posts in one, the Handle's and the
     # site page's in theirs; C2 watches only the DOI.
     assert len(chat.in_channel("C1")) == 3 and len(chat.in_channel("C2")) == 1
