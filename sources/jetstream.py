@@ -65,7 +65,7 @@ def parse_event(data: Any) -> StreamEvent | None:
     time_us = data.get("time_us")
     if not isinstance(time_us, int) or isinstance(time_us, bool):
         return None
-    event = StreamEvent(position=str(time_us), at=time_us / 1_000_000)
+    event = StreamEvent(position=str(time_us), at=time_us / 1_000_000)  # made once: 20,000 a second
     commit = data.get("commit")
     if data.get("kind") != "commit" or not isinstance(commit, dict):
         return event
@@ -76,7 +76,7 @@ def parse_event(data: Any) -> StreamEvent | None:
         return event
     text = record.get("text")
     created = record.get("createdAt")
-    post = Post(
+    event.post = Post(
         id=f"at://{did}/{POST}/{rkey}",
         # The DID, not the handle (which the event does not carry): see README "Privacy".
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
@@ -84,7 +84,7 @@ def parse_event(data: Any) -> StreamEvent | None:
         text=text if isinstance(text, str) else None,
         created=created if isinstance(created, str) else None,
     )
-    return StreamEvent(position=event.position, at=event.at, post=post)
+    return event
 
 
 def parse_message(message: str | bytes) -> StreamEvent | None:

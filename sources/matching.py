@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -175,9 +175,30 @@ def _parsed(typed: str) -> Identifier | None:
         return None
 
 
-def identifiers_in(text: str | None) -> list[Identifier]:
+def naming_prefix(token: str) -> str | None:
+    """The registrant prefix (``10.5555``, ``2027``) of a DOI or Handle as written in a post
+    (``10.5555/x``, ``hdl:2027/x``, ``hdl.handle.net/2027/x``, a doi.org link), lower-cased; None
+    for other forms. The parser never changes it beyond case, so an identifier whose prefix no
+    watched one has cannot be watched: a stream skips parsing it."""
+    low = token.lower()
+    for start in ("https://", "http://", "//"):
+        if low.startswith(start):
+            low = low[len(start):]
+            break
+    for start in ("dx.doi.org/", "www.doi.org/", "doi.org/", "hdl.handle.net/", "handle.net/", "hdl:", "doi:"):
+        if low.startswith(start):
+            low = low[len(start):]
+            break
+    else:
+        if not low.startswith("10."):
+            return None
+    return unquote(low).lstrip("/").split("/", 1)[0]
+
+
+def identifiers_in(text: str | None, *, prefixes: Container[str] | None = None) -> list[Identifier]:
     """The identifiers a piece of plain text names (also percent-encoded), normalised as the
-    parser does: what a stream's post text is matched by. Links in it are for ``links_in``."""
+    parser does: what a stream's post text is matched by. Links in it are for ``links_in``.
+    With ``prefixes``, DOIs and Handles under other registrant prefixes are skipped unparsed."""
     if not text:
         return []
     bodies = [text, unquote(text)] if "%" in text else [text]
@@ -185,9 +206,13 @@ def identifiers_in(text: str | None) -> list[Identifier]:
     for body in bodies:
         for match in _IN_TEXT.finditer(body):
             token = match.group(0)
+            if prefixes is not None:
+                prefix = naming_prefix(token)
+                if prefix is not None and prefix not in prefixes:
+                    continue
             low = token[:16].lower()
-            prefix = next((p for start, p in _TYPED_AS if low.startswith(start)), "")
-            ident = _parsed(prefix + token)
+            typed = next((p for start, p in _TYPED_AS if low.startswith(start)), "")
+            ident = _parsed(typed + token)
             if ident is not None:
                 found.setdefault(ident.key, ident)
     return list(found.values())
@@ -206,12 +231,16 @@ def identifier_of_link(url: str | None) -> Identifier | None:
     return _parsed(url)
 
 
-def dois_in_link(url: str) -> list[Identifier]:
-    """DOIs a publisher's link carries whole in its path (``https://pub.org/doi/10.1/x``)."""
+def dois_in_link(url: str, *, prefixes: Container[str] | None = None) -> list[Identifier]:
+    """DOIs a publisher's link carries whole in its path (``https://pub.org/doi/10.1/x``); with
+    ``prefixes``, only those under these registrant prefixes."""
     if "10." not in url:
         return []
     path = unquote(url.split("://", 1)[-1])
-    found = (_parsed("doi:" + m.group(0)) for m in _DOI_IN_LINK.finditer(path))
+    tokens = [m.group(0) for m in _DOI_IN_LINK.finditer(path)]
+    if prefixes is not None:
+        tokens = [t for t in tokens if t.split("/", 1)[0].lower() in prefixes]
+    found = (_parsed("doi:" + t) for t in tokens)
     return [i for i in found if i is not None]
 
 

@@ -19,7 +19,7 @@ from typing import ClassVar, Protocol
 from sources.base import Source, from_iso
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Post:
     """What in one event may name an item: its links and text, and what a mention keeps."""
 
@@ -40,7 +40,7 @@ class Post:
         return from_iso(self.created)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamEvent:
     """One event read: where to resume after it, when it happened, and what it carries."""
 

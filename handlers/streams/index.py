@@ -10,7 +10,6 @@ watched. Links on hosts that can name no watched item are not even parsed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from core.identifiers import RESOLVER_HOSTS, from_key
 from core.models import Identifier
@@ -21,6 +20,7 @@ from sources.matching import (
     identifier_of_link,
     identifiers_in,
     links_in,
+    naming_prefix,
     under_domain,
 )
 from sources.streaming import Post
@@ -40,11 +40,18 @@ class Match:
         return bool(self.items or self.site_links)
 
 
+#: Hosts whose links are a DOI or a Handle: their registrant prefix says if one can be watched.
+_PREFIXED_HOSTS = frozenset({"doi.org", "dx.doi.org", "www.doi.org", "hdl.handle.net", "handle.net"})
+
+
 def _host(link: str) -> str:
-    try:
-        return (urlsplit(link).hostname or "").removesuffix(".")
-    except ValueError:
-        return ""
+    """A link's host, lower-cased (what ``urlsplit(link).hostname`` gives, faster: every link of
+    every post is looked at). Only decides which links are parsed; the parser decides the rest."""
+    rest = link.partition("//")[2] if "//" in link else link
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+    if netloc.startswith("["):
+        return netloc.partition("]")[0][1:].lower()
+    return netloc.partition(":")[0].lower().removesuffix(".")
 
 
 class WatchIndex:
@@ -57,9 +64,13 @@ class WatchIndex:
         self.keys: dict[str, int] = keys or {}
         self.version = version
         self.url_hosts: set[str] = set()
+        #: Registrant prefixes of the watched DOIs and Handles (``10.5555``, ``2027``).
+        self.prefixes: set[str] = set()
         for key in self.keys:
             if key.startswith("url:"):
                 self.url_hosts.add(_host(key[4:]))
+            elif key.startswith(("doi:", "handle:")):
+                self.prefixes.add(key.partition(":")[2].split("/", 1)[0].lower())
         #: host -> the watched targets (``host[:port][/prefix]``) on it.
         self.sites: dict[str, list[str]] = {}
         for target in sites or ():
@@ -86,7 +97,10 @@ class WatchIndex:
 
     def _link(self, found: Match, link: str) -> None:
         host = _host(link)
-        interesting = host in RESOLVER_HOSTS or host in self.url_hosts or "/ark:" in link.lower()
+        if host in _PREFIXED_HOSTS:
+            interesting = naming_prefix(link) in self.prefixes
+        else:
+            interesting = host in RESOLVER_HOSTS or host in self.url_hosts or "/ark:" in link.lower()
         if interesting:
             self._add(found, identifier_of_link(link))
         if host in self.sites:
@@ -94,7 +108,7 @@ class WatchIndex:
             if clean and clean not in found.site_links and any(under_domain(clean, t) for t in self.sites[host]):
                 found.site_links.append(clean)
         # A publisher's link carrying the DOI whole (``/doi/10.1/x``).
-        for ident in dois_in_link(link):
+        for ident in dois_in_link(link, prefixes=self.prefixes):
             self._add(found, ident)
 
     def match(self, post: Post) -> Match:
@@ -110,7 +124,7 @@ class WatchIndex:
                 for link in links_in(text):
                     if link not in post.links:
                         self._link(found, link)
-            for ident in identifiers_in(text):
+            for ident in identifiers_in(text, prefixes=self.prefixes):
                 self._add(found, ident)
         return found
 
