@@ -88,3 +88,20 @@ def test_an_unknown_benchmark_is_refused_with_the_names(capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         runner.main(["no_such_bench"])
     assert "storage_scale" in capsys.readouterr().err
+
+
+def test_stream_match_matches_the_same_events_whatever_is_watched(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "stream_match")
+    for stream in ("jetstream", "wikimedia_stream"):
+        assert res["figures"][stream]["matched"] == res["baseline"][stream]["matched"] > 0
+        assert res["figures"][stream]["new_mentions"] == res["figures"][stream]["matched"]
+    assert res["goal_met"] is (
+        res["figures"]["events_per_second"] >= 20_000 and min(res["ratio"].values()) >= 0.8
+        and res["figures"]["peak_rss_mb"] <= 400
+    )
+
+
+def test_stream_latency_sees_every_alert(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "stream_latency")
+    assert res["figures"]["alerts_seen"] == res["figures"]["alerts_expected"] > 0
+    assert res["goal_met"] is (res["figures"]["p99_s"] <= 2.0)

@@ -65,3 +65,13 @@ def test_run_keeps_the_streams_going_beside_the_scheduler_and_stops_them_with_it
         assert not any(t.name.startswith("stream ") and t.is_alive() for t in threading.enumerate())
         ctx.store.close()
     assert "3 new mentions" in chat.posts[0].text
+
+
+def test_a_stream_that_does_not_exist_stops_the_bot_at_start_with_the_names(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ATTENTION_STREAMS", "bluesky,mastodon")
+    with pytest.raises(SystemExit) as stop:
+        main(["cmd", "list"])
+    assert stop.value.code == 2
+    assert "ATTENTION_STREAMS: there is no stream for mastodon (the streams are bluesky, wikipedia)" in capsys.readouterr().err

@@ -72,3 +72,18 @@ def test_stream_wikis_limits_the_wikipedias_counted() -> None:
     assert not wiki_counts("fr.wikipedia.org", ("en", "de"))
     event = _events("page-links-change.json")[1]
     assert parse_links_change(event, position="1", wikis=("en",)).post is None
+
+
+def test_the_registrant_prefix_a_stream_filters_on_is_the_parsers() -> None:
+    from core.identifiers import parse_identifier
+    from sources.matching import identifiers_in, naming_prefix
+
+    for typed in ("10.5555/ABC", "doi:10.5555/abc", "https://doi.org/10.5555%2Fabc", "HTTP://DX.DOI.ORG/10.5555/abc",
+                  "//doi.org/10.5555/abc", "https://hdl.handle.net/10.5555/abc"):
+        assert naming_prefix(typed) == "10.5555", typed
+        assert parse_identifier(typed.removeprefix("//")).value.split("/")[0] == "10.5555"
+    assert naming_prefix("hdl:2027/abc") == naming_prefix("hdl.handle.net/2027/abc") == "2027"
+    assert naming_prefix("arXiv:2101.00001") is None  # not filtered: parsed
+    text = "see 10.5555/abc, 10.9999/x and hdl:2027/abc"
+    assert [i.key for i in identifiers_in(text, prefixes={"10.5555"})] == ["doi:10.5555/abc"]
+    assert len(identifiers_in(text)) == 3
