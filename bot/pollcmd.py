@@ -73,6 +73,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
                 print(f"  {failure.target}: {failure.error}")
             if len(report.failures) > 5:
                 print(f"  and {len(report.failures) - 5} more failures")
+            for bad in report.bad_links[:5]:
+                print(f"  link {bad.target}: {bad.error}")
+            if len(report.bad_links) > 5:
+                print(f"  and {len(report.bad_links) - 5} more links not read")
         if not sources:
             print("No source is configured; see README 'Sources'.")
         if not args.source:

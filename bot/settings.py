@@ -50,6 +50,7 @@ class BotSettings(BaseSettings):
     slack_api_url: str = setting(SLACK_API_DEFAULT, "Slack Web API base URL.", env="SLACK_API_URL")
 
     http_timeout: float = setting(10.0, "Seconds before one request to a source times out.", gt=0, le=120)
+    http_max_bytes: int = setting(20_000_000, "Largest response body (after decompression) read from a source.", gt=0)
     disabled_sources: StrList = setting((), "Sources switched off, e.g. `mastodon,feeds`.")
     streams: StrList = setting(("bluesky", "wikipedia"), "Sources read from their public streams as posts happen (`bluesky`: Jetstream, `wikipedia`: EventStreams); empty: none.")
     source_rates: Rates = setting({}, "Requests a second a source may be sent, overriding its default, e.g. `crossref=50,openalex=10`.")
@@ -91,6 +92,7 @@ class Settings(Options, BotSettings):
             user_agent=self.user_agent,
             contact_email=self.contact_email,
             timeout=self.http_timeout,
+            max_bytes=self.http_max_bytes,
             settings={cls.name: self.source_settings(cls) for cls in (*_registry(self), *sources.STREAMS)},
             disabled=self.disabled_sources,
             streams=self.streams,

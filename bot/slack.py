@@ -22,6 +22,7 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot import logredact
 from bot.settings import Settings
 from bot.slack_client import SlackNotifier, build_slack_notifier, make_client
 from handlers.context import Context
@@ -115,6 +116,23 @@ class _TokenNoticeFilter(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+def _bolt_logger(log_level: str) -> logging.Logger:
+    """The logger Bolt copies to every logger it makes for the app. Its INFO lines carry
+    request bodies (a refused request's user name and command): below WARNING only with
+    ATTENTION_LOG_LEVEL=DEBUG, and bodies are hidden at every level (bot.logredact)."""
+    level = logging.DEBUG if log_level.strip().upper() == "DEBUG" else logging.WARNING
+    logredact.install_cleaning()
+    bolt_log = logging.getLogger("slack_bolt.App")
+    bolt_log.setLevel(level)
+    if not any(isinstance(f, _TokenNoticeFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenNoticeFilter())
+    # Loggers Bolt made before (another App in this process) keep the level they were given.
+    for name, made in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("slack_bolt.") and isinstance(made, logging.Logger):
+            made.setLevel(level)
+    return bolt_log
+
+
 def create_app(
     settings: Settings,
     ctx: Context,
@@ -124,15 +142,13 @@ def create_app(
 ) -> App:
     """The Bolt App with its listeners. Calls ``auth.test`` once to check the bot token."""
     client = client or make_client(settings)
-    bolt_log = logging.getLogger("slack_bolt.App")
-    if not any(isinstance(f, _TokenNoticeFilter) for f in bolt_log.filters):
-        bolt_log.addFilter(_TokenNoticeFilter())
     app = App(
         client=client,
         # Socket Mode requests are not signed; a random secret makes stray HTTP requests fail.
         signing_secret=settings.secret("slack_signing_secret") or secrets.token_hex(32),
         process_before_response=process_before_response,
         name="attention-bot",
+        logger=_bolt_logger(settings.log_level),
     )
 
     def respond_reply(respond: Callable[..., Any], reply: Reply, text: str, *, note: str | None = None) -> None:

@@ -189,6 +189,12 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         return text or None
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Its keys, tokens and passwords that are set (found by type): a request carrying one
+        never follows a redirect off its origin."""
+        values = (v for v in self.settings.__dict__.values() if isinstance(v, SecretStr))
+        return tuple(text for text in (v.get_secret_value() for v in values) if text)
+
     def request_rate(self) -> float:
         """Requests a second it may send: the operator's override, else its declared rate."""
         return float(self.config.rates.get(self.name, self.rate_per_second))

@@ -52,6 +52,8 @@ class SourcesConfig(BaseModel):
     user_agent: str = "attention-bot/0.1"
     contact_email: str | None = None
     timeout: float = 10.0
+    #: Largest response body read from a source, after decompression.
+    max_bytes: int = 20_000_000
     #: Each source's own settings by source name: a SourceSettings, or a dict of its fields.
     settings: Mapping[str, Any] = Field(default_factory=dict)
     #: Source names switched off by the operator.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from httpx_sse import EventSource, SSEError
@@ -31,6 +31,8 @@ DEFAULT_URL = "https://stream.wikimedia.org/v2/stream/mediawiki.page-links-chang
 WIKIPEDIA = ".wikipedia.org"
 #: Seconds without a byte before the connection counts as dead (edits arrive every second).
 READ_TIMEOUT = 60.0
+#: The longest line of an event read (an edit adding thousands of links is a few hundred KB).
+MAX_LINE = 2_000_000
 
 
 def wiki_counts(domain: str, wikis: tuple[str, ...]) -> bool:
@@ -84,6 +86,24 @@ def _epoch(stamp: str | None) -> float | None:
     return moment.timestamp() if moment else None
 
 
+class _Bounded:
+    """The response as EventSource reads it (its headers and text), refusing a line longer than
+    MAX_LINE: a server that never ends a line must not fill the memory."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.headers = response.headers
+        self._response = response
+
+    def iter_text(self) -> Iterator[str]:
+        run = 0
+        for text in self._response.iter_text():
+            cut = max(text.rfind("\n"), text.rfind("\r"))
+            run = len(text) - cut - 1 if cut >= 0 else run + len(text)
+            if run > MAX_LINE:
+                raise BadResponse(f"sent a line longer than {MAX_LINE:,} characters", source="wikimedia_stream")
+            yield text
+
+
 class _Events:
     """One open EventStreams connection."""
 
@@ -94,7 +114,7 @@ class _Events:
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
-            for sse in EventSource(self._response).iter_sse():
+            for sse in EventSource(cast(httpx.Response, _Bounded(self._response))).iter_sse():
                 if sse.id:
                     self._position = sse.id
                 if not sse.data.strip():

@@ -402,6 +402,13 @@ def m010_alert_groups(db: Database) -> None:
 
 
 @migrations()
+def m011_rest_reason(db: Database) -> None:
+    # Why a source rests until backoff_until: "failures" in a row, or "server" (a 429's
+    # Retry-After, a spent quota), so a new process (cron's poll --once) honours it too.
+    db.execute("ALTER TABLE source_state ADD COLUMN backoff_reason TEXT")
+
+
+@migrations()
 def m015_streams(db: Database) -> None:
     # Streams (issue 15): how each is doing, a counter that moves when watches change (their
     # in-memory index is rebuilt then), and which polls asked only new items.

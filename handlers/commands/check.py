@@ -17,7 +17,7 @@ from handlers.render import plural
 from handlers.replies import Command, Reply
 from sources.errors import SourceError
 from sources.landing import LandingPage
-from sources.resolver import Refused
+from sources.resolver import Refused, shown_url, url_problem
 from sources.urlrules import UrlRule, key_for
 
 #: What Google Scholar's inclusion guidelines ask of every page (publication date: either tag).
@@ -127,10 +127,16 @@ def check_command(ctx: Context, cmd: Command, *, reader: PageReader | None = Non
     if not cmd.args[0].lower().startswith(("http://", "https://")):
         raise InputError(f"`{cmd.args[0][:80]}` is not a web page: only http(s) addresses are checked, e.g. {example}.")
     url = cmd.args[0].strip("<>")
+    problem = url_problem(url)
+    if problem:
+        raise InputError(
+            f"Cannot check `{shown_url(url)}`: it {problem}. Give the page's address as a "
+            f"browser shows it, e.g. {example}."
+        )
     try:
         page = (reader or page_reader(ctx))(url)
     except Refused as exc:
-        raise InputError(f"Cannot check {url}: {exc}.") from exc
+        raise InputError(f"Cannot check {shown_url(url)}: {exc}.") from exc
     except SourceError as exc:
-        return Reply(text=f"Could not read {url}: {exc}", ok=False)
+        return Reply(text=f"Could not read {shown_url(url)}: {exc}", ok=False)
     return Reply(text="\n".join(audit(page, rules=url_rules(ctx)).lines()))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from core.times import parse, shown
 from handlers.context import Context
+from handlers.polling.asking import rest_note
 from handlers.render import plural
 from handlers.streams.status import stream_lines
 from sources.base import Source
@@ -55,9 +56,7 @@ def health_line(
         parts.append(f"last error {shown(st.last_error_at)}: {st.last_error}")
     resting = state.in_backoff(st, now)
     if resting:
-        parts.append(
-            f"resting after {plural(st.consecutive_failures, 'failure')} in a row until {shown(st.backoff_until)}"
-        )
+        parts.append(rest_note(st, now))
     elif st.consecutive_failures:
         parts.append(f"{plural(st.consecutive_failures, 'failure')} in a row")
     parts.append(next_ask(ctx, source, st, resting))

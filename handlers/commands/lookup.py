@@ -75,7 +75,12 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             ok=False,
         )
     started = time.monotonic()
-    futures = {s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident)) for s in sources}  # type: ignore[misc]
+    # Each question gets the lookup's time: its thread stops soon after the lookup answers.
+    budget = ctx.lookup_timeout
+    futures = {
+        s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident, seconds=budget))  # type: ignore[misc]
+        for s in sources
+    }
     wait(futures.values(), timeout=ctx.lookup_timeout)
     results: dict[str, SourceResult] = {}
     problems: dict[str, str] = {}

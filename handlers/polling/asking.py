@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sources
 from core.models import Count, Identifier, Mention, SourceResult
 from core.times import shown
 from handlers.context import Context
+from handlers.render import plural
 from sources.base import Source
-from sources.errors import BadResponse, SourceError, SourceUnavailable
+from sources.errors import BadResponse, RateLimited, SourceError, SourceUnavailable
+from sources.transport import STEP_TIMEOUTS, step
 from storage import Database, items, state
 from storage import counts as counts_store
 from storage import mentions as mentions_store
@@ -41,39 +44,59 @@ class StoreOutcome:
 
 
 class BackingOff(SourceUnavailable):
-    """The source failed repeatedly and rests until ``until``; it was not asked."""
+    """The source rests until ``until`` (after repeated failures, or because the server asked
+    for it); it was not asked."""
 
     def __init__(self, message: str, *, source: str, until: str) -> None:
         super().__init__(message, source=source)
         self.until = until
 
 
+def rest_note(st: state.SourceState, now: datetime) -> str:
+    """Why and until when a resting source is not asked, for people: ``resting until 07:12 UTC
+    (asked to wait by the server)``, or ``resting after 3 failures in a row until ...``."""
+    until = st.backoff_until or ""
+    if st.backoff_reason == state.SERVER:
+        try:
+            at = datetime.fromisoformat(until)
+            when = f"{at:%H:%M} UTC" + ("" if at.date() == now.date() else f" on {at:%Y-%m-%d}")
+        except ValueError:
+            when = until
+        return f"resting until {when} (asked to wait by the server)"
+    return f"resting after {plural(st.consecutive_failures, 'failure')} in a row until {shown(until)}"
+
+
 def ask(
     ctx: Context, source: Source, *, identifier: Identifier | None = None,
-    domain: str | None = None,
+    domain: str | None = None, seconds: float | None = None,
 ) -> SourceResult:
     """Ask one source about an identifier or a web domain and record how it went.
 
-    Raises a SourceError subclass on failure (after recording it); refuses with
-    :class:`BackingOff` while the source rests after repeated failures.
+    The question may spend ``seconds`` on the network, retries included (by default
+    STEP_TIMEOUTS request timeouts). Raises a SourceError subclass on failure (after recording
+    it); refuses with :class:`BackingOff` while the source rests after repeated failures.
     """
     if (identifier is None) == (domain is None):
         raise ValueError("ask about exactly one of identifier or domain")
     current = state.get_state(ctx.store.db, source.name)
     if state.in_backoff(current, ctx.now()):
         until = current.backoff_until or ""
-        raise BackingOff(
-            f"resting after {current.consecutive_failures} failures in a row, until {shown(until)}",
-            source=source.name, until=until,
-        )
+        raise BackingOff(rest_note(current, ctx.now()), source=source.name, until=until)
+    budget = seconds if seconds is not None else source.config.timeout * STEP_TIMEOUTS
     try:
-        if identifier is not None:
-            result = source.lookup(identifier)
-        else:
-            result = source.lookup_domain(domain or "")
+        with step(budget):
+            if identifier is not None:
+                result = source.lookup(identifier)
+            else:
+                result = source.lookup_domain(domain or "")
     except SourceError as exc:
         exc.source = exc.source or source.name
         _failed(ctx, source, str(exc))
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            # The server said when to come back: kept, so a new process (cron) waits too.
+            with ctx.store.transaction() as db:
+                back_at = ctx.now() + timedelta(seconds=exc.retry_after)
+                state.rest(db, source.name, back_at, reason=state.SERVER)
         raise
     except Exception as exc:
         # A parser meeting a shape it does not know is the source's fault, not the bot's:

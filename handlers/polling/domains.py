@@ -5,6 +5,9 @@ asked once (``lookup_domain``). Each link it reports is resolved to an item: the
 its landing page declares, a URL-rule key, and the URL itself all become aliases of one item,
 so a mention by DOI, by Handle and by URL count for the same thing. Channels watching the
 domain then watch that item (in the domain watch's collection), and the mention is stored.
+
+A link that cannot be resolved never stops the others: one that is no usable web address is
+reported by name and left out; one whose page failed still counts as its own URL.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from handlers.polling.resolve import PageReader, Resolved, page_reader, resolve_
 from sources.base import Source
 from sources.errors import SourceError
 from sources.matching import under_domain
+from sources.resolver import shown_url
+from sources.urlrules import UrlRule
 from storage import Database, watches
 from storage.items import ensure_item, find_item_id, merge_owners
 
@@ -48,6 +53,8 @@ class DomainFinds:
     #: Targets the source answered for, and the errors of those it did not.
     asked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: ``(link as shown, why)`` for each link left out or whose page could not be read.
+    bad_links: list[tuple[str, str]] = field(default_factory=list)
 
 
 def adopt_link(db: Database, link: Resolved, watchers: list[tuple[str, str, int | None]]) -> int:
@@ -103,7 +110,10 @@ def find_domain_mentions(
                 continue
             link = links.get(ident.value)
             if link is None:
-                link = links[ident.value] = resolve_link(ctx, ident.value, reader=reader, rules=rules)
+                link = _resolve(ctx, ident.value, reader=reader, rules=rules, found=found)
+                if link is None:
+                    continue
+                links[ident.value] = link
             with ctx.store.transaction() as db:
                 item_id = adopt_link(db, link, watchers)
             by_item[item_id].append(mention)
@@ -114,3 +124,24 @@ def find_domain_mentions(
         now_id = find_item_id(ctx.store.db, named_by[item_id]) or item_id
         found.by_item.setdefault(now_id, []).extend(mentions)
     return found
+
+
+def _resolve(
+    ctx: Context, url: str, *, reader: PageReader, rules: tuple[UrlRule, ...], found: DomainFinds
+) -> Resolved | None:
+    """The link resolved, or None (noted in ``found.bad_links``) when it is no usable address.
+    Whatever else goes wrong with one link is noted and the link counts as its own URL."""
+    try:
+        link = resolve_link(ctx, url, reader=reader, rules=rules)
+    except SourceError as exc:
+        log.warning("link %s left out: %s", shown_url(url), exc)
+        found.bad_links.append((shown_url(url), str(exc)))
+        return None
+    except Exception as exc:  # a bug met on one link must not cost the poll its other links
+        log.exception("resolving %s failed", shown_url(url))
+        found.bad_links.append((shown_url(url), f"{type(exc).__name__}: {exc}"))
+        return None
+    if link.status != "ok" and link.fresh:
+        found.bad_links.append((shown_url(url), link.status))
+    return link
+

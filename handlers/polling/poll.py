@@ -52,6 +52,8 @@ class PollReport(BaseModel):
     alerts: int = 0
     failures: tuple[PollFailure, ...] = ()
     domains: str | None = None
+    #: Links found under watched sites that were left out or whose page could not be read.
+    bad_links: tuple[PollFailure, ...] = ()
     #: Only items never asked before were asked: the source's stream stands in for the rest.
     only_new: bool = False
 
@@ -69,6 +71,10 @@ class PollReport(BaseModel):
             text += f"; domains: {self.domains}"
         if self.only_new:
             text += "; the others are followed by the stream (all asked again weekly)"
+        if self.bad_links:
+            n = len(self.bad_links)
+            first = self.bad_links[0]
+            text += f"; {n} link{'s' * (n != 1)} not read ({first.target}: {first.error})"
         return text
 
 
@@ -184,17 +190,18 @@ def _store_and_detect(
 
 def _poll_domains(
     ctx: Context, source: Source, poll_id: int, *, resolver: PageReader | None = None
-) -> tuple[int, int, str | None]:
+) -> tuple[int, int, str | None, list[PollFailure]]:
     """Ask about the watched web domains; store and alert one item per transaction.
 
     A domain's first poll by a source is its baseline: links already out there are stored
-    without alerts. Returns (new mentions, alerts written, note for the report).
+    without alerts. Returns (new mentions, alerts written, note for the report, bad links).
     """
     try:
         found = domains.find_domain_mentions(ctx, source, resolver=resolver)
     except Exception as exc:
         log.exception("%s: domain poll failed", source.name)
-        return 0, 0, f"failed ({exc})"
+        return 0, 0, f"failed ({exc})", []
+    bad = [PollFailure(target=link, error=why) for link, why in found.bad_links]
     new = written = 0
     for item_id, mentions in found.by_item.items():
         with ctx.store.transaction() as db:
@@ -222,8 +229,8 @@ def _poll_domains(
         for target in found.asked:
             polls.set_domain_baseline(db, target, source.name)
     if not found.asked and found.failed:
-        return new, written, f"failed ({found.failed[0]})"
-    return new, written, None
+        return new, written, f"failed ({found.failed[0]})", bad
+    return new, written, None, bad
 
 
 #: With its stream up, a source's per-item searches ask every item this often (new items are
@@ -287,8 +294,9 @@ def run_poll(
     if resting is not None:
         failures.append(PollFailure(target=source.name, error=str(resting)))
     note = None
+    bad_links: list[PollFailure] = []
     if source.by_domain and resting is None:
-        found, count, note = _poll_domains(ctx, source, poll_id, resolver=resolver)
+        found, count, note, bad_links = _poll_domains(ctx, source, poll_id, resolver=resolver)
         new += found
         written += count
     _save_validators(ctx, source)
@@ -301,6 +309,7 @@ def run_poll(
         source=source.name, poll_id=poll_id, items=total, asked=asked, new_mentions=new,
         baselines=baselines, alerts=written, failures=tuple(failures), domains=note,
         only_new=only_new,
+        bad_links=tuple(bad_links),
     )
     log.info("poll %s", report.summary())
     return report

@@ -21,6 +21,7 @@ from handlers.polling.domains import adopt_link
 from handlers.polling.resolve import PageReader, page_reader, resolve_link, url_rules
 from handlers.streams.index import Match
 from sources.base import Source
+from sources.errors import SourceError
 from sources.matching import snippet
 from sources.streaming import Post, StreamSource
 from storage import Database, polls, state, watches
@@ -56,13 +57,18 @@ def _site_items(ctx: Context, found: Sequence[tuple[Post, Match]], reader: PageR
     items: dict[str, tuple[int, Identifier]] = {}
     watchers = watches.domain_watchers(ctx.store.db)
     for link in sorted(links):
-        resolved = resolve_link(ctx, link, reader=reader, rules=rules)
+        try:
+            resolved = resolve_link(ctx, link, reader=reader, rules=rules)
+        except SourceError as exc:  # not a usable web address: left out, as a domain poll does
+            log.info("a link under a watched site was left out: %s", exc)
+            continue
         with ctx.store.transaction() as db:
             items[link] = (adopt_link(db, resolved, watchers), Identifier(scheme="url", value=resolved.url))
     for _, m in found:
         for link in m.site_links:
-            item_id, ident = items[link]
-            m.items.setdefault(item_id, ident)
+            if link in items:
+                item_id, ident = items[link]
+                m.items.setdefault(item_id, ident)
 
 
 def alerting_source(ctx: Context, stream: StreamSource) -> Source:

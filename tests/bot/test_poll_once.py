@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +182,30 @@ def test_one_round_gives_one_message_for_an_item_two_sources_mention(
     assert out.count("gained attention") == 1
     assert "gained attention on Wikipedia and Hacker News: 3 new mentions" in out
     assert all(t in out for t in ("Show HN: the paper", "Ask HN: has anyone read", "Salt marsh"))
+
+
+def test_a_long_retry_after_is_honoured_by_the_next_process(
+    tmp_path: Path, hn: FakeHackerNews, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hn.server.route("GET", "/search_by_date", status=429, headers={"Retry-After": "3600"}, json={})
+    assert main(["cmd", "watch", DOI]) == 0
+    out = poll(capsys)
+    assert "rate limited (HTTP 429); retry after 1.0 h" in out
+    asked = len(hn.server.requests)
+    assert asked >= 1
+
+    # cron's next `poll --once` is a new process: it reads the rest from the database.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTENTION_", "SLACK_"))}
+    env.update(env_for(tmp_path, hn))
+    again = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "--once"], capture_output=True,
+                           text=True, env=env, cwd=tmp_path, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert len(hn.server.requests) == asked  # not asked again
+    assert "asked to wait by the server" in again.stdout
+
+    assert main(["cmd", "sources"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Hacker News"))
+    until = datetime.now(UTC) + timedelta(seconds=3600)
+    shown = [f"resting until {t:%H:%M} UTC" for t in (until - timedelta(minutes=1), until)]
+    assert any(s in line for s in shown), line
+    assert "(asked to wait by the server)" in line

@@ -85,11 +85,11 @@ def running(fake_slack: FakeSlack, ctx: Context, tmp_path: Path) -> Iterator[Run
         server.server_close()
 
 
-def test_help_is_acknowledged_well_inside_three_seconds(running: Running) -> None:
-    started = time.monotonic()
+def test_help_is_acknowledged_at_once_and_answered_through_the_response_url(running: Running) -> None:
+    # Acknowledged before the work is done (an empty 200), answered afterwards: Slack's three
+    # seconds are then the ack's alone. How fast, under load, is bench/command_latency's job.
     resp = running.command("help")
-    assert resp.status_code == 200
-    assert time.monotonic() - started < 2.0
+    assert resp.status_code == 200 and resp.text == ""
     (answer,) = running.responses(1)
     assert answer["response_type"] == "ephemeral"  # help is for the asker
     assert "watch" in answer["text"] and answer["blocks"][0]["type"] == "section"
@@ -106,6 +106,36 @@ def test_unsigned_or_replayed_requests_get_401_and_change_nothing(running: Runni
     (answer,) = running.responses(1)
     assert "10.1234/good" in answer["text"] and "evil" not in answer["text"]
     assert running.watched() == 1
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_refused_request_never_logs_who_sent_it_or_what_they_typed(
+    fake_slack: FakeSlack, ctx: Context, tmp_path: Path, caplog: pytest.LogCaptureFixture, level: str  # noqa: F811
+) -> None:
+    import logging
+
+    settings = slack_settings(fake_slack, tmp_path, log_level=level)
+    app = create_app(settings, ctx, client=make_client(settings))
+    server = make_http_server(app, host="127.0.0.1", port=0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    running = Running(f"http://127.0.0.1:{server.server_address[1]}", fake_slack, ctx)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            assert running.command("watch 10.1234/secret-plan", secret="forged").status_code == 401
+            assert running.command("lookup 10.1234/another-plan").status_code == 200
+            running.responses(1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("slack_bolt", "slack_sdk")))
+    for private in ("user_name=ann", "'ann'", "secret-plan", "another-plan", "user_name"):
+        assert private not in logged
+    bolt_info = [r for r in caplog.records if r.name.startswith("slack_bolt") and r.levelno < logging.WARNING]
+    if level == "INFO":
+        assert bolt_info == []  # Bolt's request logging is quiet below WARNING
+    else:
+        assert any("Invalid request signature" in r.getMessage() and "<request body hidden>" in r.getMessage()
+                   for r in bolt_info)
 
 
 def test_watch_and_list_answer_in_channel_through_response_url(running: Running) -> None:

@@ -16,8 +16,10 @@ from sources.config import SourcesConfig, flat_name
 
 def sources_config(*, urls: dict[str, str] | None = None, **given: Any) -> SourcesConfig:
     own: dict[str, dict[str, Any]] = {}
+    declared = {cls.name: cls.Settings.model_fields for cls in sources.REGISTRY}
     for name, url in (urls or {}).items():
-        own.setdefault(name, {})["url"] = url
+        if "url" in declared.get(name, {"url": None}):  # feeds and Mastodon have no base URL
+            own.setdefault(name, {})["url"] = url
     for cls in (*sources.REGISTRY, *sources.STREAMS):
         for field, info in cls.Settings.model_fields.items():
             flat = flat_name(cls.name, field, info)

@@ -210,8 +210,10 @@ def test_a_resting_source_is_not_asked_about_every_item(watched: Context, source
     with watched.store.transaction() as db:
         for n in range(4):
             watches.watch_item(db, "C1", [Identifier(scheme="doi", value=f"10.1234/x{n}")])
-    for n in range(4):
-        source.errors[f"doi:10.1234/x{n}"] = SourceUnavailable("is unavailable (HTTP 503)", source="scripted")
+    for key in [KEY, *(f"doi:10.1234/x{n}" for n in range(4))]:
+        source.errors[key] = SourceUnavailable("is unavailable (HTTP 503)", source="scripted")
+    # One at a time: with two in flight, which failure is the third depends on the threads.
+    source.concurrency = 1  # type: ignore[misc]
     first = run_poll(watched, source)
     assert len(first.failures) == 4  # three failures in a row, then "resting" for the rest
     source.asked.clear()

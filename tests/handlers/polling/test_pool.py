@@ -39,6 +39,8 @@ class CrossrefFake:
         self.broken: set[int] = set()
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
+        #: Set once two requests were held at once: the first one waits for it (not a timing bet).
+        self.overlapped = threading.Event()
         for i in range(ITEMS):
             server.route_fn("GET", f"/works/{doi(i).value}", self._answer(i))
 
@@ -47,6 +49,12 @@ class CrossrefFake:
             with self._lock:
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                if self.in_flight > 1:
+                    self.overlapped.set()
+            if self.latency:
+                # A concurrent poll sends a second request while this one is held; a serial one
+                # cannot, and this wait then runs out (the assert on max_in_flight says so).
+                self.overlapped.wait(10)
             time.sleep(self.latency)  # the source's latency, not a wait for the test
             with self._lock:
                 self.in_flight -= 1

@@ -139,3 +139,24 @@ def test_reconnects_back_off_exponentially_with_jitter(failures: int) -> None:
     full = min(300.0, 2.0 ** (failures - 1))
     low, high = backoff(failures, rand=lambda a, b: a), backoff(failures, rand=lambda a, b: b)
     assert (low, high) == (full / 2, full)
+
+
+@pytest.mark.parametrize(("body", "content_type", "said"), [
+    ("<html>maintenance</html>", "text/html", "did not answer with server-sent events"),
+    ("data: " + "x" * 2_100_000 + "\n\n", "text/event-stream", "sent a line longer than 2,000,000 characters"),
+])
+def test_a_stream_url_that_answers_something_else_is_shown_and_retried(
+    ctx: Context, body: str, content_type: str, said: str
+) -> None:
+    from tests.fakes.http import FakeServer
+
+    with FakeServer() as srv:
+        srv.route("GET", "/v2/stream/x", body=body, content_type=content_type)
+        with_streams(ctx, wikimedia_stream_url=f"{srv.url}/v2/stream/x")
+        stream = ctx.stream("wikipedia")
+        assert stream is not None
+        with running(ctx, stream) as runner:
+            assert wait_for(lambda: runner.stats.last_error is not None, timeout=10)
+    assert said in (runner.stats.last_error or "")
+    text = dispatch(ctx, "sources", channel="C1").text
+    assert "Wikipedia stream (EventStreams): not connected (last error" in text and said in text
