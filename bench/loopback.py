@@ -21,6 +21,8 @@ class _Server:
 
     def __init__(self) -> None:
         self.requests = 0
+        #: Requests being answered right now.
+        self.active = 0
         self._lock = threading.Lock()
         owner = self
 
@@ -35,7 +37,12 @@ class _Server:
                 body = self.rfile.read(length) if length else b""
                 with owner._lock:
                     owner.requests += 1
-                status, payload = owner.answer(self.command, self.path, body)
+                    owner.active += 1
+                try:
+                    status, payload = owner.answer(self.command, self.path, body)
+                finally:
+                    with owner._lock:
+                        owner.active -= 1
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

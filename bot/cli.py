@@ -39,6 +39,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_console(settings, ctx)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the badges, details pages, /healthz and /metrics from the database (no Slack, no polls)."""
+    settings = start()
+    from bot.app import build_context
+    from bot.server import serve_pages
+
+    return serve_pages(settings, build_context(settings), port=args.port, host=args.host)
+
+
 def cmd_cmd(args: argparse.Namespace) -> int:
     """Run one command exactly as `/attention <text>` would in Slack and print the reply."""
     settings = start()
@@ -86,6 +95,11 @@ def _args_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)), help="port for --http (default 3000)")
 
 
+def _args_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)), help="port (default 3000, or $PORT)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default all; 127.0.0.1 behind a proxy)")
+
+
 USER_HELP = ("run as this Slack user id, under the access rules (ATTENTION_ADMINS); "
              "default: the machine's operator, who may run every command")
 
@@ -106,6 +120,7 @@ def _args_shell(p: argparse.ArgumentParser) -> None:
 
 SUBCOMMANDS: list[Subcommand] = [
     ("run", "start the bot (Slack, or the console when no tokens are set)", _args_run, cmd_run),
+    ("serve", "serve badges and details pages from the database, without Slack: serve [--port N]", _args_serve, cmd_serve),
     ("cmd", "run one command as /attention would and print the reply", _args_cmd, cmd_cmd),
     ("shell", "interactive shell over the commands", _args_shell, cmd_shell),
     ("poll", "poll the sources once and deliver the alerts (for cron): poll --once", args_poll, cmd_poll),

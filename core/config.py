@@ -93,6 +93,29 @@ def _whole(value: dict[str, float]) -> dict[str, float]:
     return value
 
 
+def _public_url(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https") or not sep or not rest or any(c in rest for c in " ?#"):
+        raise ValueError("give the address people open, e.g. https://attention.library.example.edu")
+    return url
+
+
+def _hosts(value: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for host in value:
+        name = host.strip().lower().removesuffix(".")
+        # Slack's manifest takes bare host names: lower case, digits, dots and hyphens.
+        if not name or "://" in name or "/" in name or ":" in name or not all(
+            part and all(c.isalnum() or c == "-" for c in part) for part in name.split(".")
+        ):
+            raise ValueError("give host names only, e.g. repo.example.edu")
+        out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
 #: ``a,b`` or ``["a", "b"]``.
 StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(split_list)]
 #: ``name=number,...`` or a JSON object.
@@ -106,6 +129,10 @@ Slots = Annotated[NumberMap, AfterValidator(_whole)]
 Weekday = Annotated[str, AfterValidator(_weekday)]
 TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+#: An http(s) address people open (no trailing ``/``), or None.
+PublicUrl = Annotated[str | None, AfterValidator(_public_url)]
+#: Host names (``repo.example.edu``), lower-cased, without scheme, port or path.
+HostList = Annotated[StrList, AfterValidator(_hosts)]
 
 
 def setting(default: Any, description: str, *, env: str | None = None, **constraints: Any) -> Any:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.scoring import weights
+from handlers.gauges import Gauges
 from handlers.options import Options
 from sources.base import Source
 from sources.streaming import StreamSource
@@ -30,6 +31,8 @@ class Context:
     #: Set while one round asks every source and then delivers (`poll --once`): alerts written
     #: since then about one item join into one message, however long the round takes.
     round_started: datetime | None = None
+    #: Live numbers for /metrics that only the running process knows (a stream's lag).
+    gauges: Gauges = field(default_factory=Gauges)
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)

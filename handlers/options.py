@@ -12,7 +12,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from core.config import Intervals, NumberMap, StrList, TimeOfDay, TimeZone, Weekday, setting
+from core.config import (
+    Intervals,
+    NumberMap,
+    PublicUrl,
+    StrList,
+    TimeOfDay,
+    TimeZone,
+    Weekday,
+    setting,
+)
 from core.errors import InputError
 from sources.urlrules import parse_rules
 
@@ -59,3 +68,7 @@ class Options(BaseModel):
     resolver_max_bytes: int = setting(3_000_000, "Largest landing page the resolver reads.", gt=0)
     resolver_timeout: float = setting(5.0, "Seconds the resolver waits for one landing page.", gt=0)
     resolver_cache_hours: float = setting(24.0, "Hours a resolved landing page is kept before it is fetched again.", ge=0)
+
+    # --- the web face: badges, details pages, link unfurls ---
+    public_url: PublicUrl = setting(None, "Address people reach the bot's web pages at, e.g. `https://attention.library.example.edu`: Details links in Slack unfurls, the embed snippet.")
+    public_pages: bool = setting(True, "Serve badges, details pages and embed.js (`false`: only /healthz, /metrics and Slack's /slack/events).")

@@ -138,6 +138,9 @@ class SourceClient:
         self._lock = threading.Lock()
         #: Wall-clock time before which the quota is spent (from rate-limit headers).
         self._blocked_until = 0.0
+        #: Requests sent and HTTP 429s received since the start (for /metrics).
+        self.requests_sent = 0
+        self.rate_limited = 0
 
     @property
     def rate_per_second(self) -> float:
@@ -282,6 +285,8 @@ class SourceClient:
                 # waiting for a slot would all leave together when slots free up.
                 with _paused(step):
                     self._bucket.acquire()
+                with self._lock:
+                    self.requests_sent += 1
                 with deadline(limit):
                     resp = self._exchange(request)
         except httpx.TimeoutException as exc:
@@ -301,6 +306,8 @@ class SourceClient:
         self._note_quota(resp)
         status = resp.status_code
         if status == 429:
+            with self._lock:
+                self.rate_limited += 1
             wait = header_seconds(resp.headers.get("retry-after"), now=self._clock())
             fits = step is None or (wait is not None and wait < step.left())
             if not waited_429 and wait is not None and wait <= MAX_RETRY_AFTER_WAIT and fits:
@@ -424,6 +431,11 @@ class HttpFactory:
             )
             self._clients[source.name] = made
             return made
+
+    def tallies(self) -> dict[str, tuple[int, int]]:
+        """Per source: requests sent and HTTP 429s received by this process."""
+        with self._lock:
+            return {name: (c.requests_sent, c.rate_limited) for name, c in self._clients.items()}
 
     def close(self) -> None:
         with self._lock:

@@ -288,3 +288,28 @@ def ingest_mentions(db: Database, rows: Iterable[MentionRow]) -> int:
     finally:
         db.conn.execute(f"PRAGMA cache_size = {cache}")
     return db.conn.total_changes - before
+
+
+def monthly_counts_of(db: Database, item_id: int) -> dict[str, int]:
+    """Mentions of an item per month (``2026-11``), oldest first: by when each was written, or
+    first seen where its source gives no date; purged ones by their month in ``mention_history``."""
+    months: dict[str, int] = {}
+    for month, n in db.execute(
+        "SELECT substr(COALESCE(occurred_at, first_seen_at), 1, 7) AS month, count(*) FROM mentions "
+        "WHERE item_id = ? GROUP BY month UNION ALL SELECT month, sum(mentions) FROM mention_history "
+        "WHERE item_id = ? GROUP BY month",
+        [item_id, item_id],
+    ).fetchall():
+        months[month] = months.get(month, 0) + int(n)
+    return dict(sorted(months.items()))
+
+
+def count_by_source_since(db: Database, item_id: int, since: str) -> dict[str, int]:
+    """Mentions of an item per source first seen at or after ``since`` (UTC ISO text)."""
+    return {
+        r[0]: int(r[1])
+        for r in db.execute(
+            "SELECT source, count(*) FROM mentions WHERE item_id = ? AND first_seen_at >= ? GROUP BY source",
+            [item_id, since],
+        ).fetchall()
+    }

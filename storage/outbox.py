@@ -208,6 +208,14 @@ def backlog(db: Database) -> dict[str, int]:
     }
 
 
+def sent_by_kind(db: Database) -> dict[str, int]:
+    """Rows delivered, per kind (``alert``, ``digest``, ``summary`` ...)."""
+    return {
+        r[0]: int(r[1])
+        for r in db.execute("SELECT kind, count(*) FROM outbox WHERE status = 'sent' GROUP BY kind").fetchall()
+    }
+
+
 def fail_channel(db: Database, channel: str, error: str) -> int:
     """Give up on every undelivered row of a channel that is gone; returns how many."""
     cur = db.execute(

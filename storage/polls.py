@@ -70,6 +70,16 @@ def last_polls(db: Database) -> dict[str, PollRow]:
     return {r[1]: PollRow(*r) for r in rows}
 
 
+def poll_totals(db: Database) -> dict[str, tuple[int, int]]:
+    """Per source: polls finished, and how many of them failed."""
+    return {
+        r[0]: (int(r[1]), int(r[2]))
+        for r in db.execute(
+            "SELECT source, count(*), count(error) FROM polls WHERE finished_at IS NOT NULL GROUP BY source"
+        ).fetchall()
+    }
+
+
 def has_baseline(db: Database, item_id: int, source: str) -> bool:
     row = db.execute(
         "SELECT 1 FROM baselines WHERE item_id = ? AND source = ?", [item_id, source]

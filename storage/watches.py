@@ -199,6 +199,15 @@ def list_domains(db: Database, channel: str | None = None) -> list[tuple[str, st
     return [(r[0], r[1]) for r in db.execute(sql + " ORDER BY channel, target", params).fetchall()]
 
 
+def is_watched(db: Database, item_id: int, *, channel: str | None = None) -> bool:
+    """Whether any channel (or ``channel``) watches the item."""
+    sql = "SELECT 1 FROM watches WHERE item_id = ?"
+    params: list[object] = [item_id]
+    if channel is not None:
+        sql, params = sql + " AND channel = ?", [item_id, channel]
+    return db.execute(sql + " LIMIT 1", params).fetchone() is not None
+
+
 def get_watched_item(db: Database, channel: str, identifier: Identifier) -> Item | None:
     item_id = find_item_id(db, identifier)
     if item_id is None:

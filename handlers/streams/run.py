@@ -217,6 +217,8 @@ class StreamRunner:
                 flush()
             if now >= next_check:
                 next_check = now + CHECK_WATCHES_SECONDS
+                if stats.lag_seconds is not None:
+                    self.ctx.gauges.set_stream_lag(self.stream.source, stats.lag_seconds)  # /metrics
                 if self.refresh_index():
                     index = self.index
             if now >= next_report:

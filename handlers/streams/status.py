@@ -3,8 +3,9 @@ endpoint), the line `sources` and `status` show for each, and whether a stream i
 per-item searches of the source it stands in for can slow down (handlers.polling.poll).
 
 The live numbers are in :data:`LIVE`, one :class:`LiveStats` per stream name, written only by
-that stream's own thread; readers (a /metrics endpoint) take them as they are. What other
-processes need (`attention-bot cmd sources` beside `run`) is in ``stream_state`` (storage).
+that stream's own thread; readers take them as they are. Each stream's lag also goes to
+``ctx.gauges`` (once a second) for /metrics. What other processes need (`attention-bot cmd
+sources` beside `run`) is in ``stream_state`` (storage).
 """
 
 from __future__ import annotations

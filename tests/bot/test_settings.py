@@ -78,6 +78,20 @@ def test_readme_table_is_the_declarations() -> None:
     assert stale == [], "README's configuration table is out of date: paste `python -m bot.settings`"
 
 
+def test_env_example_lists_every_setting_at_its_default() -> None:
+    from bot.settings import env_example
+
+    shipped = (paths.ROOT / ".env.example").read_text(encoding="utf-8")
+    assert shipped == env_example(), "`.env.example` is out of date: run `python -m bot.settings env > .env.example`"
+    for name in settings_model().model_fields:
+        assert f"#{env_name(name)}=" in shipped
+    defaults = load_settings().model_dump()
+    # Uncommented as shipped, every line that has a value reads back as the default.
+    uncommented = [line[1:] for line in shipped.splitlines() if re.match(r"#[A-Z_]+=.", line)]
+    Path(".env").write_text("\n".join(uncommented) + "\n", encoding="utf-8")
+    assert load_settings().model_dump() == defaults
+
+
 def test_a_bad_url_rule_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTENTION_URL_RULES", "/digital/collection/{alias}/id/{id}")
     with pytest.raises(SettingsError) as info:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +11,6 @@ import pytest
 
 from bot.cli import main
 from bot.shell import run_shell
-from bot.slack import create_app
-from bot.slack_client import make_client
-from bot.slack_http import make_http_server
 from handlers.commands.forget import FORGET
 from handlers.context import Context
 from handlers.options import Options
@@ -23,7 +19,14 @@ from handlers.router import COMMANDS, REGISTRY, dispatch
 from storage import open_store
 from storage.db import Store
 from tests import paths
-from tests.bot.test_slack_http import CHANNEL, USER, Running, _button_payload, slack_settings
+from tests.bot.test_slack_http import (
+    CHANNEL,
+    USER,
+    Running,
+    _button_payload,
+    serving,
+    slack_settings,
+)
 from tests.fakes.slack import FakeSlack, fake_slack  # noqa: F401  (the fixture)
 
 ADMINS = {"admins": ("U0ADMIN", "U0BOSS"), "admin_channels": ("C0TEAM",)}
@@ -145,15 +148,8 @@ def test_cli_import_is_audited_as_the_console(tmp_path: Path) -> None:
 
 @pytest.fixture
 def slack(fake_slack: FakeSlack, guarded: Context, tmp_path: Path) -> Iterator[Running]:  # noqa: F811
-    settings = slack_settings(fake_slack, tmp_path)
-    app = create_app(settings, guarded, client=make_client(settings))
-    server = make_http_server(app, host="127.0.0.1", port=0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield Running(f"http://127.0.0.1:{server.server_address[1]}", fake_slack, guarded)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(slack_settings(fake_slack, tmp_path), guarded) as url:
+        yield Running(url, fake_slack, guarded)
 
 
 def test_slash_command_and_alert_buttons_obey_the_rule(slack: Running) -> None:

@@ -126,6 +126,7 @@ def test_sources_shows_each_stream_connected_behind_and_counted(ctx: Context) ->
             assert wait_for(lambda: runner.stats.events == len(POSTS), timeout=10)
             runner._record(connected=True, events=len(POSTS), matched=6)
             text = dispatch(ctx, "sources", channel="C1").text
+            assert wait_for(lambda: "bluesky" in ctx.gauges.stream_lags(), timeout=5)  # for /metrics
     line = next(x for x in text.splitlines() if "Bluesky stream (Jetstream)" in x)
     assert "connected to 127.0.0.1" in line and "s behind" in line
     assert "today 9 events read, 6 matched" in line
