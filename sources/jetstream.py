@@ -16,18 +16,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from websockets.exceptions import ConnectionClosedError, InvalidStatus, WebSocketException
-from websockets.sync.client import ClientConnection
-from websockets.sync.client import connect as ws_connect
 
 from core.config import StrList, setting
 from sources.bluesky import record_links
 from sources.config import SourceSettings
 from sources.errors import SourceUnavailable
 from sources.streaming import Post, StreamEvent, StreamSource
+
+if TYPE_CHECKING:
+    from websockets.sync.client import ClientConnection
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +104,8 @@ class _Socket:
         self.host = host
 
     def __iter__(self) -> Iterator[StreamEvent]:
+        from websockets.exceptions import ConnectionClosedError, WebSocketException
+
         try:
             for message in self._ws:
                 event = parse_message(message)
@@ -143,6 +144,10 @@ class Jetstream(StreamSource):
         return str(max(0, int(stored) - REWIND_US))
 
     def connect(self, position: str | None) -> _Socket:
+        # Imported here: only a process that reads the stream loads websockets.
+        from websockets.exceptions import InvalidStatus, WebSocketException
+        from websockets.sync.client import connect as ws_connect
+
         problems = []
         for base in self.urls():
             host = urlsplit(base).netloc or base
