@@ -47,14 +47,20 @@ def _run_bot(path: str, url: str, cpu: int | None, stop_after: float) -> None:
     config = SourcesConfig(streams=("bluesky",), settings={"jetstream": {"url": (url,)}})
     http = HttpFactory(config)
     store = open_store(path)
-    ctx = Context(store=store, sources=build_sources(config, http=http), streams=build_streams(config, http=http))
+    ctx = Context(
+        store=store,
+        sources=build_sources(config, http=http),
+        streams=build_streams(config, http=http),
+    )
     runner = StreamRunner(ctx, ctx.streams[0])
     stop = threading.Event()
     threading.Timer(stop_after, stop.set).start()
     runner.run(stop)
 
 
-def _latencies(path: Path, *, rate: float, matching_every: int, seconds: float, items: int) -> list[float]:
+def _latencies(
+    path: Path, *, rate: float, matching_every: int, seconds: float, items: int
+) -> list[float]:
     count = int(rate * seconds)
     # A fresh interpreter: a forked one would count this process's memory as its own.
     mp = multiprocessing.get_context("spawn")
@@ -63,12 +69,18 @@ def _latencies(path: Path, *, rate: float, matching_every: int, seconds: float, 
     store = open_store(path)
     db = store.db
     last = int(db.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])
-    with StreamServer("jetstream", count=count, rate=rate, matching_every=matching_every, cycle=items) as server:
-        bot = mp.Process(target=_run_bot, args=(str(path), server.url, 1 if cores > 1 else None, seconds + 3))
+    with StreamServer(
+        "jetstream", count=count, rate=rate, matching_every=matching_every, cycle=items
+    ) as server:
+        bot = mp.Process(
+            target=_run_bot, args=(str(path), server.url, 1 if cores > 1 else None, seconds + 3)
+        )
         bot.start()
         end = time.monotonic() + seconds + 3
         while time.monotonic() < end:
-            rows = db.execute("SELECT id, payload FROM outbox WHERE id > ? ORDER BY id", [last]).fetchall()
+            rows = db.execute(
+                "SELECT id, payload FROM outbox WHERE id > ? ORDER BY id", [last]
+            ).fetchall()
             now = time.time()
             for row_id, payload in rows:
                 last = row_id
@@ -97,11 +109,16 @@ def _measure(path: Path, p: dict[str, Any], *, rate: float, matching_every: int)
             for table in ("outbox", "mentions", "polls", "source_state", "stream_state"):
                 db.execute(f"DELETE FROM {table}")
         store.close()
-        samples += _latencies(path, rate=rate, matching_every=matching_every, seconds=p["seconds"], items=p["items"])
+        samples += _latencies(
+            path, rate=rate, matching_every=matching_every, seconds=p["seconds"], items=p["items"]
+        )
     expected = int(rate * p["seconds"]) // matching_every * p["repeat"]
     return {
-        "events_per_second": rate, "alerts_seen": len(samples), "alerts_expected": expected,
-        "p50_s": round(percentile(samples, 50), 3), "p99_s": round(percentile(samples, 99), 3),
+        "events_per_second": rate,
+        "alerts_seen": len(samples),
+        "alerts_expected": expected,
+        "p50_s": round(percentile(samples, 50), 3),
+        "p99_s": round(percentile(samples, 99), 3),
         "max_s": round(max(samples), 3) if samples else None,
     }
 
@@ -116,12 +133,21 @@ def run(size: Size = "full") -> dict[str, Any]:
     complete = ours["alerts_seen"] >= 0.95 * ours["alerts_expected"] > 0
     return result(
         "stream_latency",
-        params={"events_per_second": p["rate"], "seconds": p["seconds"], "repeat": p["repeat"],
-                "watched_items": p["items"], "matching_every": MATCHING_EVERY, "size": size},
+        params={
+            "events_per_second": p["rate"],
+            "seconds": p["seconds"],
+            "repeat": p["repeat"],
+            "watched_items": p["items"],
+            "matching_every": MATCHING_EVERY,
+            "size": size,
+        },
         figures=ours,
         baseline=base,
         ratio={"p99_to_quiet": round(ours["p99_s"] / base["p99_s"], 2) if base["p99_s"] else None},
-        goal=f"p99 from an event leaving the server to its alert in the outbox <= {GOAL_P99_S:g} s at {p['rate']} events/s",
+        goal=(
+            f"p99 from an event leaving the server to its alert in the outbox <= {GOAL_P99_S:g} s "
+            f"at {p['rate']} events/s"
+        ),
         goal_met=complete and ours["p99_s"] <= GOAL_P99_S,
     )
 
@@ -129,4 +155,5 @@ def run(size: Size = "full") -> dict[str, Any]:
 if __name__ == "__main__":
     import sys
 
-    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else "full"), indent=2))  # type: ignore[arg-type]
+    size = sys.argv[1] if len(sys.argv) > 1 else "full"
+    print(json.dumps(run(size), indent=2))  # type: ignore[arg-type]

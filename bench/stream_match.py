@@ -32,7 +32,13 @@ GOAL_RATE = 20_000
 GOAL_RATIO = 0.8
 GOAL_MB = 400
 SIZES: dict[str, dict[str, Any]] = {
-    "full": {"ids": 1_000_000, "baseline_ids": 1_000, "domains": 1_000, "events": 200_000, "repeat": 3},
+    "full": {
+        "ids": 1_000_000,
+        "baseline_ids": 1_000,
+        "domains": 1_000,
+        "events": 200_000,
+        "repeat": 3,
+    },
     "smoke": {"ids": 3_000, "baseline_ids": 1_000, "domains": 50, "events": 2_000, "repeat": 1},
 }
 STREAMS = ("jetstream", "wikimedia_stream")
@@ -88,11 +94,17 @@ def _measure(path: str, kind: str, url: str, cpu: int | None, out: Any) -> None:
     def no_pages(link: str) -> Any:
         raise SourceUnavailable("no page fetches in the benchmark", source="resolver")
 
-    config = SourcesConfig(streams=("bluesky", "wikipedia"),
-                           settings={"jetstream": {"url": (url,)}, "wikimedia_stream": {"url": url}})
+    config = SourcesConfig(
+        streams=("bluesky", "wikipedia"),
+        settings={"jetstream": {"url": (url,)}, "wikimedia_stream": {"url": url}},
+    )
     http = HttpFactory(config)
     store = open_store(path)
-    ctx = Context(store=store, sources=build_sources(config, http=http), streams=build_streams(config, http=http))
+    ctx = Context(
+        store=store,
+        sources=build_sources(config, http=http),
+        streams=build_streams(config, http=http),
+    )
     stream = next(s for s in ctx.streams if s.name == kind)
     runner = StreamRunner(ctx, stream, resolver=no_pages)
     start = time.perf_counter()
@@ -101,8 +113,16 @@ def _measure(path: str, kind: str, url: str, cpu: int | None, out: Any) -> None:
     start = time.perf_counter()
     read = runner.session(threading.Event())
     seconds = time.perf_counter() - start
-    out.put({"events": read, "seconds": seconds, "index_seconds": loaded, "matched": runner.stats.matched,
-             "mentions": runner.stats.new_mentions, "peak_rss_mb": _vm_hwm_mb()})
+    out.put(
+        {
+            "events": read,
+            "seconds": seconds,
+            "index_seconds": loaded,
+            "matched": runner.stats.matched,
+            "mentions": runner.stats.new_mentions,
+            "peak_rss_mb": _vm_hwm_mb(),
+        }
+    )
 
 
 def one_run(path: Path, kind: str, events: int) -> dict[str, Any]:
@@ -111,7 +131,9 @@ def one_run(path: Path, kind: str, events: int) -> dict[str, Any]:
     mp = multiprocessing.get_context("spawn")
     out = mp.Queue()
     with StreamServer(kind if kind == "jetstream" else "eventstreams", count=events) as server:
-        proc = mp.Process(target=_measure, args=(str(path), kind, server.url, 1 if cores > 1 else None, out))
+        proc = mp.Process(
+            target=_measure, args=(str(path), kind, server.url, 1 if cores > 1 else None, out)
+        )
         proc.start()
         got = out.get(timeout=900)
         proc.join(timeout=60)
@@ -129,7 +151,8 @@ def _figures(path: Path, p: dict[str, Any]) -> dict[str, Any]:
             runs.append(one_run(path, kind, p["events"]))
         figures[kind] = {
             "events_per_second": round(statistics.median(r["events"] / r["seconds"] for r in runs)),
-            "matched": runs[0]["matched"], "new_mentions": runs[0]["mentions"],
+            "matched": runs[0]["matched"],
+            "new_mentions": runs[0]["mentions"],
             "index_load_seconds": round(statistics.median(r["index_seconds"] for r in runs), 2),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
             "repeats": len(runs),
@@ -147,19 +170,34 @@ def run(size: Size = "full") -> dict[str, Any]:
         build(small, p["baseline_ids"], p["domains"])
         ours = _figures(big, p)
         base = _figures(small, p)
-    ratio = {k: round(ours[k]["events_per_second"] / base[k]["events_per_second"], 3) for k in STREAMS}
+    ratio = {
+        k: round(ours[k]["events_per_second"] / base[k]["events_per_second"], 3) for k in STREAMS
+    }
     same_matches = all(ours[k]["matched"] == base[k]["matched"] > 0 for k in STREAMS)
     return result(
         "stream_match",
-        params={"watched_identifiers": p["ids"], "baseline_identifiers": p["baseline_ids"],
-                "watched_sites": p["domains"], "events": p["events"], "repeat": p["repeat"], "size": size},
+        params={
+            "watched_identifiers": p["ids"],
+            "baseline_identifiers": p["baseline_ids"],
+            "watched_sites": p["domains"],
+            "events": p["events"],
+            "repeat": p["repeat"],
+            "size": size,
+        },
         figures=ours,
         baseline=base,
         ratio=ratio,
-        goal=(f">= {GOAL_RATE:,} events/s on one core with {p['ids']:,} identifiers, >= {GOAL_RATIO} of the "
-              f"rate with {p['baseline_ids']:,}, peak RSS <= {GOAL_MB} MB"),
-        goal_met=(ours["events_per_second"] >= GOAL_RATE and min(ratio.values()) >= GOAL_RATIO
-                  and ours["peak_rss_mb"] <= GOAL_MB and same_matches),
+        goal=(
+            f">= {GOAL_RATE:,} events/s on one core with {p['ids']:,} identifiers, "
+            f">= {GOAL_RATIO} of the "
+            f"rate with {p['baseline_ids']:,}, peak RSS <= {GOAL_MB} MB"
+        ),
+        goal_met=(
+            ours["events_per_second"] >= GOAL_RATE
+            and min(ratio.values()) >= GOAL_RATIO
+            and ours["peak_rss_mb"] <= GOAL_MB
+            and same_matches
+        ),
     )
 
 
@@ -167,4 +205,5 @@ if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else "full"), indent=2))  # type: ignore[arg-type]
+    size = sys.argv[1] if len(sys.argv) > 1 else "full"
+    print(json.dumps(run(size), indent=2))  # type: ignore[arg-type]

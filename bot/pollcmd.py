@@ -91,7 +91,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return startup.EXIT_OK
 
 
-def deliver_all(ctx: Context, notifier: Notifier, *, flush: bool = True, quiet: bool = False) -> None:
+def deliver_all(
+    ctx: Context, notifier: Notifier, *, flush: bool = True, quiet: bool = False
+) -> None:
     """Deliver until the outbox has nothing more to send now, printing what happened. With
     ``flush`` (a run that ends: every source asked, a stream stopping) alerts still waiting for
     more about their item go out too, so an item that several sources mention gets one message;

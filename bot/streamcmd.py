@@ -13,9 +13,16 @@ from bot import startup
 
 
 def args_stream(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stream", help="read only this stream: bluesky (Jetstream) or wikipedia (EventStreams)")
-    p.add_argument("--for", dest="seconds", type=float, metavar="SECONDS",
-                   help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument(
+        "--stream", help="read only this stream: bluesky (Jetstream) or wikipedia (EventStreams)"
+    )
+    p.add_argument(
+        "--for",
+        dest="seconds",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: until Ctrl-C)",
+    )
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
@@ -47,7 +54,10 @@ def cmd_stream(args: argparse.Namespace) -> int:
             for s in off:
                 print(f"{s.label}: {s.not_ready()}", file=sys.stderr)
             if not streams:
-                print("No stream is switched on: set ATTENTION_STREAMS (e.g. bluesky,wikipedia).", file=sys.stderr)
+                print(
+                    "No stream is switched on: set ATTENTION_STREAMS (e.g. bluesky,wikipedia).",
+                    file=sys.stderr,
+                )
             return startup.EXIT_USER_ERROR
         notifier = build_notifier(settings, ctx)
         deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
@@ -63,10 +73,12 @@ def cmd_stream(args: argparse.Namespace) -> int:
         deliver_all(ctx, notifier, flush=True)
         for s in streams:
             st = live(s.name)
-            print(f"{s.name}: {plural(st.events, 'event')} read, {st.matched:,} matched, "
-                  f"{plural(st.new_mentions, 'new mention')}, {plural(st.alerts, 'alert')}, "
-                  f"{plural(st.reconnects, 'reconnect')}"
-                  + (f" (last error: {st.last_error})" if st.last_error else ""))
+            print(
+                f"{s.name}: {plural(st.events, 'event')} read, {st.matched:,} matched, "
+                f"{plural(st.new_mentions, 'new mention')}, {plural(st.alerts, 'alert')}, "
+                f"{plural(st.reconnects, 'reconnect')}"
+                + (f" (last error: {st.last_error})" if st.last_error else "")
+            )
     finally:
         ctx.store.close()
     return startup.EXIT_OK

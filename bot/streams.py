@@ -17,12 +17,18 @@ log = logging.getLogger(__name__)
 
 class StreamThreads:
     def __init__(
-        self, ctx: Context, streams: Sequence[StreamSource], *, on_alerts: Callable[[], None] | None = None,
+        self,
+        ctx: Context,
+        streams: Sequence[StreamSource],
+        *,
+        on_alerts: Callable[[], None] | None = None,
     ) -> None:
         self.stop = threading.Event()
         self.runners = [StreamRunner(ctx, s, on_alerts=on_alerts) for s in streams]
         self.threads = [
-            threading.Thread(target=r.run, args=(self.stop,), name=f"stream {r.stream.name}", daemon=True)
+            threading.Thread(
+                target=r.run, args=(self.stop,), name=f"stream {r.stream.name}", daemon=True
+            )
             for r in self.runners
         ]
 
@@ -43,7 +49,10 @@ class StreamThreads:
 
 
 def start_streams(
-    ctx: Context, streams: Sequence[StreamSource] | None = None, *, on_alerts: Callable[[], None] | None = None,
+    ctx: Context,
+    streams: Sequence[StreamSource] | None = None,
+    *,
+    on_alerts: Callable[[], None] | None = None,
 ) -> StreamThreads:
     """Start ``streams`` (default: every configured one)."""
     chosen = [s for s in ctx.streams if s.configured()] if streams is None else list(streams)

@@ -190,7 +190,9 @@ class SourceClient:
         self._check_quota()
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
         try:
-            request = self._client.build_request("GET", url, headers=dict(headers or {}), timeout=timeout)
+            request = self._client.build_request(
+                "GET", url, headers=dict(headers or {}), timeout=timeout
+            )
             resp = self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise SourceTimeout(f"timed out after {self.timeout:g} s", source=self.name) from exc
@@ -204,7 +206,8 @@ class SourceClient:
         resp.close()
         if status < 400:
             where = resp.headers.get("location", "?")[:200]
-            raise BadResponse(f"redirected (HTTP {status}) to {where}: check its URL setting", source=self.name)
+            why = f"redirected (HTTP {status}) to {where}: check its URL setting"
+            raise BadResponse(why, source=self.name)
         if status == 429:
             wait = header_seconds(resp.headers.get("retry-after"), now=self._clock())
             raise RateLimited("rate limited (HTTP 429)", source=self.name, retry_after=wait)
@@ -212,7 +215,8 @@ class SourceClient:
             raise NotAuthorised(f"refused access (HTTP {status})", source=self.name)
         if status >= 500:
             raise SourceUnavailable(f"is unavailable (HTTP {status})", source=self.name)
-        raise BadResponse(f"rejected the request (HTTP {status}): check its URL setting", source=self.name)
+        why = f"rejected the request (HTTP {status}): check its URL setting"
+        raise BadResponse(why, source=self.name)
 
     def decode_json(self, resp: httpx.Response) -> Any:
         """The JSON body of a response, or BadResponse saying what came instead."""

@@ -112,9 +112,13 @@ class _Socket:
                 if event is not None:
                     yield event
         except ConnectionClosedError as exc:
-            raise SourceUnavailable(f"{self.host} dropped the connection ({exc})", source="jetstream") from exc
+            raise SourceUnavailable(
+                f"{self.host} dropped the connection ({exc})", source="jetstream"
+            ) from exc
         except (OSError, WebSocketException) as exc:
-            raise SourceUnavailable(f"{self.host} failed ({type(exc).__name__}: {exc})", source="jetstream") from exc
+            raise SourceUnavailable(
+                f"{self.host} failed ({type(exc).__name__}: {exc})", source="jetstream"
+            ) from exc
 
     def close(self) -> None:
         self._ws.close()

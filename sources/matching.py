@@ -175,6 +175,11 @@ def _parsed(typed: str) -> Identifier | None:
         return None
 
 
+_NAMING_STARTS = (
+    "dx.doi.org/", "www.doi.org/", "doi.org/", "hdl.handle.net/", "handle.net/", "hdl:", "doi:",
+)
+
+
 def naming_prefix(token: str) -> str | None:
     """The registrant prefix (``10.5555``, ``2027``) of a DOI or Handle as written in a post
     (``10.5555/x``, ``hdl:2027/x``, ``hdl.handle.net/2027/x``, a doi.org link), lower-cased; None
@@ -185,7 +190,7 @@ def naming_prefix(token: str) -> str | None:
         if low.startswith(start):
             low = low[len(start):]
             break
-    for start in ("dx.doi.org/", "www.doi.org/", "doi.org/", "hdl.handle.net/", "handle.net/", "hdl:", "doi:"):
+    for start in _NAMING_STARTS:
         if low.startswith(start):
             low = low[len(start):]
             break

@@ -47,8 +47,12 @@ def _external(added: Any) -> tuple[str, ...]:
     if not isinstance(added, list):
         return ()
     return tuple(
-        a["link"] for a in added
-        if isinstance(a, dict) and a.get("external") and isinstance(a.get("link"), str) and a["link"]
+        a["link"]
+        for a in added
+        if isinstance(a, dict)
+        and a.get("external")
+        and isinstance(a.get("link"), str)
+        and a["link"]
     )
 
 
@@ -75,8 +79,11 @@ def parse_links_change(data: Any, *, position: str, wikis: tuple[str, ...] = ())
     name = title.replace("_", " ")
     page = data.get("page_id") or name
     post = Post(
-        id=f"{lang}:{page}", url=article_url(f"https://{domain}/w/api.php", name),
-        links=links, title=f"{name} ({lang}.wikipedia)", created=stamp,
+        id=f"{lang}:{page}",
+        url=article_url(f"https://{domain}/w/api.php", name),
+        links=links,
+        title=f"{name} ({lang}.wikipedia)",
+        created=stamp,
     )
     return StreamEvent(position=position, at=event.at, post=post)
 
@@ -100,14 +107,18 @@ class _Bounded:
             cut = max(text.rfind("\n"), text.rfind("\r"))
             run = len(text) - cut - 1 if cut >= 0 else run + len(text)
             if run > MAX_LINE:
-                raise BadResponse(f"sent a line longer than {MAX_LINE:,} characters", source="wikimedia_stream")
+                raise BadResponse(
+                    f"sent a line longer than {MAX_LINE:,} characters", source="wikimedia_stream"
+                )
             yield text
 
 
 class _Events:
     """One open EventStreams connection."""
 
-    def __init__(self, response: httpx.Response, *, position: str | None, wikis: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: httpx.Response, *, position: str | None, wikis: tuple[str, ...]
+    ) -> None:
         self._response = response
         self._position = position or ""
         self._wikis = wikis
@@ -126,7 +137,9 @@ class _Events:
                     continue
                 yield parse_links_change(data, position=self._position, wikis=self._wikis)
         except SSEError as exc:
-            raise BadResponse(f"did not answer with server-sent events ({exc})", source="wikimedia_stream") from exc
+            raise BadResponse(
+                f"did not answer with server-sent events ({exc})", source="wikimedia_stream"
+            ) from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable(
                 f"connection failed ({type(exc).__name__}: {exc})", source="wikimedia_stream"
@@ -145,9 +158,12 @@ class WikimediaStream(StreamSource):
     kind = "wikipedia"
 
     class Settings(SourceSettings):
-        url: str = setting(DEFAULT_URL, "Wikimedia EventStreams address of `mediawiki.page-links-change`.")
+        url: str = setting(
+            DEFAULT_URL, "Wikimedia EventStreams address of `mediawiki.page-links-change`."
+        )
         wikis: StrList = setting(
-            (), "Wikipedias whose new links the stream counts (e.g. `en,de`); empty: every one.",
+            (),
+            "Wikipedias whose new links the stream counts (e.g. `en,de`); empty: every one.",
             env="ATTENTION_STREAM_WIKIS",
         )
 
@@ -155,6 +171,8 @@ class WikimediaStream(StreamSource):
         headers = {"Accept": "text/event-stream"}
         if position:
             headers["Last-Event-ID"] = position
-        response = self.http.client(self).open_stream(self.base_url(), headers=headers, read_timeout=READ_TIMEOUT)
+        response = self.http.client(self).open_stream(
+            self.base_url(), headers=headers, read_timeout=READ_TIMEOUT
+        )
         wikis = tuple(w.strip().lower() for w in self.settings.wikis)
         return _Events(response, position=position, wikis=wikis)

@@ -81,7 +81,9 @@ def watch_new_items(db: Database, channel: str, keys: Iterable[tuple[str, str]],
     while chunk := list(itertools.islice(keys, 10_000)):
         rows = [(next_id + n, scheme, value) for n, (scheme, value) in enumerate(chunk)]
         next_id += len(rows)
-        db.conn.executemany("INSERT INTO items (id, created_at) VALUES (?, ?)", ((i, at) for i, _, _ in rows))
+        db.conn.executemany(
+            "INSERT INTO items (id, created_at) VALUES (?, ?)", ((i, at) for i, _, _ in rows)
+        )
         db.conn.executemany(
             "INSERT INTO identifiers (key, scheme, value, item_id, added_at) VALUES (?, ?, ?, ?, ?)",
             ((f"{s}:{v}", s, v, i, at) for i, s, v in rows),

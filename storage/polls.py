@@ -47,7 +47,8 @@ def baselined_among(db: Database, source: str, item_ids: list[int]) -> set[int]:
     return {
         int(r[0])
         for r in db.execute(
-            "SELECT item_id FROM baselines WHERE source = ? AND item_id IN (SELECT value FROM json_each(?))",
+            "SELECT item_id FROM baselines WHERE source = ? "
+            "AND item_id IN (SELECT value FROM json_each(?))",
             [source, json.dumps(item_ids)],
         ).fetchall()
     }

@@ -25,7 +25,9 @@ _WATCHED = (
 
 def create_tables(db: Database) -> None:
     """Migration m015: the stream tables, the watch counter and its triggers."""
-    db.execute("CREATE TABLE watch_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE watch_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
+    )
     db.execute("INSERT INTO watch_version (id, n) VALUES (1, 0)")
     bump = "BEGIN UPDATE watch_version SET n = n + 1 WHERE id = 1; END"
     for table, columns in _WATCHED:
@@ -71,7 +73,10 @@ class StreamState:
     updated_at: str | None = None
 
 
-_COLS = "stream, connected, host, lag_seconds, day, events_today, matched_today, last_error, last_error_at, updated_at"
+_COLS = (
+    "stream, connected, host, lag_seconds, day, events_today, matched_today, last_error, "
+    "last_error_at, updated_at"
+)
 
 
 def get_stream_state(db: Database, stream: str) -> StreamState | None:
@@ -80,14 +85,23 @@ def get_stream_state(db: Database, stream: str) -> StreamState | None:
 
 
 def record_stream(
-    db: Database, stream: str, *, now: datetime, connected: bool, host: str | None = None,
-    lag_seconds: float | None = None, events: int = 0, matched: int = 0, error: str | None = None,
+    db: Database,
+    stream: str,
+    *,
+    now: datetime,
+    connected: bool,
+    host: str | None = None,
+    lag_seconds: float | None = None,
+    events: int = 0,
+    matched: int = 0,
+    error: str | None = None,
 ) -> None:
     """Say how a stream is doing; ``events`` and ``matched`` are added to today's numbers
     (UTC days), which start again at 0 on a new day."""
     day, at = now.date().isoformat(), iso(now)
     db.execute(
-        "INSERT INTO stream_state (stream, day) VALUES (?, ?) ON CONFLICT (stream) DO NOTHING", [stream, day]
+        "INSERT INTO stream_state (stream, day) VALUES (?, ?) ON CONFLICT (stream) DO NOTHING",
+        [stream, day],
     )
     db.execute(
         "UPDATE stream_state SET events_today = 0, matched_today = 0, day = ? "

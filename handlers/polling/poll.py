@@ -111,7 +111,9 @@ def _save_validators(ctx: Context, source: Source) -> None:
 PAGE_ITEMS = 1000
 
 
-def targets(ctx: Context, source: Source, *, only_new: bool = False) -> Iterator[tuple[int, list[Identifier]]]:
+def targets(
+    ctx: Context, source: Source, *, only_new: bool = False
+) -> Iterator[tuple[int, list[Identifier]]]:
     """Watched identifiers the source can answer for, item by item (in item id order); with
     ``only_new``, only items the source was never asked about.
 
@@ -124,7 +126,8 @@ def targets(ctx: Context, source: Source, *, only_new: bool = False) -> Iterator
     after = 0
     while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS):
         after = page[-1][0]
-        asked = polls.baselined_among(db, source.name, sorted({i for i, _ in page})) if only_new else set()
+        ids = sorted({i for i, _ in page})
+        asked = polls.baselined_among(db, source.name, ids) if only_new else set()
         grouped: dict[int, list[Identifier]] = {}
         for item_id, ident in page:
             if item_id in asked:
@@ -272,7 +275,8 @@ def run_poll(
         progress(0, total)
     resting: BackingOff | None = None
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
-    for done, (item_id, got) in enumerate(ask_items(ctx, source, targets(ctx, source, only_new=only_new)), start=1):
+    asking = ask_items(ctx, source, targets(ctx, source, only_new=only_new))
+    for done, (item_id, got) in enumerate(asking, start=1):
         asked += got.asked
         failures.extend(PollFailure(target=key, error=error) for key, error in got.failures)
         resting = resting or got.resting

@@ -41,7 +41,9 @@ class Match:
 
 
 #: Hosts whose links are a DOI or a Handle: their registrant prefix says if one can be watched.
-_PREFIXED_HOSTS = frozenset({"doi.org", "dx.doi.org", "www.doi.org", "hdl.handle.net", "handle.net"})
+_PREFIXED_HOSTS = frozenset(
+    {"doi.org", "dx.doi.org", "www.doi.org", "hdl.handle.net", "handle.net"}
+)
 
 
 def _host(link: str) -> str:
@@ -58,7 +60,11 @@ class WatchIndex:
     """Every watched identifier and web site, as of ``version`` (storage.streams)."""
 
     def __init__(
-        self, keys: dict[str, int] | None = None, sites: list[str] | None = None, *, version: int = 0
+        self,
+        keys: dict[str, int] | None = None,
+        sites: list[str] | None = None,
+        *,
+        version: int = 0,
     ) -> None:
         #: identifier key -> item id.
         self.keys: dict[str, int] = keys or {}
@@ -100,12 +106,18 @@ class WatchIndex:
         if host in _PREFIXED_HOSTS:
             interesting = naming_prefix(link) in self.prefixes
         else:
-            interesting = host in RESOLVER_HOSTS or host in self.url_hosts or "/ark:" in link.lower()
+            interesting = (
+                host in RESOLVER_HOSTS or host in self.url_hosts or "/ark:" in link.lower()
+            )
         if interesting:
             self._add(found, identifier_of_link(link))
         if host in self.sites:
             clean = clean_url(link)
-            if clean and clean not in found.site_links and any(under_domain(clean, t) for t in self.sites[host]):
+            if (
+                clean
+                and clean not in found.site_links
+                and any(under_domain(clean, t) for t in self.sites[host])
+            ):
                 found.site_links.append(clean)
         # A publisher's link carrying the DOI whole (``/doi/10.1/x``).
         for ident in dois_in_link(link, prefixes=self.prefixes):

@@ -45,7 +45,8 @@ QUEUE_SIZE = 10_000
 
 def backoff(failures: int, *, rand: Callable[[float, float], float] = random.uniform) -> float:
     """Seconds before reconnecting after ``failures`` failed tries in a row: 1, 2, 4 ... up to
-    five minutes, each somewhere in its upper half so restarted bots do not all come back at once."""
+    five minutes, each somewhere in its upper half so restarted bots do not all come back at
+    once."""
     if failures <= 0:
         return 0.0
     full = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (failures - 1))
@@ -63,8 +64,13 @@ class StreamRunner:
     """Runs one stream until ``stop`` is set (``run``), or one connection (``session``)."""
 
     def __init__(
-        self, ctx: Context, stream: StreamSource, *, on_alerts: Callable[[], None] | None = None,
-        resolver: PageReader | None = None, clock: Callable[[], float] = time.time,
+        self,
+        ctx: Context,
+        stream: StreamSource,
+        *,
+        on_alerts: Callable[[], None] | None = None,
+        resolver: PageReader | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ctx = ctx
         self.stream = stream
@@ -119,7 +125,9 @@ class StreamRunner:
         conn = self.stream.connect(self.stream.resume_position(stored))
         self._conn = conn
         events: queue.Queue[StreamEvent | _End] = queue.Queue(QUEUE_SIZE)
-        reader = threading.Thread(target=self._read, args=(conn, events), name=f"read {self.stream.name}", daemon=True)
+        reader = threading.Thread(
+            target=self._read, args=(conn, events), name=f"read {self.stream.name}", daemon=True
+        )
         reader.start()
         self.stats.connected = True
         self.stats.host = getattr(conn, "host", None) or self.stream.address()
@@ -143,7 +151,11 @@ class StreamRunner:
             end = _End(exc)
         except Exception as exc:
             log.exception("%s: reading failed", self.stream.name)
-            end = _End(SourceUnavailable(f"reading failed ({type(exc).__name__}: {exc})", source=self.stream.name))
+            end = _End(
+                SourceUnavailable(
+                    f"reading failed ({type(exc).__name__}: {exc})", source=self.stream.name
+                )
+            )
         if not self._closing.is_set():
             self._put(events, end)
 
@@ -218,7 +230,9 @@ class StreamRunner:
             if now >= next_check:
                 next_check = now + CHECK_WATCHES_SECONDS
                 if stats.lag_seconds is not None:
-                    self.ctx.gauges.set_stream_lag(self.stream.source, stats.lag_seconds)  # /metrics
+                    self.ctx.gauges.set_stream_lag(
+                        self.stream.source, stats.lag_seconds
+                    )  # /metrics
                 if self.refresh_index():
                     index = self.index
             if now >= next_report:
@@ -228,7 +242,9 @@ class StreamRunner:
                 report()
 
     def _flush(self, pending: list[tuple[Post, Match]], position: str | None) -> None:
-        done = store.store_matches(self.ctx, self.stream, pending, position=position or "", resolver=self.resolver)
+        done = store.store_matches(
+            self.ctx, self.stream, pending, position=position or "", resolver=self.resolver
+        )
         self.stats.new_mentions += done.new_mentions
         self.stats.alerts += done.alerts
         if done.alerts and self.on_alerts is not None:
@@ -247,13 +263,21 @@ class StreamRunner:
         log.info("%s: matching against %d watched identifiers", self.stream.name, len(self.index))
         return True
 
-    def _record(self, *, connected: bool, events: int = 0, matched: int = 0, error: str | None = None) -> None:
+    def _record(
+        self, *, connected: bool, events: int = 0, matched: int = 0, error: str | None = None
+    ) -> None:
         try:
             with self.ctx.store.transaction() as db:
                 record_stream(
-                    db, self.stream.name, now=datetime.now(UTC), connected=connected,
-                    host=self.stats.host, lag_seconds=self.stats.lag_seconds, events=events,
-                    matched=matched, error=error,
+                    db,
+                    self.stream.name,
+                    now=datetime.now(UTC),
+                    connected=connected,
+                    host=self.stats.host,
+                    lag_seconds=self.stats.lag_seconds,
+                    events=events,
+                    matched=matched,
+                    error=error,
                 )
         except Exception:
             log.exception("%s: could not record how the stream is", self.stream.name)

@@ -73,12 +73,14 @@ def stands_in(ctx: Context, source_name: str) -> bool:
 
 
 def stream_line(ctx: Context, stream: StreamSource, st: StreamState | None, now: datetime) -> str:
-    """``Bluesky stream (Jetstream): connected to ..., 2 s behind; today 1,234 events read, 3 matched``."""
+    """``Bluesky stream (Jetstream): connected to ..., 2 s behind; today 1,234 events read, 3
+    matched``."""
     problem = stream.not_ready()
     if problem:
         return f"{stream.label}: {problem}"
     if st is None:
-        return f"{stream.label}: not started yet (`attention-bot run` or `attention-bot stream` reads it)"
+        readers = "`attention-bot run` or `attention-bot stream`"
+        return f"{stream.label}: not started yet ({readers} reads it)"
     polled = ctx.source(stream.source)
     today = st.day == now.date().isoformat()
     counts = (

@@ -39,13 +39,20 @@ class Stored:
 
 def _mention(stream: StreamSource, post: Post, ident: Identifier) -> Mention:
     return Mention(
-        source=stream.source, external_id=f"{post.id}:{ident.key}", url=post.url,
-        title=post.title or snippet(post.text), occurred_at=post.occurred_at,
-        api_url=stream.address(), kind=stream.kind, identifier=ident,
+        source=stream.source,
+        external_id=f"{post.id}:{ident.key}",
+        url=post.url,
+        title=post.title or snippet(post.text),
+        occurred_at=post.occurred_at,
+        api_url=stream.address(),
+        kind=stream.kind,
+        identifier=ident,
     )
 
 
-def _site_items(ctx: Context, found: Sequence[tuple[Post, Match]], reader: PageReader | None) -> None:
+def _site_items(
+    ctx: Context, found: Sequence[tuple[Post, Match]], reader: PageReader | None
+) -> None:
     """Name the items behind links under watched web sites (the link resolver reads each page,
     as a domain poll does), adding them to each match; a page that cannot be read still counts
     as its URL."""
@@ -63,7 +70,10 @@ def _site_items(ctx: Context, found: Sequence[tuple[Post, Match]], reader: PageR
             log.info("a link under a watched site was left out: %s", exc)
             continue
         with ctx.store.transaction() as db:
-            items[link] = (adopt_link(db, resolved, watchers), Identifier(scheme="url", value=resolved.url))
+            items[link] = (
+                adopt_link(db, resolved, watchers),
+                Identifier(scheme="url", value=resolved.url),
+            )
     for _, m in found:
         for link in m.site_links:
             if link in items:
@@ -77,7 +87,11 @@ def alerting_source(ctx: Context, stream: StreamSource) -> Source:
 
 
 def store_matches(
-    ctx: Context, stream: StreamSource, found: Sequence[tuple[Post, Match]], *, position: str,
+    ctx: Context,
+    stream: StreamSource,
+    found: Sequence[tuple[Post, Match]],
+    *,
+    position: str,
     resolver: PageReader | None = None,
 ) -> Stored:
     """Store a batch of matched posts, alert the channels watching their items and keep
@@ -89,21 +103,33 @@ def store_matches(
         by_owner: dict[int, list[Mention]] = {}
         for post, match in found:
             for item_id, ident in match.items.items():
-                by_owner.setdefault(owner_of(db, item_id, ident), []).append(_mention(stream, post, ident))
+                by_owner.setdefault(owner_of(db, item_id, ident), []).append(
+                    _mention(stream, post, ident)
+                )
         new = alerts = 0
         for owner, group in sorted(by_owner.items()):
             stored = _add(ctx, db, owner, group, poll_id=poll_id)
             new += len(stored)
             if stored:
-                alerts += len(detect.enqueue_alerts(
-                    ctx, db, item_id=owner, source=source, poll_id=poll_id, new_mentions=stored, changes=[],
-                ))
+                alerts += len(
+                    detect.enqueue_alerts(
+                        ctx,
+                        db,
+                        item_id=owner,
+                        source=source,
+                        poll_id=poll_id,
+                        new_mentions=stored,
+                        changes=[],
+                    )
+                )
         state.set_validators(db, stream.name, cursor=position)
         polls.finish_poll(db, poll_id, items=len(by_owner), new_mentions=new)
     return Stored(new_mentions=new, alerts=alerts)
 
 
-def _add(ctx: Context, db: Database, owner: int, group: list[Mention], *, poll_id: int) -> list[StoredMention]:
+def _add(
+    ctx: Context, db: Database, owner: int, group: list[Mention], *, poll_id: int
+) -> list[StoredMention]:
     return mentions_store.add_mentions(
         db, owner, group, poll_id=poll_id, store_authors=ctx.options.store_authors
     )

@@ -30,13 +30,23 @@ def test_stream_for_a_while_alerts_through_the_console_and_stops(
     assert "gained attention on Bluesky: 3 new mentions" in out
     assert "jetstream: 9 events read, 3 matched, 3 new mentions, 1 alert, " in out
     assert main(["cmd", "--channel", "C1", "sources"]) == 0
-    assert "Bluesky stream (Jetstream): not connected; today 9 events read, 3 matched" in capsys.readouterr().out
+    assert (
+        "Bluesky stream (Jetstream): not connected; today 9 events read, 3 matched"
+        in capsys.readouterr().out
+    )
 
 
-def test_stream_refuses_an_unknown_or_switched_off_stream(capsys: pytest.CaptureFixture[str]) -> None:
+def test_stream_refuses_an_unknown_or_switched_off_stream(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["stream", "--stream", "myspace", "--for", "1"]) == 1
-    assert "There is no stream `myspace`. Streams: bluesky (jetstream), wikipedia (wikimedia_stream)." in capsys.readouterr().err
-    assert main(["stream", "--stream", "bluesky", "--for", "1"]) == 1  # ATTENTION_STREAMS is empty here
+    assert (
+        "There is no stream `myspace`. Streams: bluesky (jetstream), wikipedia (wikimedia_stream)."
+        in capsys.readouterr().err
+    )
+    assert (
+        main(["stream", "--stream", "bluesky", "--for", "1"]) == 1
+    )  # ATTENTION_STREAMS is empty here
     assert "switched off (add bluesky to ATTENTION_STREAMS)" in capsys.readouterr().err
     assert main(["stream", "--for", "0"]) == 1
 
@@ -52,7 +62,9 @@ def test_run_keeps_the_streams_going_beside_the_scheduler_and_stops_them_with_it
 
     with FakeJetstream(POSTS) as fake:
         monkeypatch.setenv("ATTENTION_JETSTREAM_URL", fake.url)
-        settings = load_settings(db=tmp_path / "attention.db", streams=("bluesky",), alert_group_seconds=0)
+        settings = load_settings(
+            db=tmp_path / "attention.db", streams=("bluesky",), alert_group_seconds=0
+        )
         ctx = build_context(settings)
         assert dispatch(ctx, "watch 10.5555/abc", channel="C1").ok
         chat = RecordingNotifier()
@@ -74,4 +86,7 @@ def test_a_stream_that_does_not_exist_stops_the_bot_at_start_with_the_names(
     with pytest.raises(SystemExit) as stop:
         main(["cmd", "list"])
     assert stop.value.code == 2
-    assert "ATTENTION_STREAMS: there is no stream for mastodon (the streams are bluesky, wikipedia)" in capsys.readouterr().err
+    assert (
+        "ATTENTION_STREAMS: there is no stream for mastodon (the streams are bluesky, wikipedia)"
+        in capsys.readouterr().err
+    )

@@ -99,7 +99,9 @@ class FakeJetstream(_Feed):
 
 def kafka_id(offset: int) -> str:
     """An EventStreams event id: the Kafka position, as a JSON list."""
-    return json.dumps([{"topic": "eqiad.mediawiki.page-links-change", "partition": 0, "offset": offset}])
+    return json.dumps(
+        [{"topic": "eqiad.mediawiki.page-links-change", "partition": 0, "offset": offset}]
+    )
 
 
 def _offset(last_event_id: str | None) -> int:
@@ -109,7 +111,9 @@ def _offset(last_event_id: str | None) -> int:
 
 
 class FakeEventStreams(_Feed):
-    def __init__(self, events: list[dict[str, Any]] | None = None, *, content_type: str = "text/event-stream") -> None:
+    def __init__(
+        self, events: list[dict[str, Any]] | None = None, *, content_type: str = "text/event-stream"
+    ) -> None:
         super().__init__(events)
         #: The Last-Event-ID header of every connection, in order (None when absent).
         self.last_event_ids: list[str | None] = []
@@ -120,7 +124,8 @@ class FakeEventStreams(_Feed):
     @property
     def url(self) -> str:
         assert self._httpd is not None
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v2/stream/mediawiki.page-links-change"
+        port = self._httpd.server_address[1]
+        return f"http://127.0.0.1:{port}/v2/stream/mediawiki.page-links-change"
 
     def __enter__(self) -> FakeEventStreams:
         fake = self
@@ -152,7 +157,9 @@ class FakeEventStreams(_Feed):
                             if offset <= after:
                                 continue
                             # A heartbeat with no data before each event: it must be skipped.
-                            frame = f"data:\n\nid: {kafka_id(offset)}\ndata: {json.dumps(event)}\n\n"
+                            frame = (
+                                f"data:\n\nid: {kafka_id(offset)}\ndata: {json.dumps(event)}\n\n"
+                            )
                             self.wfile.write(frame.encode())
                             self.wfile.flush()
                             sent += 1
@@ -164,7 +171,9 @@ class FakeEventStreams(_Feed):
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

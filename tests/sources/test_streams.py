@@ -23,9 +23,21 @@ def test_a_new_post_carries_its_links_text_and_public_address() -> None:
     assert facet.post.url == "https://bsky.app/profile/did:plc:facet1/post/3lfacet1"
     assert facet.post.id == "at://did:plc:facet1/app.bsky.feed.post/3lfacet1"  # as the search's
     assert facet.post.links == ("https://doi.org/10.5555/ABC",)
-    assert embed is not None and embed.post is not None and embed.post.links == ("http://dx.doi.org/10.5555%2Fabc",)
-    assert media is not None and media.post is not None and media.post.links == ("https://hdl.handle.net/2027/abc",)
-    assert text is not None and text.post is not None and text.post.text == "Cite it as doi:10.5555/ABC."
+    assert (
+        embed is not None
+        and embed.post is not None
+        and embed.post.links == ("http://dx.doi.org/10.5555%2Fabc",)
+    )
+    assert (
+        media is not None
+        and media.post is not None
+        and media.post.links == ("https://hdl.handle.net/2027/abc",)
+    )
+    assert (
+        text is not None
+        and text.post is not None
+        and text.post.text == "Cite it as doi:10.5555/ABC."
+    )
     assert text.post.occurred_at is not None and text.post.occurred_at.year == 2026
 
 
@@ -36,21 +48,41 @@ def test_deletes_identities_and_unreadable_messages_only_move_the_position() -> 
     assert identity is not None and identity.post is None
     assert parse_message("not json") is None
     assert parse_message(json.dumps({"kind": "commit"})) is None  # no time_us: no event at all
-    odd = parse_message(json.dumps({"did": "d", "time_us": 5, "kind": "commit", "commit": {
-        "operation": "create", "collection": "app.bsky.feed.post", "rkey": "r",
-        "record": {"text": "x", "facets": "not a list", "embed": ["odd"]}}}))
+    odd = parse_message(
+        json.dumps(
+            {
+                "did": "d",
+                "time_us": 5,
+                "kind": "commit",
+                "commit": {
+                    "operation": "create",
+                    "collection": "app.bsky.feed.post",
+                    "rkey": "r",
+                    "record": {"text": "x", "facets": "not a list", "embed": ["odd"]},
+                },
+            }
+        )
+    )
     assert odd is not None and odd.post is not None and odd.post.links == ()
 
 
 def test_the_subscription_asks_for_posts_from_the_cursor() -> None:
-    url = subscribe_url("wss://js.example/subscribe?wantedCollections=app.bsky.feed.like", "1764547195000000")
-    assert url == "wss://js.example/subscribe?wantedCollections=app.bsky.feed.post&cursor=1764547195000000"
-    assert subscribe_url("wss://js.example/subscribe", None).endswith("?wantedCollections=app.bsky.feed.post")
+    url = subscribe_url(
+        "wss://js.example/subscribe?wantedCollections=app.bsky.feed.like", "1764547195000000"
+    )
+    assert (
+        url
+        == "wss://js.example/subscribe?wantedCollections=app.bsky.feed.post&cursor=1764547195000000"
+    )
+    assert subscribe_url("wss://js.example/subscribe", None).endswith(
+        "?wantedCollections=app.bsky.feed.post"
+    )
 
 
 def test_an_added_external_link_on_a_wikipedia_article_is_a_candidate() -> None:
     added, on_de, removed, wiktionary, talk, ja = (
-        parse_links_change(e, position=str(n)) for n, e in enumerate(_events("page-links-change.json"))
+        parse_links_change(e, position=str(n))
+        for n, e in enumerate(_events("page-links-change.json"))
     )
     assert added.post is not None
     assert added.post.links == ("https://doi.org/10.5555/ABC",)  # the internal link is not
@@ -78,8 +110,14 @@ def test_the_registrant_prefix_a_stream_filters_on_is_the_parsers() -> None:
     from core.identifiers import parse_identifier
     from sources.matching import identifiers_in, naming_prefix
 
-    for typed in ("10.5555/ABC", "doi:10.5555/abc", "https://doi.org/10.5555%2Fabc", "HTTP://DX.DOI.ORG/10.5555/abc",
-                  "//doi.org/10.5555/abc", "https://hdl.handle.net/10.5555/abc"):
+    for typed in (
+        "10.5555/ABC",
+        "doi:10.5555/abc",
+        "https://doi.org/10.5555%2Fabc",
+        "HTTP://DX.DOI.ORG/10.5555/abc",
+        "//doi.org/10.5555/abc",
+        "https://hdl.handle.net/10.5555/abc",
+    ):
         assert naming_prefix(typed) == "10.5555", typed
         assert parse_identifier(typed.removeprefix("//")).value.split("/")[0] == "10.5555"
     assert naming_prefix("hdl:2027/abc") == naming_prefix("hdl.handle.net/2027/abc") == "2027"

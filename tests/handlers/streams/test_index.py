@@ -24,11 +24,15 @@ def _item(ctx: Context, typed: str) -> int:
     return found
 
 
-def test_a_post_names_an_item_by_facet_embed_card_or_text_and_near_misses_name_none(ctx: Context) -> None:
+def test_a_post_names_an_item_by_facet_embed_card_or_text_and_near_misses_name_none(
+    ctx: Context,
+) -> None:
     assert dispatch(ctx, "watch 10.5555/abc hdl:2027/abc", channel="C1").ok
     assert dispatch(ctx, "watch domain repo.example.edu/maps", channel="C1").ok
     index = WatchIndex.load(ctx.store.db)
-    posts = [e.post for e in (parse_event(raw) for raw in EVENTS) if e is not None and e.post is not None]
+    posts = [
+        e.post for e in (parse_event(raw) for raw in EVENTS) if e is not None and e.post is not None
+    ]
     found = {p.id.rsplit("/", 1)[1]: index.match(p) for p in posts}
     doi, handle = _item(ctx, "10.5555/abc"), _item(ctx, "hdl:2027/abc")
     assert set(found["3lfacet1"].items) == {doi}  # facet: https://doi.org/10.5555/ABC
@@ -40,8 +44,12 @@ def test_a_post_names_an_item_by_facet_embed_card_or_text_and_near_misses_name_n
     assert not found["3lplain9"]
 
 
-def test_urls_match_whatever_their_scheme_case_or_tracking_and_publisher_links_by_their_doi(ctx: Context) -> None:
-    assert dispatch(ctx, "watch https://example.org/page 10.1371/journal.pone.0012345", channel="C1").ok
+def test_urls_match_whatever_their_scheme_case_or_tracking_and_publisher_links_by_their_doi(
+    ctx: Context,
+) -> None:
+    assert dispatch(
+        ctx, "watch https://example.org/page 10.1371/journal.pone.0012345", channel="C1"
+    ).ok
     index = WatchIndex.load(ctx.store.db)
     page, plos = _item(ctx, "https://example.org/page"), _item(ctx, "10.1371/journal.pone.0012345")
     for link in ("http://EXAMPLE.org/page/", "https://example.org:443/page?utm_source=x#top"):
@@ -71,8 +79,12 @@ def test_matching_asks_the_database_nothing(ctx: Context) -> None:
 def test_watching_unwatching_and_sites_move_the_watch_version(ctx: Context) -> None:
     db = ctx.store.db
     seen = [watch_version(db)]
-    for command in ("watch 10.5555/abc", "watch domain repo.example.edu", "unwatch 10.5555/abc",
-                    "unwatch domain repo.example.edu"):
+    for command in (
+        "watch 10.5555/abc",
+        "watch domain repo.example.edu",
+        "unwatch 10.5555/abc",
+        "unwatch domain repo.example.edu",
+    ):
         assert dispatch(ctx, command, channel="C1").ok
         seen.append(watch_version(db))
     assert all(b > a for a, b in zip(seen, seen[1:], strict=False)), seen

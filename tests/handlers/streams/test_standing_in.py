@@ -43,7 +43,9 @@ def test_searches_ask_only_new_items_while_the_stream_stands_in(ctx: Context) ->
         assert _searched(wiki) == ['"10.5555/three"']  # only the new item's history
         assert report.only_new and "followed by the stream" in report.summary()
 
-        ctx.store.db.execute("UPDATE polls SET started_at = '2000-01-01T00:00:00+00:00' WHERE scope IS NULL")
+        ctx.store.db.execute(
+            "UPDATE polls SET started_at = '2000-01-01T00:00:00+00:00' WHERE scope IS NULL"
+        )
         ctx.store.db.conn.commit()
         run_poll(ctx, wikipedia)  # a week after the last full poll: every item again
         assert len(_searched(wiki)) == 3
