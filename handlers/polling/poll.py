@@ -7,11 +7,13 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from core.models import Identifier, SourceResult
+from core.times import parse
 from handlers.context import Context
 from handlers.polling import domains
 from handlers.polling.asking import BackingOff, store_result
@@ -20,6 +22,7 @@ from handlers.polling.resolve import PageReader
 from handlers.polling.storing import enqueue, store_and_detect
 from handlers.polling.sweep import SweepReport, sweep, sweep_size, sweeps
 from handlers.render import plural
+from handlers.streams.status import stands_in
 from sources.base import Source
 from sources.matching import under_domain
 from storage import asked as asked_store
@@ -58,10 +61,12 @@ class PollReport(BaseModel):
     unasked: int = 0
     #: Links found under watched sites that were left out or whose page could not be read.
     bad_links: tuple[PollFailure, ...] = ()
+    #: Only items never asked before were asked: the source's stream stands in for the rest.
+    only_new: bool = False
 
     def summary(self) -> str:
         text = (
-            f"{self.source}: {plural(self.items, 'item')}, "
+            f"{self.source}: {plural(self.items, 'new item' if self.only_new else 'item')}, "
             f"{plural(self.new_mentions, 'new mention')}, "
             f"{plural(self.alerts, 'alert')}"
         )
@@ -75,6 +80,8 @@ class PollReport(BaseModel):
             text += f", {len(self.failures)} failed ({self.failures[0].error})"
         if self.domains:
             text += f"; domains: {self.domains}"
+        if self.only_new:
+            text += "; the others are followed by the stream (all asked again weekly)"
         if self.bad_links:
             n = len(self.bad_links)
             first = self.bad_links[0]
@@ -116,10 +123,11 @@ PAGE_ITEMS = 1000
 
 
 def targets(
-    ctx: Context, source: Source, *, skip: AbstractSet[int] = frozenset(),
+    ctx: Context, source: Source, *, skip: AbstractSet[int] = frozenset(), only_new: bool = False,
 ) -> Iterator[tuple[int, list[Identifier]]]:
     """Watched identifiers the source can answer for, item by item (in item id order), but
-    for the items in ``skip`` (a sweep took them).
+    for the items in ``skip`` (a sweep took them); with ``only_new``, only items the source
+    was never asked about (its stream follows the others).
 
     A source asked by domain already covers every URL under a watched site in one request, so
     those URLs are not asked about one by one: the site's cost stays flat however many pages
@@ -130,7 +138,8 @@ def targets(
     after = 0
     while page := watches.watched_identifiers_page(db, after_item=after, items=PAGE_ITEMS):
         after = page[-1][0]
-        yield from _grouped(page, answerable, skip)
+        asked = polls.baselined_among(db, source.name, sorted({i for i, _ in page})) if only_new else set()
+        yield from _grouped(page, answerable, skip | asked if asked else skip)
 
 
 def _answerable(ctx: Context, source: Source) -> Callable[[Identifier], bool]:
@@ -184,6 +193,22 @@ def oldest_first(
                 return
             budget -= len(idents)
             yield item_id, idents
+
+
+#: With its stream up, a source's per-item searches ask every item this often (new items are
+#: asked at every poll: what was said before they were watched is only found that way).
+FULL_POLL_EVERY = timedelta(days=7)
+
+
+def poll_scope(ctx: Context, source: Source) -> str | None:
+    """``new`` when the source's stream is up and every item was asked less than a week ago:
+    the poll then asks only items never asked; None for a poll of every item."""
+    if not stands_in(ctx, source.name):
+        return None
+    last = polls.last_full_poll(ctx.store.db, source.name)
+    if last is None or ctx.now() - parse(last) >= FULL_POLL_EVERY:
+        return None
+    return "new"
 
 
 def _poll_domains(
@@ -243,8 +268,10 @@ def run_poll(
 
     A failing identifier never stops the rest; failures are listed in the report.
     """
+    scope = poll_scope(ctx, source)
+    only_new = scope == "new"
     with ctx.store.transaction() as db:
-        poll_id = polls.start_poll(db, source.name)
+        poll_id = polls.start_poll(db, source.name, scope=scope)
     _load_validators(ctx, source)
     swept = SweepReport()
     if sweeps(source):
@@ -255,11 +282,11 @@ def run_poll(
     taken = swept.handled
     # Counted in a first pass, then read again page by page while asking.
     items = lookups = 0
-    for _, idents in targets(ctx, source, skip=taken):
+    for _, idents in targets(ctx, source, skip=taken, only_new=only_new):
         items += 1
         lookups += len(idents)
     budget = lookup_budget(ctx, source)
-    paced = lookups > budget
+    paced = lookups > budget and not only_new
     total = len(taken) + items
     asked = swept.requests
     new, baselines, written = swept.new_mentions, swept.baselines, swept.alerts
@@ -267,7 +294,8 @@ def run_poll(
     if progress:
         progress(len(taken), total)
     resting: BackingOff | None = swept.resting
-    queue = oldest_first(ctx, source, budget=budget, skip=taken) if paced else targets(ctx, source, skip=taken)
+    queue = (oldest_first(ctx, source, budget=budget, skip=taken) if paced
+             else targets(ctx, source, skip=taken, only_new=only_new))
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
     done = len(taken)
     for item_id, got in ask_items(ctx, source, queue if resting is None else iter(())):
@@ -307,7 +335,7 @@ def run_poll(
     report = PollReport(
         source=source.name, poll_id=poll_id, items=total, asked=asked, new_mentions=new,
         baselines=baselines, alerts=written, failures=tuple(failures), domains=note,
-        swept=swept.answered, unasked=max(0, lookups - budget) if paced else 0,
+        swept=swept.answered, unasked=max(0, lookups - budget) if paced else 0, only_new=only_new,
         bad_links=tuple(bad_links),
     )
     log.info("poll %s", report.summary())
