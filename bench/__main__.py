@@ -36,6 +36,8 @@ BENCHMARKS: tuple[tuple[str, str, str], ...] = (
     ("citation_sweep", "bench.citation_sweep", "run"),
     ("identifier_parsing", "bench.extras", "identifier_parsing"),
     ("bulk_watch", "bench.extras", "bulk_watch"),
+    ("stream_match", "bench.stream_match", "run"),
+    ("stream_latency", "bench.stream_latency", "run"),
 )
 
 #: The figure the table shows for a benchmark: a key of ``figures`` (dots go deeper) and the
@@ -49,6 +51,8 @@ KEY_FIGURES: dict[str, tuple[str, str]] = {
     "storage_scale": ("mentions_per_second", "mentions_per_second"),
     "identifier_parsing": ("per_second", "per_second"),
     "bulk_watch": ("items_per_second", "items_per_second"),
+    "stream_match": ("events_per_second", "events_per_second"),
+    "stream_latency": ("p99_s", "p99_s"),
 }
 
 

@@ -92,6 +92,7 @@ def _peak_mb(items: int, fake: FakeCrossref) -> dict[str, Any]:
             "ATTENTION_SOURCE_RATES": "europepmc=100000",
             "ATTENTION_SOURCE_CONCURRENCY": "europepmc=4",
             "ATTENTION_LOG_LEVEL": "WARNING",
+            "ATTENTION_STREAMS": "",  # the streams would dial Bluesky and Wikimedia
         }
         fake.reset()
         _due_soon(db_path)

@@ -13,6 +13,7 @@ from bot import __version__
 from bot.importcmd import args_harvest, args_import, cmd_harvest, cmd_import
 from bot.pollcmd import args_poll, cmd_poll
 from bot.startup import EXIT_OK, EXIT_USER_ERROR, start
+from bot.streamcmd import args_stream, cmd_stream
 from bot.summarycmd import args_export, args_summary, cmd_export, cmd_summary
 
 log = logging.getLogger("attention-bot")
@@ -170,6 +171,7 @@ SUBCOMMANDS: list[Subcommand] = [
     ("cmd", "run one command as /attention would and print the reply", _args_cmd, cmd_cmd),
     ("shell", "interactive shell over the commands", _args_shell, cmd_shell),
     ("poll", "poll the sources once and deliver the alerts (for cron): poll --once", args_poll, cmd_poll),
+    ("stream", "read the streams in the foreground and deliver what they match: stream --for 60", args_stream, cmd_stream),
     ("summary", "print a channel's summary, or deliver it now with --post", args_summary, cmd_summary),
     ("export", "write a channel's mentions to a CSV file", args_export, cmd_export),
     ("import", "import a CSV of identifiers as a watched collection", args_import, cmd_import),

@@ -97,7 +97,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
             print(run_housekeeping(ctx))
         # What the round found, and alerts left from an earlier run (or digests due).
-        _deliver_all(ctx, notifier)
+        deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
     if sources and failed == len(sources):
@@ -107,17 +107,21 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return startup.EXIT_OK
 
 
-def _deliver_all(ctx: Context, notifier: Notifier) -> None:
-    """Deliver until the outbox has nothing more to send now, printing what happened. Every
-    source has been asked: alerts still waiting for more about their item go out now, so an
-    item that several sources mention gets one message."""
+def deliver_all(
+    ctx: Context, notifier: Notifier, *, flush: bool = True, quiet: bool = False
+) -> None:
+    """Deliver until the outbox has nothing more to send now, printing what happened. With
+    ``flush`` (a run that ends: every source asked, a stream stopping) alerts still waiting for
+    more about their item go out too, so an item that several sources mention gets one message;
+    ``quiet`` prints only what was sent or failed."""
     from handlers.alerts.deliver import deliver_pending
 
     for _ in range(MAX_DELIVERY_ROUNDS):
-        report = deliver_pending(ctx, notifier, flush=True)
+        report = deliver_pending(ctx, notifier, flush=flush)
         if not (report.sent or report.recovered or report.failed or report.digests or report.retrying
                 or report.busy):
             break
-        print("outbox: " + report.summary())
+        if not quiet or report.sent or report.failed:
+            print("outbox: " + report.summary(), flush=True)
         if not (report.sent or report.recovered or report.digests):
             break

@@ -8,17 +8,20 @@ and ``max_instances=1`` keep one poll of a source at a time however late the pro
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings
+from bot.streams import StreamThreads, start_streams
 from bot.summary_job import add_summary_job
 from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
@@ -228,12 +231,30 @@ def add_jobs(
     return ids
 
 
+class BotScheduler(BackgroundScheduler):
+    """The scheduler, and the streams that run beside it: stopped together."""
+
+    streams: StreamThreads | None = None
+
+    def deliver_soon(self) -> None:
+        """Run the delivery job now (a stream matched something), not at its next minute."""
+        with contextlib.suppress(JobLookupError):
+            self.modify_job(DELIVERY_JOB, next_run_time=datetime.now(UTC))
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.streams is not None:
+            self.streams.shutdown()
+        super().shutdown(wait=wait)
+
+
 def start_scheduler(settings: Settings, ctx: Context, notifier: Notifier) -> BackgroundScheduler:
-    """Start the background jobs; call ``shutdown(wait=False)`` on the result when stopping."""
-    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    """Start the background jobs and the streams; call ``shutdown(wait=False)`` on the result
+    when stopping."""
+    scheduler = BotScheduler(timezone=UTC, daemon=True)
     add_jobs(scheduler, settings, ctx, notifier)
     add_summary_job(scheduler, settings, ctx, notifier)
     scheduler.start()
+    scheduler.streams = start_streams(ctx, on_alerts=scheduler.deliver_soon)
     for source in ctx.sources:
         if source.configured():
             _record_next_run(scheduler, ctx, source.name)

@@ -60,6 +60,7 @@ class BotSettings(BaseSettings):
     http_timeout: float = setting(10.0, "Seconds before one request to a source times out.", gt=0, le=120)
     http_max_bytes: int = setting(20_000_000, "Largest response body (after decompression) read from a source.", gt=0)
     disabled_sources: StrList = setting((), "Sources switched off, e.g. `mastodon,feeds`.")
+    streams: StrList = setting(("bluesky", "wikipedia"), "Sources read from their public streams as posts happen (`bluesky`: Jetstream, `wikipedia`: EventStreams); empty: none.")
     source_rates: Rates = setting({}, "Requests a second a source may be sent, overriding its default, e.g. `crossref=50,openalex=10`.")
     source_concurrency: Slots = setting({}, "Requests a source may have in flight at once (a whole number, at least 1), e.g. `crossref=16`.")
 
@@ -100,8 +101,9 @@ class Settings(Options, BotSettings):
             contact_email=self.contact_email,
             timeout=self.http_timeout,
             max_bytes=self.http_max_bytes,
-            settings={cls.name: self.source_settings(cls) for cls in _registry(self)},
+            settings={cls.name: self.source_settings(cls) for cls in (*_registry(self), *sources.STREAMS)},
             disabled=self.disabled_sources,
+            streams=self.streams,
             allow_hosts=self.allow_hosts,
             rates=self.source_rates,
             concurrency={name: int(n) for name, n in self.source_concurrency.items()},
@@ -115,7 +117,7 @@ def _registry(settings: Settings) -> Sequence[type[Source]]:
 @functools.cache
 def _model(registry: tuple[type[Source], ...]) -> type[Settings]:
     fields: dict[str, Any] = {}
-    for cls in registry:
+    for cls in (*registry, *sources.STREAMS):
         for field, info in cls.Settings.model_fields.items():
             fields[flat_name(cls.name, field, info)] = (info.annotation, info)
     model = create_model("Settings", __base__=Settings, **fields)
@@ -151,6 +153,12 @@ def unknown_source_names(settings: Settings) -> list[str]:
     """One line per per-source setting that names a source the bot doesn't have."""
     known = sorted(cls.name for cls in _registry(settings))
     problems = []
+    streamed = sorted(cls.source for cls in sources.STREAMS)
+    if wrong := [name for name in settings.streams if name not in streamed]:
+        problems.append(
+            f"{env_name('streams')}: there is no stream for {', '.join(wrong)} "
+            f"(the streams are {', '.join(streamed)})"
+        )
     for field_name in PER_SOURCE_FIELDS:
         wrong = [name for name in getattr(settings, field_name) if name not in known]
         if wrong:
@@ -238,7 +246,7 @@ def _rows(registry: Sequence[type[Source]]) -> Iterator[tuple[str, FieldInfo]]:
         yield env_name(name, BotSettings), BotSettings.model_fields[name]
     for name, info in Options.model_fields.items():
         yield "ATTENTION_" + name.upper(), info
-    for cls in registry:
+    for cls in (*registry, *sources.STREAMS):
         for field, info in cls.Settings.model_fields.items():
             yield variable(cls.name, field, info), info
 

@@ -82,6 +82,11 @@ _PATHS_BY_HOST = {
 _ARK_PATH = re.compile(r"/ark:/?([0-9bcdfghjkmnpqrstvwxz]+/.+)", re.IGNORECASE)
 _IDENTIFIERS_ORG = re.compile(r"/(doi|pubmed|pmc|arxiv)[:/](.+)", re.IGNORECASE)
 _IDENTIFIERS_ORG_SCHEMES = {"doi": "doi", "pubmed": "pmid", "pmc": "pmcid", "arxiv": "arxiv"}
+#: Hosts whose links name a registered identifier (besides any ``/ark:/`` path): a link on
+#: another host can only be a URL item (streams skip parsing such links unless it is watched).
+RESOLVER_HOSTS = frozenset(
+    _DOI_HOSTS | _HANDLE_HOSTS | _ARXIV_HOSTS | set(_PATHS_BY_HOST) | {"identifiers.org", "n2t.net"}
+)
 #: What starts a new identifier after a comma inside a URL (a URL may hold commas itself).
 _NEW_START = ("http://", "https://", "www.", *_PREFIXES, "ark:", "urn:", "10.")
 

@@ -10,6 +10,7 @@ from core.scoring import weights
 from handlers.gauges import Gauges
 from handlers.options import Options
 from sources.base import Source
+from sources.streaming import StreamSource
 from storage.db import Store
 
 
@@ -22,6 +23,8 @@ class Context:
     store: Store
     #: Every registered source, configured or not (``Source.configured()`` tells).
     sources: Sequence[Source] = ()
+    #: Every stream (sources.STREAMS), configured or not.
+    streams: Sequence[StreamSource] = ()
     #: The operator's settings the handlers read (frozen; no secrets in it).
     options: Options = field(default_factory=Options)
     now: Callable[[], datetime] = _now
@@ -36,6 +39,10 @@ class Context:
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
+
+    def stream(self, name: str) -> StreamSource | None:
+        """A stream by its own name (``jetstream``) or the source it stands in for (``bluesky``)."""
+        return next((s for s in self.streams if name in (s.name, s.source)), None)
 
     def configured_sources(self) -> list[Source]:
         return [s for s in self.sources if s.configured()]

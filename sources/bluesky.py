@@ -36,21 +36,27 @@ def _posts(data: Any) -> list[dict[str, Any]]:
     return [p for p in posts if isinstance(p, dict)]
 
 
-def _links(post: dict[str, Any]) -> list[str | None]:
-    """Links of a post: rich-text link facets, and external embeds of the record and its view."""
-    record = post.get("record") or {}
+def record_links(record: dict[str, Any], *embeds: Any) -> list[str | None]:
+    """Links of a post record: its rich-text link facets (``app.bsky.richtext.facet#link``) and
+    its external embed (``app.bsky.embed.external``, also inside ``recordWithMedia``), with
+    those of any further ``embeds`` (a post view's own)."""
     found: list[str | None] = []
     for facet in record.get("facets") or []:
         for feature in (facet or {}).get("features") or []:
             if str((feature or {}).get("$type", "")).endswith("#link"):
                 found.append(feature.get("uri"))
-    for embed in (record.get("embed"), post.get("embed")):
+    for embed in (record.get("embed"), *embeds):
         while isinstance(embed, dict):
             external = embed.get("external")
             if isinstance(external, dict):
                 found.append(external.get("uri"))
             embed = embed.get("media")  # recordWithMedia wraps the external embed
     return found
+
+
+def _links(post: dict[str, Any]) -> list[str | None]:
+    """Links of a post view: its record's, and the external embed of the view."""
+    return record_links(post.get("record") or {}, post.get("embed"))
 
 
 def _parts(post: dict[str, Any]) -> tuple[list[str | None], str | None]:

@@ -58,6 +58,8 @@ class SourcesConfig(BaseModel):
     settings: Mapping[str, Any] = Field(default_factory=dict)
     #: Source names switched off by the operator.
     disabled: tuple[str, ...] = ()
+    #: Sources read from their public streams (``bluesky``, ``wikipedia``; sources.STREAMS).
+    streams: tuple[str, ...] = ()
     #: Hosts the link resolver may fetch even when they resolve to private addresses.
     allow_hosts: tuple[str, ...] = ()
     #: Requests a second, and requests in flight at once, per source name: the operator's

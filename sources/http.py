@@ -180,6 +180,44 @@ class SourceClient:
             "POST", url, json=json, data=data, headers=dict(headers or {}), timeout=timeout
         )
 
+    def open_stream(
+        self, url: str, *, headers: Mapping[str, str] | None = None, read_timeout: float = 60.0,
+    ) -> httpx.Response:
+        """Open a long-lived GET (server-sent events): the response with its body unread, for
+        the caller to iterate and to close (from any thread, to stop it). Not retried: a
+        stream's own loop reconnects with back-off. Connecting waits the usual timeout; reading
+        waits ``read_timeout`` seconds for the next bytes."""
+        self._check_quota()
+        timeout = httpx.Timeout(self.timeout, read=read_timeout)
+        try:
+            request = self._client.build_request(
+                "GET", url, headers=dict(headers or {}), timeout=timeout
+            )
+            resp = self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise SourceTimeout(f"timed out after {self.timeout:g} s", source=self.name) from exc
+        except (httpx.TransportError, httpx.InvalidURL, ValueError) as exc:
+            raise SourceUnavailable(
+                f"could not connect ({type(exc).__name__}: {exc})", source=self.name
+            ) from exc
+        status = resp.status_code
+        if status < 300:
+            return resp
+        resp.close()
+        if status < 400:
+            where = resp.headers.get("location", "?")[:200]
+            why = f"redirected (HTTP {status}) to {where}: check its URL setting"
+            raise BadResponse(why, source=self.name)
+        if status == 429:
+            wait = header_seconds(resp.headers.get("retry-after"), now=self._clock())
+            raise RateLimited("rate limited (HTTP 429)", source=self.name, retry_after=wait)
+        if status in (401, 403):
+            raise NotAuthorised(f"refused access (HTTP {status})", source=self.name)
+        if status >= 500:
+            raise SourceUnavailable(f"is unavailable (HTTP {status})", source=self.name)
+        why = f"rejected the request (HTTP {status}): check its URL setting"
+        raise BadResponse(why, source=self.name)
+
     def decode_json(self, resp: httpx.Response) -> Any:
         """The JSON body of a response, or BadResponse saying what came instead."""
         ctype = resp.headers.get("content-type", "").lower()

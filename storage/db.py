@@ -458,3 +458,12 @@ def m013b_asked(db: Database) -> None:
         ) WITHOUT ROWID"""
     )
     db.execute("CREATE INDEX asked_source ON asked(source, at)")
+
+
+@migrations()
+def m015_streams(db: Database) -> None:
+    # Streams (issue 15): how each is doing, a counter that moves when watches change (their
+    # in-memory index is rebuilt then), and which polls asked only new items.
+    from storage.streams import create_tables  # only this migration needs it
+
+    create_tables(db)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -25,9 +24,35 @@ class PollRow:
 _COLS = "id, source, started_at, finished_at, items, new_mentions, error"
 
 
-def start_poll(db: Database, source: str) -> int:
-    cur = db.execute("INSERT INTO polls (source, started_at) VALUES (?, ?)", [source, utcnow()])
+def start_poll(db: Database, source: str, *, scope: str | None = None) -> int:
+    """A new poll row; ``scope="new"`` for a poll that asks only items never asked before,
+    ``"first"`` for the first ask of newly watched items (handlers.polling.first)."""
+    cur = db.execute(
+        "INSERT INTO polls (source, started_at, scope) VALUES (?, ?, ?)", [source, utcnow(), scope]
+    )
     return int(cur.lastrowid or 0)
+
+
+def last_full_poll(db: Database, source: str) -> str | None:
+    """When the newest poll that asked about every item (and did not fail) started."""
+    row = db.execute(
+        "SELECT max(started_at) FROM polls WHERE source = ? AND scope IS NULL "
+        "AND finished_at IS NOT NULL AND error IS NULL",
+        [source],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def baselined_among(db: Database, source: str, item_ids: list[int]) -> set[int]:
+    """Which of ``item_ids`` ``source`` has been asked about before (they have a baseline)."""
+    return {
+        int(r[0])
+        for r in db.execute(
+            "SELECT item_id FROM baselines WHERE source = ? "
+            "AND item_id IN (SELECT value FROM json_each(?))",
+            [source, json.dumps(item_ids)],
+        ).fetchall()
+    }
 
 
 def finish_poll(
@@ -62,16 +87,6 @@ def has_baseline(db: Database, item_id: int, source: str) -> bool:
         "SELECT 1 FROM baselines WHERE item_id = ? AND source = ?", [item_id, source]
     ).fetchone()
     return row is not None
-
-
-def without_baseline(db: Database, item_ids: Collection[int], source: str) -> list[int]:
-    """Those of ``item_ids`` the source has never been asked about."""
-    rows = db.execute(
-        "SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM baselines b "
-        "WHERE b.item_id = json_each.value AND b.source = ?)",
-        [json.dumps(sorted(set(item_ids))), source],
-    ).fetchall()
-    return [int(r[0]) for r in rows]
 
 
 def set_baseline(db: Database, item_id: int, source: str) -> None:

@@ -164,4 +164,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("ATTENTION_", "SLACK_")) or name in ours:
             monkeypatch.delenv(name, raising=False)
+    # Streams are on by default and would dial Bluesky and Wikimedia: tests switch them on.
+    monkeypatch.setenv("ATTENTION_STREAMS", "")
     monkeypatch.chdir(tmp_path)

@@ -12,6 +12,7 @@ from handlers.polling.asking import rest_note
 from handlers.polling.poll import ROUND_SHARE, interval_minutes
 from handlers.polling.sweep import sweeps
 from handlers.render import plural
+from handlers.streams.status import stream_lines
 from sources.base import Source
 from storage import asked, polls, state
 
@@ -66,10 +67,11 @@ def health_line(
 
 
 def health_lines(ctx: Context) -> list[str]:
-    """One line a registered source, in the registry's order."""
+    """One line a registered source, in the registry's order, then one a stream."""
     db = ctx.store.db
     states, last, now = state.all_states(db), polls.last_polls(db), ctx.now()
-    return [health_line(ctx, s, states.get(s.name), last.get(s.name), now) for s in ctx.sources]
+    lines = [health_line(ctx, s, states.get(s.name), last.get(s.name), now) for s in ctx.sources]
+    return lines + stream_lines(ctx, db, now)
 
 
 def _duration(seconds: float) -> str:

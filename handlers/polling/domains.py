@@ -26,7 +26,7 @@ from sources.errors import SourceError
 from sources.matching import under_domain
 from sources.resolver import shown_url
 from sources.urlrules import UrlRule
-from storage import watches
+from storage import Database, watches
 from storage.items import ensure_item, find_item_id, merge_owners
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,20 @@ class DomainFinds:
     failed: list[str] = field(default_factory=list)
     #: ``(link as shown, why)`` for each link left out or whose page could not be read.
     bad_links: list[tuple[str, str]] = field(default_factory=list)
+
+
+def adopt_link(db: Database, link: Resolved, watchers: list[tuple[str, str, int | None]]) -> int:
+    """The item a link under watched web sites names, created if new and watched by every
+    channel watching a site it lies under (in that watch's collection). Call in a transaction."""
+    # The page declares these are one work: items watched by its DOI and by its Handle become
+    # one. URLs (canonical links) only join an item, never merge two, since a site template
+    # can point every page at the same one.
+    merge_owners(db, [i for i in link.identifiers if i.scheme != "url"])
+    item_id, _ = ensure_item(db, link.identifiers, title=link.title)
+    for channel, watched, collection_id in watchers:
+        if under_domain(link.url, watched):
+            watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
+    return item_id
 
 
 def find_domain_mentions(
@@ -101,14 +115,7 @@ def find_domain_mentions(
                     continue
                 links[ident.value] = link
             with ctx.store.transaction() as db:
-                # The page declares these are one work: items watched by its DOI and by its
-                # Handle become one. URLs (canonical links) only join an item, never merge
-                # two, since a site template can point every page at the same one.
-                merge_owners(db, [i for i in link.identifiers if i.scheme != "url"])
-                item_id, _ = ensure_item(db, link.identifiers, title=link.title)
-                for channel, watched, collection_id in watchers:
-                    if under_domain(link.url, watched):
-                        watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
+                item_id = adopt_link(db, link, watchers)
             by_item[item_id].append(mention)
             named_by.setdefault(item_id, link.identifiers[0])
             found.target_of.setdefault(mention.external_id, target)

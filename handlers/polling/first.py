@@ -37,7 +37,8 @@ class NewlyWatched:
         about; None when there are none."""
         db = ctx.store.db
         self.after, item_ids = watches.watched_after(db, self.after)
-        todo = polls.without_baseline(db, item_ids, source.name) if item_ids else []
+        asked = polls.baselined_among(db, source.name, item_ids) if item_ids else set()
+        todo = [i for i in item_ids if i not in asked]
         # Items the source cannot be asked about (a URL, for Crossref) make no poll at all.
         if not todo or next(targets(ctx, source, only=todo), None) is None:
             return None

@@ -7,11 +7,13 @@ import logging
 import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from core.models import Identifier, SourceResult
+from core.times import parse
 from handlers.context import Context
 from handlers.errors import plain
 from handlers.polling import domains
@@ -21,6 +23,7 @@ from handlers.polling.resolve import PageReader
 from handlers.polling.storing import enqueue, store_and_detect
 from handlers.polling.sweep import SweepReport, sweep, sweep_size, sweeps
 from handlers.render import plural
+from handlers.streams.status import stands_in
 from sources.base import Source
 from sources.matching import under_domain
 from storage import asked as asked_store
@@ -62,6 +65,8 @@ class PollReport(BaseModel):
     unasked: int = 0
     #: Links found under watched sites that were left out or whose page could not be read.
     bad_links: tuple[PollFailure, ...] = ()
+    #: Only items never asked before were asked: the source's stream stands in for the rest.
+    only_new: bool = False
     #: Why the source stopped being asked ("resting after 3 failures in a row until ...").
     resting: str | None = None
     #: Set when the poll got nothing from the source: everything asked failed, or it rested.
@@ -78,7 +83,8 @@ class PollReport(BaseModel):
 
     def summary(self) -> str:
         """``crossref: asked 4 of 300 items (resting after ...), 0 new``: what really happened."""
-        text = f"{self.source}: asked {self.items_asked:,} of {plural(self.items, 'item')}"
+        of = plural(self.items, "new item" if self.only_new else "item")
+        text = f"{self.source}: asked {self.items_asked:,} of {of}"
         if self.swept:
             text += f" ({self.swept:,} answered in lists)"
         if self.resting:
@@ -95,6 +101,8 @@ class PollReport(BaseModel):
             text += f"; {len(item_failures):,} failed ({item_failures[0].error})"
         if self.domains:
             text += f"; web sites: {self.domains}"
+        if self.only_new:
+            text += "; the others are followed by the stream (all asked again weekly)"
         if self.bad_links:
             n = len(self.bad_links)
             first = self.bad_links[0]
@@ -136,12 +144,13 @@ PAGE_ITEMS = 1000
 
 
 def targets(
-    ctx: Context, source: Source, *, skip: AbstractSet[int] = frozenset(),
+    ctx: Context, source: Source, *, skip: AbstractSet[int] = frozenset(), only_new: bool = False,
     only: Collection[int] | None = None,
 ) -> Iterator[tuple[int, list[Identifier]]]:
     """Watched identifiers the source can answer for, item by item (in item id order), but
-    for the items in ``skip`` (a sweep took them); ``only``: just these items (newly watched
-    ones, see handlers.polling.first).
+    for the items in ``skip`` (a sweep took them); with ``only_new``, only items the source
+    was never asked about (its stream follows the others); ``only``: just these items (newly
+    watched ones, see handlers.polling.first).
 
     A source asked by domain already covers every URL under a watched site in one request, so
     those URLs are not asked about one by one: the site's cost stays flat however many pages
@@ -154,7 +163,8 @@ def targets(
         db, after_item=after, items=PAGE_ITEMS, only=only
     ):
         after = page[-1][0]
-        yield from _grouped(page, answerable, skip)
+        asked = polls.baselined_among(db, source.name, sorted({i for i, _ in page})) if only_new else set()
+        yield from _grouped(page, answerable, skip | asked if asked else skip)
 
 
 def _answerable(ctx: Context, source: Source) -> Callable[[Identifier], bool]:
@@ -220,6 +230,22 @@ def _within(
         yield item_id, idents
 
 
+#: With its stream up, a source's per-item searches ask every item this often (new items are
+#: asked at every poll: what was said before they were watched is only found that way).
+FULL_POLL_EVERY = timedelta(days=7)
+
+
+def poll_scope(ctx: Context, source: Source) -> str | None:
+    """``new`` when the source's stream is up and every item was asked less than a week ago:
+    the poll then asks only items never asked; None for a poll of every item."""
+    if not stands_in(ctx, source.name):
+        return None
+    last = polls.last_full_poll(ctx.store.db, source.name)
+    if last is None or ctx.now() - parse(last) >= FULL_POLL_EVERY:
+        return None
+    return "new"
+
+
 def _poll_domains(
     ctx: Context, source: Source, poll_id: int, *, resolver: PageReader | None = None
 ) -> tuple[int, int, str | None, list[PollFailure]]:
@@ -277,8 +303,11 @@ def run_poll(
 
     A failing identifier never stops the rest; failures are listed in the report.
     """
+    # A first ask of new items is not a poll of every item (streams' weekly full poll).
+    scope = "first" if only is not None else poll_scope(ctx, source)
+    only_new = scope == "new"
     with ctx.store.transaction() as db:
-        poll_id = polls.start_poll(db, source.name)
+        poll_id = polls.start_poll(db, source.name, scope=scope)
     _load_validators(ctx, source)
     swept = SweepReport()
     if sweeps(source) and only is None:
@@ -289,11 +318,11 @@ def run_poll(
     taken = swept.handled
     # Counted in a first pass, then read again page by page while asking.
     items = lookups = 0
-    for _, idents in targets(ctx, source, skip=taken, only=only):
+    for _, idents in targets(ctx, source, skip=taken, only_new=only_new, only=only):
         items += 1
         lookups += len(idents)
     budget = lookup_budget(ctx, source)
-    paced = lookups > budget
+    paced = lookups > budget and not only_new
     total = len(taken) + items
     asked = swept.requests
     new, baselines, written = swept.new_mentions, swept.baselines, swept.alerts
@@ -306,7 +335,7 @@ def run_poll(
     elif paced:
         queue = oldest_first(ctx, source, budget=budget, skip=taken)
     else:
-        queue = targets(ctx, source, skip=taken)
+        queue = targets(ctx, source, skip=taken, only_new=only_new)
     # Asked several at a time (handlers.poll_pool), stored one item per transaction in order.
     done = items_asked = len(taken)
     for item_id, got in ask_items(ctx, source, queue if resting is None else iter(())):
@@ -352,7 +381,7 @@ def run_poll(
         source=source.name, poll_id=poll_id, items=total, items_asked=items_asked, asked=asked,
         new_mentions=new, baselines=baselines, alerts=written, failures=tuple(failures),
         domains=note, swept=swept.answered, unasked=max(0, lookups - budget) if paced else 0,
-        bad_links=tuple(bad_links), error=error,
+        only_new=only_new, bad_links=tuple(bad_links), error=error,
         resting=str(resting) if resting is not None else None,
         server_rest=resting is not None and resting.by_server,
     )

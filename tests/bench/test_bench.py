@@ -102,3 +102,20 @@ def test_citation_sweep_asks_in_lists_within_the_goal(smoke_run: dict[str, Any])
     one_by_one = res["baseline"]["dois_100"]
     assert one_by_one["crossref"]["requests"] == one_by_one["datacite"]["requests"] == 100  # one per DOI
     assert res["goal_met"] is True
+
+
+def test_stream_match_matches_the_same_events_whatever_is_watched(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "stream_match")
+    for stream in ("jetstream", "wikimedia_stream"):
+        assert res["figures"][stream]["matched"] == res["baseline"][stream]["matched"] > 0
+        assert res["figures"][stream]["new_mentions"] == res["figures"][stream]["matched"]
+    assert res["goal_met"] is (
+        res["figures"]["events_per_second"] >= 20_000 and min(res["ratio"].values()) >= 0.8
+        and res["figures"]["peak_rss_mb"] <= 400
+    )
+
+
+def test_stream_latency_sees_every_alert(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "stream_latency")
+    assert res["figures"]["alerts_seen"] == res["figures"]["alerts_expected"] > 0
+    assert res["goal_met"] is (res["figures"]["p99_s"] <= 2.0)

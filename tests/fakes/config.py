@@ -20,7 +20,7 @@ def sources_config(*, urls: dict[str, str] | None = None, **given: Any) -> Sourc
     for name, url in (urls or {}).items():
         if "url" in declared.get(name, {"url": None}):  # feeds and Mastodon have no base URL
             own.setdefault(name, {})["url"] = url
-    for cls in sources.REGISTRY:
+    for cls in (*sources.REGISTRY, *sources.STREAMS):
         for field, info in cls.Settings.model_fields.items():
             flat = flat_name(cls.name, field, info)
             if flat in given:

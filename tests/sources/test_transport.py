@@ -166,7 +166,8 @@ def test_a_gzip_bomb_is_refused_early_and_memory_stays_bounded() -> None:
             label = "Dummy"
 
         def peak():
-            # VmHWM starts afresh at exec; ru_maxrss keeps the forking suite's peak (200 MB+).
+            # VmHWM is this process's own: ru_maxrss keeps the parent's peak across fork+exec,
+            # so it said what the test suite had grown to, not what this request took.
             for line in open("/proc/self/status"):
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
