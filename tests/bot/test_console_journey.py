@@ -65,7 +65,7 @@ def test_console_asks_a_new_item_soon_and_writes_summary_and_export_where_it_say
         console.until("Now watching 1 item")
         # Asked long before its scheduled poll: the first ask, within the setting.
         assert wait_for(lambda: bool(hn.server.requests_to("/search_by_date")), timeout=60)
-        assert wait_for(lambda: _has_baseline(tmp_path), timeout=30)
+        assert wait_for(lambda: _first_ask_done(tmp_path), timeout=30)
         console.type("status")
         assert "(1 item, 1 new)" in console.until("Hacker News: last poll")
 
@@ -83,9 +83,15 @@ def test_console_asks_a_new_item_soon_and_writes_summary_and_export_where_it_say
     assert "Traceback" not in err
 
 
-def _has_baseline(tmp_path: Path) -> bool:
+def _first_ask_done(tmp_path: Path) -> bool:
+    """The baseline is set and the poll that set it has finished (status then shows its counts)."""
     store = open_store(tmp_path / "attention.db")
     try:
-        return bool(store.db.execute("SELECT count(*) FROM baselines WHERE source = 'hackernews'").fetchone()[0])
+        db = store.db
+        baselined = db.execute("SELECT count(*) FROM baselines WHERE source = 'hackernews'").fetchone()[0]
+        finished = db.execute(
+            "SELECT count(*) FROM polls WHERE source = 'hackernews' AND finished_at IS NOT NULL"
+        ).fetchone()[0]
+        return bool(baselined and finished)
     finally:
         store.close()
