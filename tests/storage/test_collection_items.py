@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from core.models import Identifier
 from storage import open_store, sets, watches
-from storage.db import migrations
+from storage.migrations import migrations
 
 NOW = "2026-11-01T00:00:00+00:00"
 

@@ -9,8 +9,8 @@ from sqlite_utils import Database
 from core.identifiers import parse_identifier
 from core.models import Mention
 from storage import items, open_store, watches
-from storage.db import migrations
 from storage.mentions import add_mentions
+from storage.migrations import migrations
 
 NOW = "2026-11-01T00:00:00+00:00"
 
