@@ -26,7 +26,8 @@ from bench.common import Size, median_seconds, result
 from core.models import Identifier, Mention, opaque_id
 from handlers.context import Context
 from handlers.router import dispatch
-from handlers.summaries.data import build_summary, week_bounds
+from handlers.summaries.data import build_summary
+from handlers.summaries.periods import week_bounds
 from handlers.summaries.render import render_summary
 from storage import bulk, open_store
 from storage.db import Store

@@ -26,7 +26,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     ctx = build_context(settings)
     if settings.slack_app_token or (args.http and settings.slack_bot_token):
-        from bot.slack import serve
+        from bot.slack_serve import serve
 
         return serve(settings, ctx, http=args.http, port=args.port or settings.port)
     if args.http:

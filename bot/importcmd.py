@@ -10,7 +10,7 @@ from typing import TextIO
 
 from bot import startup
 from handlers.commands.access import record
-from handlers.commands.collections import Progress
+from handlers.commands.importing import Progress
 from handlers.context import Context
 from handlers.replies import Command
 
@@ -44,7 +44,7 @@ def counter(stream: TextIO) -> Progress:
 def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     from bot.app import build_context
     from core.errors import InputError
-    from handlers.commands.collections import ImportReport, harvest, import_csv
+    from handlers.commands.importing import ImportReport, harvest, import_csv
     from handlers.errors import plain
     from sources.errors import SourceError
 

@@ -20,7 +20,7 @@ from bot.settings import Settings
 from handlers.context import Context
 from handlers.notifier import Notifier
 from handlers.render import plural
-from handlers.summaries.data import weekday_index
+from handlers.summaries.periods import weekday_index
 from handlers.summaries.weekly import post_weekly_summary, upload_charts
 from storage import summaries
 

@@ -39,13 +39,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from bot.scheduler import build_notifier
     from core.errors import InputError
     from handlers.commands.summaries import check_collection
-    from handlers.summaries.data import (
-        build_summary,
-        parse_period,
-        recent_bounds,
-        week_bounds,
-        window_name,
-    )
+    from handlers.summaries.data import build_summary
+    from handlers.summaries.periods import parse_period, recent_bounds, week_bounds, window_name
     from handlers.summaries.render import render_summary, when
     from handlers.summaries.weekly import (
         deliver_summary,
@@ -117,7 +112,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.app import build_context
     from core.errors import InputError
     from handlers.commands.summaries import export_csv
-    from handlers.summaries.data import parse_period, recent_bounds
+    from handlers.summaries.periods import parse_period, recent_bounds
 
     settings = startup.start()
     start = end = None

@@ -15,13 +15,8 @@ from handlers.context import Context
 from handlers.render import plural
 from handlers.replies import Attachment, Command, Reply
 from handlers.summaries.chart import chart_png
-from handlers.summaries.data import (
-    PERIOD_HELP,
-    build_summary,
-    parse_period,
-    recent_bounds,
-    window_name,
-)
+from handlers.summaries.data import build_summary
+from handlers.summaries.periods import PERIOD_HELP, parse_period, recent_bounds, window_name
 from handlers.summaries.render import render_summary, render_top
 from storage import summaries as summaries_store
 from storage import watches as watches_store

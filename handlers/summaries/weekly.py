@@ -18,7 +18,8 @@ from handlers.alerts.deliver import MAX_ATTEMPTS, deliver_pending
 from handlers.context import Context
 from handlers.notifier import DeliveryError, Notifier
 from handlers.summaries.chart import chart_png
-from handlers.summaries.data import Summary, build_summary, week_bounds
+from handlers.summaries.data import Summary, build_summary
+from handlers.summaries.periods import week_bounds
 from handlers.summaries.render import render_summary
 from storage import outbox
 from storage import summaries as summaries_store

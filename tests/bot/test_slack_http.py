@@ -21,8 +21,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.server import SlackEndpoint, WebServer, build_app
 from bot.settings import Settings, load_settings
-from bot.slack import create_app, serve
+from bot.slack import create_app
 from bot.slack_client import make_client
+from bot.slack_serve import serve
 from handlers import router
 from handlers.context import Context
 from handlers.render import actions_for_alert
@@ -304,7 +305,7 @@ def test_sigterm_asks_serve_to_stop_and_handlers_are_restored() -> None:
     import os
     import signal
 
-    from bot.slack import _install_signals
+    from bot.server import install_signals as _install_signals
 
     before = signal.getsignal(signal.SIGTERM)
     stop = threading.Event()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.commands.collections import harvest
+from handlers.commands.importing import harvest
 from handlers.context import Context
 from handlers.router import dispatch
 from sources.errors import BadResponse

@@ -6,7 +6,8 @@ import pytest
 
 from core.errors import InputError
 from handlers.commands.check import audit, check_command
-from handlers.commands.collections import csv_rows, import_csv, normalise_target, record_identifiers
+from handlers.commands.collections import normalise_target
+from handlers.commands.importing import csv_rows, import_csv, record_identifiers
 from handlers.context import Context
 from handlers.replies import Command
 from handlers.router import dispatch

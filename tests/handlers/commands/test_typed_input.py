@@ -7,8 +7,8 @@ import pytest
 
 from core.models import Identifier
 from handlers.actions import run_action
-from handlers.commands.collections import import_csv
 from handlers.commands.forget import FORGET
+from handlers.commands.importing import import_csv
 from handlers.context import Context
 from handlers.options import Options
 from handlers.render import DETAILS, MUTE, UNWATCH

@@ -13,7 +13,8 @@ from handlers.context import Context
 from handlers.options import Options
 from handlers.router import dispatch
 from handlers.summaries.chart import chart_png
-from handlers.summaries.data import build_summary, parse_period, week_bounds
+from handlers.summaries.data import build_summary
+from handlers.summaries.periods import parse_period, week_bounds
 from handlers.summaries.render import count_line, render_summary
 from sources import build_sources
 from sources.config import SourcesConfig

@@ -15,7 +15,8 @@ from core.models import Identifier, Mention
 from handlers.context import Context
 from handlers.options import Options
 from handlers.router import dispatch
-from handlers.summaries.data import build_summary, recent_bounds
+from handlers.summaries.data import build_summary
+from handlers.summaries.periods import recent_bounds
 from storage import Store, open_store
 from storage.mentions import add_mentions
 from storage.watches import watch_item
