@@ -33,17 +33,23 @@ _BARE = re.compile(r"""https?://[^\s"'<>]+""", re.IGNORECASE)
 
 
 # --- links ---
-def clean_url(url: str | None) -> str | None:
-    """A link in the stored form, or None when it is not an http(s) URL we can read."""
+def _http_link(url: str | None) -> str | None:
+    """``url`` trimmed, a protocol-relative ``//host/...`` made https; None unless http(s)."""
     if not url:
         return None
     url = url.strip()
     if url.startswith("//"):
         url = "https:" + url
-    if not url.lower().startswith(("http://", "https://")):
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def clean_url(url: str | None) -> str | None:
+    """A link in the stored form, or None when it is not an http(s) URL we can read."""
+    link = _http_link(url)
+    if link is None:
         return None
     try:
-        return normalise_url(url)
+        return normalise_url(link)
     except InputError:
         return None
 
@@ -226,14 +232,8 @@ def identifiers_in(text: str | None, *, prefixes: Container[str] | None = None) 
 def identifier_of_link(url: str | None) -> Identifier | None:
     """The identifier a link is, normalised as the parser does (a doi.org link is its DOI,
     ``doi.org/10.1/a%2Fb`` too; another page is a URL item); None when it is no http(s) link."""
-    if not url:
-        return None
-    url = url.strip()
-    if url.startswith("//"):
-        url = "https:" + url
-    if not url.lower().startswith(("http://", "https://")):
-        return None
-    return _parsed(url)
+    link = _http_link(url)
+    return _parsed(link) if link else None
 
 
 def dois_in_link(url: str, *, prefixes: Container[str] | None = None) -> list[Identifier]:
