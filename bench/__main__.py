@@ -36,8 +36,11 @@ BENCHMARKS: tuple[tuple[str, str, str], ...] = (
     ("command_latency", "bench.command_latency", "BENCH"),
     ("storage_scale", "bench.storage_scale", "BENCH"),
     ("memory", "bench.memory", "BENCH"),
+    ("citation_sweep", "bench.citation_sweep", "BENCH"),
     ("identifier_parsing", "bench.extras", "IDENTIFIER_PARSING"),
     ("bulk_watch", "bench.extras", "BULK_WATCH"),
+    ("stream_match", "bench.stream_match", "BENCH"),
+    ("stream_latency", "bench.stream_latency", "BENCH"),
 )
 
 

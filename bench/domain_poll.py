@@ -21,7 +21,7 @@ from bench.common import Benchmark, Measured, Params, Trial, Verdict
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import bulk, open_store
@@ -33,7 +33,7 @@ SIZES: dict[str, dict[str, Any]] = {
     "quick": {"as_site": (100, 1_000, 10_000), "page_by_page": (100, 1_000), "site": SITE},
     "smoke": {"as_site": (10, 100), "page_by_page": (10,), "site": SITE},
 }
-CONFIG = SourcesConfig(urls={"wikipedia": "https://{lang}.wikipedia.org/w/api.php"}, wikipedia_langs=("en",))
+CONFIG = SourcesConfig(settings={"wikipedia": {"langs": ("en",)}})
 
 
 class _CountingWiki:

@@ -1,4 +1,5 @@
-"""A loopback fake of Crossref's ``/works/{doi}`` for the benchmarks: a real HTTP server on
+"""A loopback fake of Crossref's ``/works/{doi}`` (and Europe PMC's ``/MED/{pmid}/citations``)
+for the benchmarks: a real HTTP server on
 127.0.0.1 with a configurable latency and an enforced rate limit.
 
 The limit is a sliding one-second window, as strict API gateways keep it: a request arriving
@@ -149,6 +150,9 @@ class FakeCrossref:
                     if fake.latency:
                         time.sleep(fake.latency)
                     path = self.path.split("?", 1)[0]
+                    if path.startswith("/MED/"):  # Europe PMC's citations of a PMID
+                        self._send(200, b'{"hitCount": 7, "citationList": {"citation": []}}', {})
+                        return
                     if not path.startswith("/works/"):
                         self._send(404, b'{"status":"error"}', {})
                         return

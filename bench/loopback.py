@@ -9,8 +9,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
 
+from core.config import setting
 from core.models import Count, Identifier, Mention, SourceResult
-from sources.base import Source, SourceUnavailable
+from sources.base import Source
+from sources.config import SourceSettings
+from sources.errors import SourceUnavailable
 
 
 class _Server:
@@ -18,6 +21,8 @@ class _Server:
 
     def __init__(self) -> None:
         self.requests = 0
+        #: Requests being answered right now.
+        self.active = 0
         self._lock = threading.Lock()
         owner = self
 
@@ -32,7 +37,12 @@ class _Server:
                 body = self.rfile.read(length) if length else b""
                 with owner._lock:
                     owner.requests += 1
-                status, payload = owner.answer(self.command, self.path, body)
+                    owner.active += 1
+                try:
+                    status, payload = owner.answer(self.command, self.path, body)
+                finally:
+                    with owner._lock:
+                        owner.active -= 1
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -112,6 +122,9 @@ class LoopbackSource(Source):
     rate_per_second: ClassVar[float] = 1000.0
     concurrency: ClassVar[int] = 4
 
+    class Settings(SourceSettings):
+        url: str = setting("http://127.0.0.1:9", "The loopback server's address.")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stopped = threading.Event()
@@ -124,7 +137,7 @@ class LoopbackSource(Source):
         if self.stopped.is_set():
             raise SourceUnavailable("the benchmark is over", source=self.name)
         self.asked += 1
-        url = f"{self.base_url('http://127.0.0.1:9')}/works/{identifier.value}"
+        url = f"{self.base_url()}/works/{identifier.value}"
         data = self.http.client(self).get_json(url)
         mentions = tuple(
             Mention(source=self.name, external_id=f"{identifier.value}#{p['id']}", title=p["title"],

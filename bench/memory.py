@@ -3,8 +3,10 @@ process idle (through a poll of no items) and against the bytes of the watched i
 poll reads.
 
 The bot runs as users run it, a separate process in console mode (no Slack tokens; stdin is
-a pipe kept open, so the shell waits for input instead of ending). Only Crossref is switched
-on, pointed at a loopback fake without latency and allowed a high rate
+a pipe kept open, so the shell waits for input instead of ending). Only Europe PMC is switched
+on, asked about watched PMIDs one work at a time (a poll of Crossref's DOIs is a sweep of a few
+list requests since issue 16: bench/citation_sweep.py), pointed at a loopback fake without
+latency and allowed a high rate
 (ATTENTION_SOURCE_RATES), so the poll is quick. The scheduler starts a never-polled source's
 first poll when the schedule it kept says (source_state.next_run_at, set here to a few seconds
 ahead); once the polls table says it finished, the peak resident size is read from
@@ -33,7 +35,7 @@ from bench.common import Benchmark, Measured, Params, Trial, Verdict
 from bench.fakes import FakeCrossref
 from core.models import Identifier
 from sources import REGISTRY
-from sources.crossref import Crossref
+from sources.europepmc import EuropePMC
 from storage import bulk, open_store
 from storage.polls import last_polls
 from storage.state import set_next_run
@@ -42,9 +44,9 @@ from storage.watches import watch_item
 #: Peak RSS through a poll of many items against the same process's through a poll of none.
 GOAL_TO_IDLE = 1.5
 SIZES: dict[str, dict[str, Any]] = {
-    "full": {"items": 100_000, "source": Crossref.name},
-    "quick": {"items": 2_000, "source": Crossref.name},
-    "smoke": {"items": 300, "source": Crossref.name},
+    "full": {"items": 100_000, "source": EuropePMC.name},
+    "quick": {"items": 2_000, "source": EuropePMC.name},
+    "smoke": {"items": 300, "source": EuropePMC.name},
 }
 #: Longest wait for the first poll to finish before the run counts as failed.
 TIMEOUT_SECONDS = 240.0
@@ -53,11 +55,11 @@ START_AFTER_SECONDS = 2.5
 
 
 def _prepare(db_path: Path, items: int) -> int:
-    """Watch ``items`` DOIs; the bytes of the identifiers a poll reads of them."""
+    """Watch ``items`` PMIDs; the bytes of the identifiers a poll reads of them."""
     store = open_store(db_path)
     with bulk.unsafe_fast_writes(store.db), store.transaction() as db:
         for i in range(items):
-            watch_item(db, "C1", [Identifier(scheme="doi", value=f"10.5555/bench.{i}")])
+            watch_item(db, "C1", [Identifier(scheme="pmid", value=str(10_000_000 + i))])
     bulk.checkpoint(store.db)
     # What the poll reads of each watched item (storage.watches.watched_identifiers_page).
     read = store.db.execute(
@@ -69,13 +71,13 @@ def _prepare(db_path: Path, items: int) -> int:
 
 
 def _due_soon(db_path: Path) -> None:
-    """Have Crossref's first poll due a moment after the bot has started."""
+    """Have the source's first poll due a moment after the bot has started."""
     store = open_store(db_path)
     with store.transaction() as db:
         # The schedule a bot keeps across restarts (source_state.next_run_at) is resumed at
         # start-up; without it a first poll waits STAGGER_SECONDS.
         due = datetime.now(UTC) + timedelta(seconds=START_AFTER_SECONDS)
-        set_next_run(db, Crossref.name, due.isoformat())
+        set_next_run(db, EuropePMC.name, due.isoformat())
     store.close()
 
 
@@ -89,7 +91,7 @@ def _vm_hwm_kb(pid: int) -> int:
 def _finished(db_path: Path) -> bool:
     store = open_store(db_path)
     try:
-        poll = last_polls(store.db).get(Crossref.name)
+        poll = last_polls(store.db).get(EuropePMC.name)
         return poll is not None and poll.finished_at is not None
     finally:
         store.close()
@@ -97,20 +99,21 @@ def _finished(db_path: Path) -> bool:
 
 @contextmanager
 def _bot(template: Path, fake: FakeCrossref) -> Iterator[Callable[[], dict[str, Any]]]:
-    """Start the bot on a copy of ``template``; what it gives waits for its first Crossref
+    """Start the bot on a copy of ``template``; what it gives waits for its first Europe PMC
     poll to end and says the bot's peak RSS then. The bot is stopped on leaving."""
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "attention.db"
         shutil.copy(template, db_path)
-        others = [cls.name for cls in REGISTRY if cls.name != Crossref.name]
+        others = [cls.name for cls in REGISTRY if cls.name != EuropePMC.name]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTENTION_", "SLACK_"))}
         env |= {
             "ATTENTION_DB": str(db_path),
-            "ATTENTION_CROSSREF_URL": fake.url,
+            "ATTENTION_EUROPEPMC_URL": fake.url,
             "ATTENTION_DISABLED_SOURCES": ",".join(others),
-            "ATTENTION_SOURCE_RATES": "crossref=100000",
-            "ATTENTION_SOURCE_CONCURRENCY": "crossref=4",
+            "ATTENTION_SOURCE_RATES": "europepmc=100000",
+            "ATTENTION_SOURCE_CONCURRENCY": "europepmc=4",
             "ATTENTION_LOG_LEVEL": "WARNING",
+            "ATTENTION_STREAMS": "",  # the streams would dial Bluesky and Wikimedia
         }
         fake.reset()
         _due_soon(db_path)

@@ -23,7 +23,7 @@ from bench.fakes import ForkedFake
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.http import HttpFactory
 from storage import open_store
@@ -39,6 +39,13 @@ SIZES: dict[str, dict[str, Any]] = {
 }
 
 
+class OneAtATime(Crossref):
+    """Crossref asked one work at a time (its polls sweep DOIs in lists since issue 16: that is
+    bench/citation_sweep.py): this benchmark is about the pace of one request per work."""
+
+    lists = frozenset()
+
+
 def _doi(i: int) -> Identifier:
     return Identifier(scheme="doi", value=f"10.5555/bench.{i}")
 
@@ -51,10 +58,10 @@ def _poll(fake: ForkedFake, items: int) -> dict[str, Any]:
             for i in range(items):
                 watch_item(db, "C1", [_doi(i)])
         config = SourcesConfig(
-            urls={"crossref": fake.url}, rates={"crossref": ALLOWED}, concurrency={"crossref": SLOTS}
+            settings={"crossref": {"url": fake.url}}, rates={"crossref": ALLOWED}, concurrency={"crossref": SLOTS}
         )
         http = HttpFactory(config)
-        source = Crossref(config, http)
+        source = OneAtATime(config, http)
         ctx = Context(store=store, sources=[source])
         fake.reset()
         start = time.perf_counter()

@@ -38,7 +38,8 @@ from bench.common import Benchmark, Measured, Params, Trial, Verdict
 from bench.scale_data import CHANNEL, NOW, build_items, count_rows, mention_rows
 from handlers.context import Context
 from handlers.router import dispatch
-from handlers.summaries.data import build_summary, rolling_bounds, week_bounds
+from handlers.summaries.data import build_summary
+from handlers.summaries.periods import recent_bounds, week_bounds
 from handlers.summaries.render import render_summary
 from storage import bulk, open_store
 from storage.db import Store
@@ -214,7 +215,7 @@ def _queries(built: Built, timings: int) -> dict[str, float]:
     """Summary and `top`, and the bare aggregate over each one's week."""
     ctx = Context(store=built.store, now=lambda: NOW)
     db = built.store.db
-    week, top_week = week_bounds(NOW), rolling_bounds(NOW, timedelta(days=7))
+    week, top_week = week_bounds(NOW), recent_bounds(NOW, timedelta(days=7))
 
     def bare(bounds: tuple[str, str]) -> Callable[[], list[Any]]:
         return lambda: db.execute(BARE_AGGREGATE, {"start": bounds[0], "end": bounds[1]}).fetchall()

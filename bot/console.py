@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO, cast
 
 from bot import __version__
 from bot.settings import Settings
-from bot.shell import run_shell
+from bot.shell import AbovePrompt, PromptState, run_shell
 from handlers.context import Context
 
 BANNER = """\
@@ -17,13 +20,22 @@ attention-bot {version} - console mode ({why})
   chat:      this terminal; commands run in channel '{channel}'
   database:  {db}
   alerts:    {alerts}
+  files:     charts and exports go to {files}
+  log:       {log}
   Slack:     set SLACK_APP_TOKEN and SLACK_BOT_TOKEN (Socket Mode) and run again;
              README 'Connect Slack' shows how to create the app from manifest.yml.
 Type `help` for commands; Ctrl-D or Ctrl-C stops the bot.
 """
 
 
-def banner(settings: Settings) -> str:
+LOG_FILE = "attention-bot.log"
+
+
+def files_dir(settings: Settings) -> Path:
+    return settings.files_dir.expanduser().resolve()
+
+
+def banner(settings: Settings, *, log_file: Path | None = None) -> str:
     # A bot token alone is half a Slack setup: say so, and that alerts still go to Slack with it.
     half = bool(settings.slack_bot_token)
     return BANNER.format(
@@ -32,7 +44,27 @@ def banner(settings: Settings) -> str:
         channel=settings.default_channel,
         db=settings.db.resolve(),
         alerts="posted to Slack with SLACK_BOT_TOKEN" if half else "printed here as they happen",
+        files=files_dir(settings),
+        log=log_file or "printed to stderr",
     )
+
+
+def log_to_file(settings: Settings) -> Path | None:
+    """Send the log to a file, so scheduler lines never land in the middle of what is typed;
+    None (the log stays on stderr) when the file cannot be opened."""
+    path = files_dir(settings) / LOG_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot log to %s (%s): logging to stderr", path, exc)
+        return None
+    root = logging.getLogger()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for old in list(root.handlers):  # secrets stay masked: that is done as records are made
+        root.removeHandler(old)
+    root.addHandler(handler)
+    return path
 
 
 def _stop_on_sigterm() -> Callable[[], None]:
@@ -53,13 +85,20 @@ def _stop_on_sigterm() -> Callable[[], None]:
 
 def run_console(settings: Settings, ctx: Context) -> int:
     out = sys.stdout
-    print(banner(settings), file=out, flush=True)
+    interactive = sys.stdin.isatty()
+    log_file = log_to_file(settings) if interactive else None
+    print(banner(settings, log_file=log_file), file=out, flush=True)
     from bot.scheduler import build_notifier, start_scheduler
 
-    scheduler = start_scheduler(settings, ctx, build_notifier(settings, ctx))
+    prompt = PromptState()
+    # Alerts arrive from the scheduler's thread: at a prompt they are printed above it.
+    stream = cast(TextIO, AbovePrompt(out, prompt)) if interactive else out
+    notifier = build_notifier(settings, ctx, stream=stream)
+    scheduler = start_scheduler(settings, ctx, notifier)
     restore = _stop_on_sigterm()
     try:
-        return run_shell(ctx, channel=settings.default_channel)
+        return run_shell(ctx, channel=settings.default_channel, files_dir=settings.files_dir,
+                         prompt=prompt)
     finally:
         restore()
         scheduler.shutdown(wait=False)

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot import startup
 from handlers.commands.access import record
-from handlers.commands.collections import Progress
+from handlers.commands.importing import Progress
 from handlers.context import Context
 from handlers.replies import Command
-
-EXIT_OK, EXIT_USER_ERROR = 0, 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -44,18 +43,17 @@ def counter(stream: TextIO) -> Progress:
 
 def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     from bot.app import build_context
-    from bot.cli import _logging, _settings
     from core.errors import InputError
-    from handlers.commands.collections import ImportReport, harvest, import_csv
-    from sources.base import SourceError
+    from handlers.commands.importing import ImportReport, harvest, import_csv
+    from handlers.errors import plain
+    from sources.errors import SourceError
 
-    settings = _settings()
-    _logging(settings)
+    settings = startup.start()
     tty = sys.stderr.isatty()
     progress = counter(sys.stderr) if tty else None
     if not harvesting and not Path(args.file).is_file():
         print(f"There is no file {args.file}: give the path of a CSV file.", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return startup.EXIT_USER_ERROR
     ctx = build_context(settings)
     report = ImportReport()
     outcome = "error"
@@ -70,11 +68,12 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     except (InputError, SourceError) as exc:
         if tty:
             print(file=sys.stderr)
-        print(f"Import stopped: {exc}", file=sys.stderr)
+        why = plain(exc) if isinstance(exc, SourceError) else exc
+        print(f"Import stopped: {why}", file=sys.stderr)
         if report.rows:
             print(f"Collection {args.collection}: {report.summary()} before it stopped; "
                   "run the same command again to resume.", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return startup.EXIT_USER_ERROR
     else:
         outcome = "ok" if report.rows or not report.refused else "error"
     finally:
@@ -83,7 +82,7 @@ def _run(args: argparse.Namespace, *, harvesting: bool) -> int:
     if tty:
         print(file=sys.stderr)
     print(f"Collection {args.collection}: {report.summary()}.")
-    return EXIT_OK if report.rows or not report.refused else EXIT_USER_ERROR
+    return startup.EXIT_OK if report.rows or not report.refused else startup.EXIT_USER_ERROR
 
 
 def _audit(ctx: Context, args: argparse.Namespace, *, harvesting: bool, outcome: str) -> None:

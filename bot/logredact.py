@@ -4,6 +4,10 @@ in the query string (Altmetric ``key=``, OpenAlex ``api_key=``).
 Besides the filter on the httpx loggers, :func:`install_secrets` hides the configured secret
 values themselves (tokens, keys, passwords) in every record any logger creates, tracebacks
 included, whatever handler (a file, stderr, pytest's caplog) receives it.
+
+Slack's libraries log request bodies (Bolt: a refused request's whole form, with the user's
+name and the command typed; at DEBUG, replies and payloads): in their records the bodies are
+hidden too (:func:`hide_bodies`), at every level, so user ids stay in the audit log alone.
 """
 
 from __future__ import annotations
@@ -45,6 +49,26 @@ def install(*logger_names: str) -> None:
             logger.addFilter(RedactQuerySecrets())
 
 
+#: Loggers whose records may carry a Slack request's body.
+SLACK_LOGGERS = ("slack_bolt", "slack_sdk")
+HIDDEN = "<request body hidden>"
+# "... body: token=x&user_name=alice&text=..." (Bolt's refused-signature line) to its end.
+_BODY_TAIL = re.compile(r"(?is)(\bbody\b\W{0,3}).+$")
+# A form as sent (a=1&b=2&c=3) anywhere else.
+_FORM = re.compile(r"(?:[\w.%-]+=[^&\s]*&){2,}[\w.%-]+=[^&\s)]*")
+# A parsed payload, as a dict or JSON: whatever lies between the braces around its fields.
+_PAYLOAD = re.compile(
+    r"""(?s)\{.*?['"](?:user_name|user_id|text|trigger_id|response_url|token)['"]\s*:.*\}"""
+)
+
+
+def hide_bodies(text: str) -> str:
+    """``text`` with Slack request bodies (forms, payloads) replaced by a placeholder."""
+    text = _BODY_TAIL.sub(lambda m: m.group(1) + HIDDEN, text)
+    text = _FORM.sub(HIDDEN, text)
+    return _PAYLOAD.sub("{" + HIDDEN + "}", text)
+
+
 #: Shorter values are not hidden: they would blank out ordinary words.
 MIN_SECRET = 6
 _secrets: tuple[str, ...] = ()
@@ -65,6 +89,8 @@ def _clean(record: logging.LogRecord) -> None:
     except Exception:  # a bad format string: logging reports it later, as it would have
         return
     cleaned = hide(message)
+    if record.name.startswith(SLACK_LOGGERS):
+        cleaned = hide_bodies(cleaned)
     if cleaned != message:
         record.msg, record.args = cleaned, None
     if record.exc_info and record.exc_info[0] is not None:
@@ -78,8 +104,14 @@ def _clean(record: logging.LogRecord) -> None:
 
 def install_secrets(values: Iterable[str | None]) -> None:
     """Hide ``values`` in every log record from now on (a second call replaces the values)."""
-    global _secrets, _base_factory
+    global _secrets
     _secrets = tuple(sorted({v for v in values if v and len(v) >= MIN_SECRET}, key=len, reverse=True))
+    install_cleaning()
+
+
+def install_cleaning() -> None:
+    """Clean every log record as it is made (secret values, Slack request bodies); once."""
+    global _base_factory
     if _base_factory is not None:
         return
     base = _base_factory = logging.getLogRecordFactory()

@@ -9,13 +9,16 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from handlers.notifier import DeliveryError
+
 
 class ConsoleNotifier:
-    """Prints alerts and summaries to the terminal; files are written beside the database."""
+    """Prints alerts and summaries to the terminal; files are written into ``files_dir``
+    (ATTENTION_FILES_DIR)."""
 
     def __init__(self, *, stream: TextIO | None = None, files_dir: Path | None = None) -> None:
         self.stream = stream or sys.stdout
-        self.files_dir = files_dir or Path.cwd()
+        self.files_dir = files_dir or Path("attention-files").resolve()
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self._keys: dict[tuple[str, str], str] = {}
@@ -45,6 +48,11 @@ class ConsoleNotifier:
     def upload(
         self, channel: str, *, filename: str, content: bytes, title: str = "", thread_ts: str | None = None
     ) -> None:
-        path = self.files_dir / filename
-        path.write_bytes(content)
+        path = self.files_dir / Path(filename).name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise DeliveryError(f"could not write {path} ({why})", final=True) from exc
         print(f"[#{channel}] {title or filename}: saved to {path}", file=self.stream, flush=True)

@@ -1,6 +1,7 @@
 """`attention-bot poll --once [--source NAME]`: one polling cycle in the foreground, for cron
 and tests. Delivers what it detects through the same notifier as `run`; without ``--source`` it
-also runs the housekeeping (retention purge) that `run` schedules daily."""
+also lists the watched sets that are due (new works join them first, so this poll is their
+baseline) and runs the housekeeping (retention purge) that `run` schedules daily."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from bot import startup
+from handlers.render import plural
+
 if TYPE_CHECKING:
     from handlers.context import Context
     from handlers.notifier import Notifier
 
-EXIT_OK, EXIT_USER_ERROR = 0, 1
 #: Delivery rounds after the polls, so a long backlog is drained in one cron run.
 MAX_DELIVERY_ROUNDS = 20
 
@@ -36,42 +39,56 @@ def terminal_progress(name: str, stream: TextIO) -> Callable[[int, int], None]:
 def cmd_poll(args: argparse.Namespace) -> int:
     """Poll the sources once in the foreground and deliver the alerts found."""
     from bot.app import build_context
-    from bot.cli import _logging, _settings
     from bot.scheduler import build_notifier
     from handlers.polling.poll import run_poll
 
     if not args.once:
         print("Use `attention-bot poll --once` for one cycle (cron); `attention-bot run` polls on a schedule.",
               file=sys.stderr)
-        return EXIT_USER_ERROR
-    settings = _settings()
-    _logging(settings)
+        return startup.EXIT_USER_ERROR
+    settings = startup.start()
     ctx = build_context(settings)
     names = [s.name for s in ctx.sources]
     if args.source:
         chosen = ctx.source(args.source.lower())
         if chosen is None:
             print(f"There is no source `{args.source}`. Sources: {', '.join(names) or 'none'}.", file=sys.stderr)
-            return EXIT_USER_ERROR
+            return startup.EXIT_USER_ERROR
         if not chosen.configured():
             print(f"{chosen.label} is not configured (switched off or missing its key); see README 'Sources'.",
                   file=sys.stderr)
-            return EXIT_USER_ERROR
+            return startup.EXIT_USER_ERROR
         sources = [chosen]
     else:
         sources = ctx.configured_sources()
     notifier = build_notifier(settings, ctx)
     tty = sys.stderr.isatty()
+    # One round: every source is asked, then what they found is delivered, so an item several
+    # sources mention gets one message per channel.
+    ctx.round_started = ctx.now()
+    failed = 0
     try:
+        if not args.source:
+            # Cron runs this instead of `run`: sets are listed here too, when due (each set at
+            # most once per ATTENTION_SET_SYNC_HOURS), before the polls that ask about their works.
+            from handlers.polling.sets import sync_sets
+
+            print(sync_sets(ctx))
         for source in sources:
             progress = terminal_progress(source.name, sys.stderr) if tty else None
             report = run_poll(ctx, source, progress=progress)
-            print(report.summary())
-            for failure in report.failures[:5]:
+            failed += report.failed
+            print(report.summary())  # printed, not logged: once, wherever the output goes
+            # The headline names the first failure and any rest; more are listed below it.
+            items = [f for f in report.failures if f.target != report.source]
+            for failure in items[:5] if len(items) > 1 else []:
                 print(f"  {failure.target}: {failure.error}")
-            if len(report.failures) > 5:
-                print(f"  and {len(report.failures) - 5} more failures")
-            _deliver_all(ctx, notifier)
+            if len(items) > 5:
+                print(f"  and {len(items) - 5} more failures")
+            for bad in report.bad_links[:5]:
+                print(f"  link {bad.target}: {bad.error}")
+            if len(report.bad_links) > 5:
+                print(f"  and {len(report.bad_links) - 5} more links not read")
         if not sources:
             print("No source is configured; see README 'Sources'.")
         if not args.source:
@@ -79,22 +96,32 @@ def cmd_poll(args: argparse.Namespace) -> int:
             from handlers.polling.housekeeping import run_housekeeping
 
             print(run_housekeeping(ctx))
-        # Alerts left from an earlier run (or digests due) go out even when nothing was polled.
-        _deliver_all(ctx, notifier)
+        # What the round found, and alerts left from an earlier run (or digests due).
+        deliver_all(ctx, notifier)
     finally:
         ctx.store.close()
-    return EXIT_OK
+    if sources and failed == len(sources):
+        print(f"Every source failed ({plural(failed, 'source')}): see the lines above.",
+              file=sys.stderr)
+        return startup.EXIT_USER_ERROR
+    return startup.EXIT_OK
 
 
-def _deliver_all(ctx: Context, notifier: Notifier) -> None:
-    """Deliver until the outbox has nothing more to send now, printing what happened."""
+def deliver_all(
+    ctx: Context, notifier: Notifier, *, flush: bool = True, quiet: bool = False
+) -> None:
+    """Deliver until the outbox has nothing more to send now, printing what happened. With
+    ``flush`` (a run that ends: every source asked, a stream stopping) alerts still waiting for
+    more about their item go out too, so an item that several sources mention gets one message;
+    ``quiet`` prints only what was sent or failed."""
     from handlers.alerts.deliver import deliver_pending
 
     for _ in range(MAX_DELIVERY_ROUNDS):
-        report = deliver_pending(ctx, notifier)
+        report = deliver_pending(ctx, notifier, flush=flush)
         if not (report.sent or report.recovered or report.failed or report.digests or report.retrying
                 or report.busy):
             break
-        print("outbox: " + report.summary())
+        if not quiet or report.sent or report.failed:
+            print("outbox: " + report.summary(), flush=True)
         if not (report.sent or report.recovered or report.digests):
             break

@@ -1,5 +1,5 @@
-"""The background jobs of `attention-bot run`: a poll per source, the delivery loop and the
-daily housekeeping (retention).
+"""The background jobs of `attention-bot run`: a poll per source, the delivery loop, the daily
+housekeeping (retention) and the listing of watched sets (ATTENTION_SET_SYNC_HOURS).
 
 APScheduler 3.x BackgroundScheduler. Jobs have fixed ids and ``replace_existing=True``, so
 adding them again (a restart, a second call) replaces rather than doubles them; ``coalesce``
@@ -8,23 +8,28 @@ and ``max_instances=1`` keep one poll of a source at a time however late the pro
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings
+from bot.streams import StreamThreads, start_streams
 from bot.summary_job import add_summary_job
 from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
 from handlers.notifier import Notifier
+from handlers.polling.first import NewlyWatched
 from handlers.polling.housekeeping import run_housekeeping
 from handlers.polling.poll import run_poll
+from handlers.polling.sets import sync_sets
 from sources.base import Source
 from storage import state
 
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 DELIVERY_JOB = "deliver"
 DELIVERY_SECONDS = 60
 HOUSEKEEPING_JOB = "housekeeping"
+SET_SYNC_JOB = "set-sync"
 #: The daily purge runs at this UTC hour (jittered), away from the usual summary time.
 HOUSEKEEPING_HOUR = 3
 #: Seconds between the first polls of different sources after a start, so they do not all
@@ -49,13 +55,14 @@ def interval_minutes(settings: Settings, source: Source) -> float:
     return float(settings.poll_intervals.get(source.name) or source.default_interval_minutes)
 
 
-def build_notifier(settings: Settings, ctx: Context) -> Notifier:
-    """Slack when SLACK_BOT_TOKEN is set, the console otherwise."""
+def build_notifier(settings: Settings, ctx: Context, *, stream: TextIO | None = None) -> Notifier:
+    """Slack when SLACK_BOT_TOKEN is set, the console otherwise (printing to ``stream``,
+    writing charts into ATTENTION_FILES_DIR)."""
     if settings.slack_bot_token:
         # Imported only here: the console and cron without Slack never load slack_sdk's client.
         slack = importlib.import_module("bot.slack_client")
         return slack.build_slack_notifier(settings)  # type: ignore[no-any-return]
-    return ConsoleNotifier(files_dir=settings.db.expanduser().resolve().parent)
+    return ConsoleNotifier(stream=stream, files_dir=settings.files_dir.expanduser().resolve())
 
 
 def _record_next_run(scheduler: BackgroundScheduler, ctx: Context, source_name: str) -> None:
@@ -72,15 +79,31 @@ def poll_and_deliver(
 ) -> None:
     """One scheduled poll, then delivery of what it found. Never raises into the scheduler."""
     try:
-        run_poll(ctx, source)
+        report = run_poll(ctx, source)
     except Exception:
         log.exception("poll of %s failed", source.name)
+    else:
+        log.info("poll %s", report.summary())
     try:
         deliver_pending(ctx, notifier)
     except Exception:
         log.exception("delivery after the %s poll failed", source.name)
     if scheduler is not None:
         _record_next_run(scheduler, ctx, source.name)
+
+
+def first_ask_job(ctx: Context, notifier: Notifier, source: Source, new: NewlyWatched) -> None:
+    """Ask a source about the items watched since its last look. Never raises into the scheduler."""
+    try:
+        report = new.ask(ctx, source)
+    except Exception:
+        log.exception("first ask of new items by %s failed", source.name)
+        return
+    if report is None:
+        return
+    log.info("first ask %s", report.summary())
+    if report.alerts:  # only with ATTENTION_ALERT_ON_FIRST_POLL
+        deliver_job(ctx, notifier)
 
 
 def deliver_job(ctx: Context, notifier: Notifier) -> None:
@@ -96,9 +119,22 @@ def deliver_job(ctx: Context, notifier: Notifier) -> None:
 def housekeeping_job(ctx: Context) -> None:
     """The daily purge (handlers.housekeeping). Never raises into the scheduler."""
     try:
-        run_housekeeping(ctx)
+        log.info("%s", run_housekeeping(ctx))
     except Exception:
         log.exception("housekeeping failed")
+
+
+def set_sync_job(ctx: Context, notifier: Notifier) -> None:
+    """List the watched sets again (handlers.polling.sets), then tell their channels about new
+    works. Never raises into the scheduler."""
+    try:
+        log.info("%s", sync_sets(ctx))
+    except Exception:
+        log.exception("set listing failed")
+    try:
+        deliver_pending(ctx, notifier)
+    except Exception:
+        log.exception("delivery after the set listing failed")
 
 
 def _first_run(ctx: Context, source: Source, index: int, now: datetime) -> datetime:
@@ -136,6 +172,23 @@ def add_jobs(
             next_run_time=_first_run(ctx, source, index, now),
         )
         ids.append(job.id)
+    # Newly watched items: each source looks for them every half of ATTENTION_FIRST_POLL_SECONDS,
+    # so one is asked within it (plus the time the asking takes).
+    look = settings.first_poll_seconds / 2
+    start = NewlyWatched.start(ctx, since=now - timedelta(days=1))
+    for source in (s for s in ctx.sources if s.configured()):
+        job = scheduler.add_job(
+            first_ask_job,
+            trigger=IntervalTrigger(seconds=look, timezone=UTC),
+            args=[ctx, notifier, source, NewlyWatched(start)],
+            id=f"first:{source.name}",
+            name=f"first ask of new items by {source.label}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=now + timedelta(seconds=look),
+        )
+        ids.append(job.id)
     scheduler.add_job(
         deliver_job,
         trigger=IntervalTrigger(seconds=DELIVERY_SECONDS, timezone=UTC),
@@ -160,15 +213,48 @@ def add_jobs(
         misfire_grace_time=12 * 3600,
     )
     ids.append(HOUSEKEEPING_JOB)
+    hours = settings.set_sync_hours
+    scheduler.add_job(
+        set_sync_job,
+        trigger=IntervalTrigger(hours=hours, jitter=int(min(MAX_JITTER_SECONDS, hours * 360)) or None, timezone=UTC),
+        args=[ctx, notifier],
+        id=SET_SYNC_JOB,
+        name="list the watched sets again",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # A set not listed for a while (the bot was down) is listed soon after a start.
+        next_run_time=now + timedelta(seconds=STAGGER_SECONDS),
+        misfire_grace_time=int(hours * 1800),
+    )
+    ids.append(SET_SYNC_JOB)
     return ids
 
 
+class BotScheduler(BackgroundScheduler):
+    """The scheduler, and the streams that run beside it: stopped together."""
+
+    streams: StreamThreads | None = None
+
+    def deliver_soon(self) -> None:
+        """Run the delivery job now (a stream matched something), not at its next minute."""
+        with contextlib.suppress(JobLookupError):
+            self.modify_job(DELIVERY_JOB, next_run_time=datetime.now(UTC))
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.streams is not None:
+            self.streams.shutdown()
+        super().shutdown(wait=wait)
+
+
 def start_scheduler(settings: Settings, ctx: Context, notifier: Notifier) -> BackgroundScheduler:
-    """Start the background jobs; call ``shutdown(wait=False)`` on the result when stopping."""
-    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    """Start the background jobs and the streams; call ``shutdown(wait=False)`` on the result
+    when stopping."""
+    scheduler = BotScheduler(timezone=UTC, daemon=True)
     add_jobs(scheduler, settings, ctx, notifier)
     add_summary_job(scheduler, settings, ctx, notifier)
     scheduler.start()
+    scheduler.streams = start_streams(ctx, on_alerts=scheduler.deliver_soon)
     for source in ctx.sources:
         if source.configured():
             _record_next_run(scheduler, ctx, source.name)

@@ -1,32 +1,36 @@
 """The Slack adapter: `/attention`, @mentions and alert buttons go to the same router as the
-shell; replies come back as Block Kit. Socket Mode by default, HTTP mode with ``--http``.
+shell; replies come back as Block Kit; pasted links of watched items are unfurled. Socket Mode
+by default, HTTP mode with ``--http`` (served by ``bot.server`` beside the web pages).
 
 Nothing happens at import: :func:`create_app` builds the Bolt App, :func:`serve` runs it.
+
+Acks never wait: each listener acknowledges in the request's own thread and hands the answer
+to a pool of the project's own (:class:`Workers`): quick commands on one, slow ones (lookup,
+check, summary, export) on another, so five slow `check`s leave every quick command free.
+(Bolt's lazy listeners would do the same, but copy each request deeply first: 1.6 ms of the
+ack path per request, which a burst of 200 adds up.)
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import secrets
-import signal
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.error import URLError
 
 from slack_bolt import App
-from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot import logredact
 from bot.settings import Settings
-from bot.slack_client import SlackNotifier, build_slack_notifier, make_client
+from bot.slack_client import make_client
+from bot.workers import Workers
 from core.errors import InputError
+from handlers.actions import action_text
+from handlers.actions import run_action as press
 from handlers.context import Context
-from handlers.notifier import Notifier
 from handlers.render import (
     ACTION_PREFIX,
     DETAILS,
@@ -37,31 +41,25 @@ from handlers.render import (
     truncate_blocks,
 )
 from handlers.replies import Reply
-from handlers.router import dispatch, is_slow, parse
-
-__all__ = ["SlackNotifier", "build_slack_notifier", "create_app", "make_client", "serve"]
+from handlers.router import dispatch, is_slow
+from handlers.web.unfurl import unfurls
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/attention"
-#: Answers only the asker needs, unless they ask otherwise.
-PRIVATE_BY_DEFAULT = frozenset({"help", "sources"})
 EXIT_OK, EXIT_CONFIG = 0, 2
+BUSY = "The bot is busy with other slow commands right now: try again in a minute."
+#: Kept for callers of the old name.
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 # Slack's auto-links: <url> or <url|what the user typed>; user and channel refs are left alone.
 _LINK = re.compile(r"<((?:https?://|mailto:)[^<>|\s]*)(?:\|([^<>]*))?>", re.IGNORECASE)
 
 
-def is_private(reply: Reply, text: str) -> bool:
-    """Ephemeral: user errors, ``--private``, and commands only the asker cares about."""
-    if reply.ephemeral or not reply.ok:
-        return True
-    try:
-        cmd = parse(text)
-    except InputError:
-        return True
-    return "--private" in cmd.flags or cmd.name in PRIVATE_BY_DEFAULT
+def is_private(reply: Reply) -> bool:
+    """Shown only to the asker: user errors, and what the router marked private (commands
+    declared private, ``--private``)."""
+    return reply.ephemeral or not reply.ok
 
 
 def message_payload(reply: Reply, *, note: str | None = None) -> dict[str, Any]:
@@ -123,62 +121,90 @@ class _TokenNoticeFilter(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+def _bolt_logger(log_level: str) -> logging.Logger:
+    """The logger Bolt copies to every logger it makes for the app. Its INFO lines carry
+    request bodies (a refused request's user name and command): below WARNING only with
+    ATTENTION_LOG_LEVEL=DEBUG, and bodies are hidden at every level (bot.logredact)."""
+    level = logging.DEBUG if log_level.strip().upper() == "DEBUG" else logging.WARNING
+    logredact.install_cleaning()
+    bolt_log = logging.getLogger("slack_bolt.App")
+    bolt_log.setLevel(level)
+    if not any(isinstance(f, _TokenNoticeFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenNoticeFilter())
+    # Loggers Bolt made before (another App in this process) keep the level they were given.
+    for name, made in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("slack_bolt.") and isinstance(made, logging.Logger):
+            made.setLevel(level)
+    return bolt_log
+
+
 def create_app(
     settings: Settings,
     ctx: Context,
     *,
     client: WebClient | None = None,
-    process_before_response: bool = False,
+    workers: Workers | None = None,
 ) -> App:
     """The Bolt App with its listeners. Calls ``auth.test`` once to check the bot token."""
     client = client or make_client(settings)
-    bolt_log = logging.getLogger("slack_bolt.App")
-    if not any(isinstance(f, _TokenNoticeFilter) for f in bolt_log.filters):
-        bolt_log.addFilter(_TokenNoticeFilter())
+    work = workers or Workers()
     app = App(
         client=client,
         # Socket Mode requests are not signed; a random secret makes stray HTTP requests fail.
-        signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
-        process_before_response=process_before_response,
+        signing_secret=settings.secret("slack_signing_secret") or secrets.token_hex(32),
+        # Listeners run in the request's own thread: they ack and hand the rest to ``work``.
+        process_before_response=True,
         name="attention-bot",
+        logger=_bolt_logger(settings.log_level),
     )
 
     def respond_reply(respond: Callable[..., Any], reply: Reply, text: str, *, note: str | None = None) -> None:
-        private = is_private(reply, text)
+        private = is_private(reply)
         respond(
             **message_payload(reply, note=note),
             response_type="ephemeral" if private else "in_channel",
             replace_original=False,
         )
 
-    def ack_command(ack: Callable[..., Any], body: dict[str, Any]) -> None:
+    def on_command(ack: Callable[..., Any], body: dict[str, Any], respond: Callable[..., Any],
+                   client: WebClient) -> None:
         text = as_typed(body.get("text") or "")
         if is_slow(text):
             ack(response_type="ephemeral", text=_looking_up(text))
         else:
             ack()
+        work.run(text, lambda: answer_command(body, text, respond, client),
+                 lambda: respond(text=BUSY, response_type="ephemeral", replace_original=False))
 
-    def run_command(body: dict[str, Any], respond: Callable[..., Any], client: WebClient) -> None:
-        text = as_typed(body.get("text") or "")
+    def answer_command(body: dict[str, Any], text: str, respond: Callable[..., Any], client: WebClient) -> None:
         channel = body.get("channel_id") or ""
         reply = dispatch(ctx, text, channel=channel, user=body.get("user_id") or "")
         respond_reply(respond, reply, text)
         if reply.files:
             problem: str | None
-            if is_private(reply, text):
+            if is_private(reply):
                 problem = "Files are posted to the channel for everyone: run the command without `--private` to get them."
             else:
                 problem = _upload_files(client, reply, channel=channel)
             if problem:
                 respond(text=problem, response_type="ephemeral", replace_original=False)
 
-    def run_mention(event: dict[str, Any], client: WebClient) -> None:
+    def on_mention(ack: Callable[..., Any], event: dict[str, Any], client: WebClient) -> None:
+        ack()
         text = command_after_mention(event.get("text") or "")
         channel, user = event.get("channel") or "", event.get("user") or ""
         thread_ts = event.get("thread_ts")  # answer in the thread the mention was made in
+
+        def busy() -> None:
+            if user:
+                client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=BUSY)
+
+        work.run(text, lambda: answer_mention(text, channel, user, thread_ts, client), busy)
+
+    def answer_mention(text: str, channel: str, user: str, thread_ts: str | None, client: WebClient) -> None:
         reply = dispatch(ctx, text, channel=channel, user=user)
         payload = message_payload(reply)
-        if is_private(reply, text) and user:
+        if is_private(reply) and user:
             client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **payload)
             return
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, **payload)
@@ -187,168 +213,52 @@ def create_app(
             if problem and user:
                 client.chat_postEphemeral(channel=channel, user=user, text=problem)
 
-    def run_action(body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]) -> None:
-        text = str(action.get("value") or "")
+    def on_action(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
+                  respond: Callable[..., Any]) -> None:
+        ack()
+        value = str(action.get("value") or "")
+        try:  # which pool: the command the button runs (Details is a slow lookup)
+            text = action_text(str(action.get("action_id") or ""), value)
+        except InputError:
+            text = ""  # refused quickly by answer_action
+        work.run(text, lambda: answer_action(body, action, value, respond),
+                 lambda: respond(text=BUSY, response_type="ephemeral", replace_original=False))
+
+    def answer_action(
+        body: dict[str, Any], action: dict[str, Any], value: str, respond: Callable[..., Any]
+    ) -> None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
         user = (body.get("user") or {}).get("id") or ""
-        reply = dispatch(ctx, text, channel=channel, user=user)
-        if action.get("action_id") == DETAILS or is_private(reply, text):
+        # The action_id chooses the command; the value may only say what about.
+        reply = press(ctx, str(action.get("action_id") or ""), value, channel=channel, user=user)
+        if action.get("action_id") == DETAILS or is_private(reply):
             respond(**message_payload(reply), response_type="ephemeral", replace_original=False)
             return
         who = f"<@{user}>" if _USER_ID.match(user) else "Someone"
         label = escape_mrkdwn(str((action.get("text") or {}).get("text") or "a button"))
-        respond_reply(respond, reply, text, note=f"{who} pressed *{label}*")
+        respond_reply(respond, reply, value, note=f"{who} pressed *{label}*")
 
-    def ack_only(ack: Callable[..., Any]) -> None:
+    def on_link_shared(ack: Callable[..., Any], event: dict[str, Any], client: WebClient) -> None:
         ack()
+        work.quick.submit(lambda: answer_unfurl(event, client))
 
-    # Lazy listeners run after the ack, on Bolt's thread pool, in every mode.
-    app.command(COMMAND)(ack=ack_command, lazy=[run_command])
-    app.event("app_mention")(ack=ack_only, lazy=[run_mention])
-    app.action(re.compile(f"^{ACTION_PREFIX}"))(ack=ack_only, lazy=[run_action])
-    return app
-
-
-def _start_scheduler(settings: Settings, ctx: Context, notifier: Notifier) -> Any | None:
-    """bot.scheduler.start_scheduler if it exists (it is optional for the Slack adapter)."""
-    try:
-        module = importlib.import_module("bot.scheduler")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.scheduler":
-            raise
-        log.info("no bot/scheduler.py: running without scheduled polls")
-        return None
-    start = getattr(module, "start_scheduler", None)
-    if start is None:
-        log.info("bot.scheduler has no start_scheduler(): running without scheduled polls")
-        return None
-    return start(settings, ctx, notifier)
-
-
-def _stop_scheduler(scheduler: Any | None) -> None:
-    if scheduler is None:
-        return
-    try:
-        scheduler.shutdown(wait=False)  # a running poll must not hold up Ctrl-C
-    except TypeError:
-        scheduler.shutdown()
-
-
-def _config_problems(settings: Settings, *, http: bool) -> list[str]:
-    problems = []
-    if not settings.slack_bot_token:
-        problems.append("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...).")
-    if http and not settings.slack_signing_secret:
-        problems.append("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests (Basic Information page).")
-    if not http and not settings.slack_app_token:
-        problems.append("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with connections:write.")
-    return problems
-
-
-def _install_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGTERM and SIGINT set ``stop``; returns a function restoring the old handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in old:
-        signal.signal(sig, lambda *_: stop.set())
-
-    def restore() -> None:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-    return restore
-
-
-def _start_transport(
-    app: App, settings: Settings, *, http: bool, host: str, port: int, closers: list[Callable[[], None]]
-) -> int:
-    """Start HTTP mode (returns the bound port) or Socket Mode (returns 0) in the background."""
-    if http:
-        from bot.slack_http import make_http_server
-
-        server = make_http_server(app, host=host, port=port)
-        threading.Thread(target=server.serve_forever, name="slack-http", daemon=True).start()
-        closers += [server.shutdown, server.server_close]
-        bound = int(server.server_address[1])
-        log.info("Slack HTTP mode on port %d: POST /slack/events, GET /healthz", bound)
-        return bound
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    handler = SocketModeHandler(app, settings.slack_app_token)
-    handler.connect()
-    closers.append(handler.close)
-    log.info("connected to Slack in Socket Mode")
-    return 0
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or exc)
-    return str(getattr(exc, "reason", None) or exc)
-
-
-def _transport_problem(exc: BaseException, *, http: bool, port: int) -> str:
-    """One line saying why Slack could not be served, and what to change."""
-    if http:
-        return f"Cannot serve HTTP mode on port {port} ({_reason(exc)}): choose another with --port N."
-    if isinstance(exc, SlackApiError):
-        return (f"Slack refused SLACK_APP_TOKEN ({_reason(exc)}): create an app-level token (xapp-...) with "
-                "the connections:write scope under Basic Information > App-Level Tokens.")
-    return f"Could not open a Socket Mode connection to Slack ({_reason(exc)}): check the network."
-
-
-def serve(
-    settings: Settings,
-    ctx: Context,
-    *,
-    http: bool,
-    port: int,
-    host: str = "0.0.0.0",
-    client: WebClient | None = None,
-    stop: threading.Event | None = None,
-    ready: Callable[[int], None] | None = None,
-) -> int:
-    """Run the bot in Socket Mode (or HTTP mode) with the scheduler until Ctrl-C or SIGTERM.
-
-    ``stop``/``ready`` let a caller (tests) stop it and learn the HTTP port it bound.
-    """
-    problems = _config_problems(settings, http=http)
-    if problems:
-        print("attention-bot cannot connect to Slack:", *problems, "See README 'Connect Slack'.", sep="\n  ", file=sys.stderr)
-        return EXIT_CONFIG
-    client = client or make_client(settings)
-    try:
-        app = create_app(settings, ctx, client=client)
-    except BoltError as exc:
-        print(f"Slack did not accept SLACK_BOT_TOKEN ({exc}): copy it again from OAuth & Permissions.", file=sys.stderr)
-        return EXIT_CONFIG
-    except (SlackClientError, URLError, OSError) as exc:
-        print(f"Could not reach Slack at {settings.slack_api_url} ({_reason(exc)}): check the network, "
-              "or SLACK_API_URL if you changed it.", file=sys.stderr)
-        return EXIT_CONFIG
-    stop = stop or threading.Event()
-    restore_signals = _install_signals(stop)
-    scheduler = None
-    closers: list[Callable[[], None]] = []
-    try:
+    def answer_unfurl(event: dict[str, Any], client: WebClient) -> None:
+        links = [str(link.get("url") or "") for link in event.get("links") or [] if isinstance(link, dict)]
+        cards = unfurls(ctx, [url for url in links if url], channel=event.get("channel") or "")
+        if not cards:
+            return
+        # A link still in the composer has an unfurl_id and no message ts yet.
+        if event.get("unfurl_id") and event.get("source"):
+            where = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
+        else:
+            where = {"channel": event.get("channel"), "ts": event.get("message_ts")}
         try:
-            bound = _start_transport(app, settings, http=http, host=host, port=port, closers=closers)
-        except (SlackClientError, URLError, OSError) as exc:
-            print(_transport_problem(exc, http=http, port=port), file=sys.stderr)
-            return EXIT_CONFIG
-        scheduler = _start_scheduler(settings, ctx, SlackNotifier(client))
-        if ready:
-            ready(bound)
-        while not stop.wait(0.5):  # a timed wait lets KeyboardInterrupt through everywhere
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        log.info("stopping")
-        for close in closers:
-            close()
-        _stop_scheduler(scheduler)
-        restore_signals()
-        ctx.store.close()
-    return EXIT_OK
+            client.chat_unfurl(unfurls=cards, **where)
+        except SlackApiError as exc:
+            log.warning("Slack refused an unfurl (%s)", exc.response.get("error"))
+
+    app.command(COMMAND)(on_command)
+    app.event("app_mention")(on_mention)
+    app.event("link_shared")(on_link_shared)
+    app.action(re.compile(f"^{ACTION_PREFIX}"))(on_action)
+    return app

@@ -46,7 +46,7 @@ def make_client(settings: Settings, *, timeout: int = 30) -> WebClient:
     answers and dropped connections."""
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return WebClient(
-        token=settings.slack_bot_token,
+        token=settings.secret("slack_bot_token"),
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[

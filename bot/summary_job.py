@@ -19,7 +19,8 @@ from apscheduler.triggers.date import DateTrigger
 from bot.settings import Settings
 from handlers.context import Context
 from handlers.notifier import Notifier
-from handlers.summaries.data import weekday_index
+from handlers.render import plural
+from handlers.summaries.periods import weekday_index
 from handlers.summaries.weekly import post_weekly_summary, upload_charts
 from storage import summaries
 
@@ -46,7 +47,7 @@ def weekly_summaries(ctx: Context, notifier: Notifier) -> int:
     except Exception:
         log.exception("chart uploads failed")
     if posted:
-        log.info("weekly summary posted to %d channel%s", posted, "s" * (posted != 1))
+        log.info("weekly summary posted to %s", plural(posted, "channel"))
     return posted
 
 

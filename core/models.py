@@ -57,6 +57,9 @@ class Mention(BaseModel):
     external_id: str
     url: str | None = None
     title: str | None = None
+    #: Where on the source it appeared (a wiki, ``en.wikipedia``; a feed's name): shown beside
+    #: the title, kept apart from it so the title is the post's own.
+    site: str | None = None
     occurred_at: datetime | None = None
     api_url: str | None = None
     kind: str = "other"
@@ -65,6 +68,13 @@ class Mention(BaseModel):
     #: Who wrote it (a handle or name). Stored only when ATTENTION_STORE_AUTHORS=true, and never
     #: folded into ``title`` or ``url`` by a source, so not storing it leaves no trace of it.
     author: str | None = None
+
+
+def titled(title: str | None, site: str | None) -> str | None:
+    """``Salt marsh (en.wikipedia)``: a mention's title as people read it, with where it was."""
+    if title and site:
+        return f"{title} ({site})"
+    return title or site
 
 
 def opaque_id(text: str) -> str:
@@ -96,3 +106,27 @@ class SourceResult(BaseModel):
     counts: tuple[Count, ...] = ()
     #: A page for people to see the source's own view of the item (e.g. Altmetric's details page).
     details_url: str | None = None
+
+
+class ListedWork(BaseModel):
+    """One work in a registry's list: its DOI (lower case), title and the counts the list gave."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doi: str
+    title: str | None = None
+    counts: tuple[Count, ...] = ()
+
+
+class WorkPage(BaseModel):
+    """One page of a registry's list of works (a set's, or of DOIs asked together)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    works: tuple[ListedWork, ...] = ()
+    #: Records the page held that name no DOI, said how (they are skipped, never counted).
+    skipped: tuple[str, ...] = ()
+    #: Where the next page starts; None when this was the last one.
+    next_cursor: str | None = None
+    #: How many works the whole list holds, when the registry says.
+    total: int | None = None

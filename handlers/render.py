@@ -1,5 +1,6 @@
-"""Block Kit for any reply, built with ``slack_sdk.models`` so Slack's limits are checked here
-and not discovered as ``invalid_blocks`` in production. Transport-agnostic: returns plain dicts.
+"""Block Kit for any reply, as plain dicts clipped to Slack's limits here, so they are not
+discovered as ``invalid_blocks`` in production (tests validate every builder against
+``slack_sdk.models``). Transport-agnostic: handlers never import Slack's libraries.
 
 Everything that came from outside (titles, user input) goes through :func:`escape_mrkdwn` or
 :func:`link`, so a post titled ``<!channel>`` cannot ping and a title cannot forge a link.
@@ -14,23 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from handlers.replies import Reply
 
 
-def plural(n: int, word: str) -> str:
-    """``1 mention``, ``2 mentions``."""
-    return f"{n} {word}{'s' * (n != 1)}"
+def plural(n: float, word: str, many: str | None = None) -> str:
+    """``1 mention``, ``2 mentions``, ``1,500 items``, ``2.5 points``; ``many`` for words whose
+    plural is not word + s (``plural(n, "alias", "aliases")``)."""
+    shown = f"{n:,}" if isinstance(n, int) else f"{n:,g}"
+    return f"{shown} {word if n == 1 else many or word + 's'}"
 
 Block = dict[str, Any]
 
@@ -113,31 +105,66 @@ def clip(text: str, limit: int, *, marker: str = "…") -> str:
     return cut.rstrip() + marker
 
 
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str, *, limit: int = 75) -> Block:
+    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+
+
 def section(text_mrkdwn: str, *, block_id: str | None = None) -> Block:
     """A section of mrkdwn (clipped to 3,000 characters)."""
-    text = clip(text_mrkdwn, SECTION_CHARS) or " "
-    return SectionBlock(text=MarkdownTextObject(text=text), block_id=block_id).to_dict()
+    block: Block = {"type": "section", "text": _mrkdwn(clip(text_mrkdwn, SECTION_CHARS) or " ")}
+    if block_id:
+        block["block_id"] = block_id
+    return block
 
 
 def fields(pairs: Sequence[tuple[str, str]], *, text_mrkdwn: str | None = None) -> Block:
     """A section of up to 10 two-column fields: ``(label, value_mrkdwn)``; labels are escaped."""
     if len(pairs) > MAX_FIELDS:
         raise ValueError(f"Slack allows {MAX_FIELDS} fields in a section, got {len(pairs)}: split them")
-    objs = [
-        MarkdownTextObject(text=clip(f"*{escape_mrkdwn(label)}*\n{value}", FIELD_CHARS)) for label, value in pairs
-    ]
-    text = MarkdownTextObject(text=clip(text_mrkdwn, SECTION_CHARS)) if text_mrkdwn else None
-    return SectionBlock(text=text, fields=objs).to_dict()
+    block: Block = {"type": "section"}
+    if text_mrkdwn:
+        block["text"] = _mrkdwn(clip(text_mrkdwn, SECTION_CHARS))
+    block["fields"] = [_mrkdwn(clip(f"*{escape_mrkdwn(label)}*\n{value}", FIELD_CHARS)) for label, value in pairs]
+    return block
 
 
 def context(text_mrkdwn: str) -> Block:
     """Small grey text under a message (sources, scores, hints)."""
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(text_mrkdwn, SECTION_CHARS) or " ")]).to_dict()
+    return {"type": "context", "elements": [_mrkdwn(clip(text_mrkdwn, SECTION_CHARS) or " ")]}
 
 
 def header(plain: str) -> Block:
     """A bold header line; plain text (never parsed, so nothing to escape), max 150 characters."""
-    return HeaderBlock(text=PlainTextObject(text=clip(plain.replace("\n", " "), HEADER_CHARS) or " ")).to_dict()
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(plain.replace("\n", " "), HEADER_CHARS) or " "}}
+
+
+def button(
+    label: str, *, action_id: str, value: str, style: str | None = None,
+    confirm: tuple[str, str, str, str] | None = None,
+) -> Block:
+    """A button; its ``action_id`` names what it does and its ``value`` what about (see
+    handlers.actions). ``confirm`` is (title, text_mrkdwn, confirm label, deny label): Slack
+    asks before running it."""
+    if len(value) > BUTTON_VALUE_CHARS:
+        raise ValueError(f"a button's value is at most {BUTTON_VALUE_CHARS} characters")
+    made: Block = {"type": "button", "text": _plain(label), "action_id": action_id, "value": value}
+    if style:
+        made["style"] = style
+    if confirm:
+        title, text, yes, no = confirm
+        made["confirm"] = {
+            "title": _plain(title, limit=100), "text": _mrkdwn(clip(text, 300)),
+            "confirm": _plain(yes, limit=30), "deny": _plain(no, limit=30),
+        }
+    return made
+
+
+def actions(block_id: str, buttons: Sequence[Block]) -> Block:
+    return {"type": "actions", "block_id": block_id, "elements": list(buttons)}
 
 
 def more_note(count: int) -> Block:
@@ -188,32 +215,22 @@ def actions_for_alert(item: str | Mapping[str, Any]) -> Block | None:
     """The buttons under an alert: Details (private lookup), Mute 7 days, Unwatch.
 
     ``item`` is the identifier as a user would type it (``doi:10.1/x``), or an alert payload
-    with an ``identifier``. Each button's value is the router command it runs. None when the
-    identifier is too long to fit a button value (Slack allows 2,000 characters).
+    with an ``identifier``. Each button's value is only that identifier: the action_id says
+    which command it runs (handlers.actions). None when the identifier is too long to fit a
+    button value (Slack allows 2,000 characters).
     """
     ident = _alert_identifier(item)
     if not ident:
         return None
-    quoted = shlex.quote(ident)
-    values = {
-        DETAILS: f"lookup {quoted}",
-        MUTE: f"mute {quoted} {MUTE_DAYS}",
-        UNWATCH: f"unwatch {quoted}",
-    }
-    if max(len(v) for v in values.values()) > BUTTON_VALUE_CHARS:
+    value = shlex.quote(ident)
+    if len(value) > BUTTON_VALUE_CHARS:
         return None
-    confirm = ConfirmObject(
-        title="Stop watching?",
-        text=clip(f"This channel will no longer hear about {escape_mrkdwn(ident)}.", 300),
-        confirm="Unwatch",
-        deny="Keep",
-    )
-    buttons = [
-        ButtonElement(text="Details", action_id=DETAILS, value=values[DETAILS]),
-        ButtonElement(text=f"Mute {MUTE_DAYS} days", action_id=MUTE, value=values[MUTE]),
-        ButtonElement(text="Unwatch", action_id=UNWATCH, value=values[UNWATCH], style="danger", confirm=confirm),
-    ]
-    return ActionsBlock(elements=buttons, block_id="attention_alert_actions").to_dict()
+    confirm = ("Stop watching?", f"This channel will no longer hear about {escape_mrkdwn(ident)}.", "Unwatch", "Keep")
+    return actions("attention_alert_actions", [
+        button("Details", action_id=DETAILS, value=value),
+        button(f"Mute {MUTE_DAYS} days", action_id=MUTE, value=value),
+        button("Unwatch", action_id=UNWATCH, value=value, style="danger", confirm=confirm),
+    ])
 
 
 def bullet_list(lines_mrkdwn: Iterable[str], *, limit: int = 20) -> list[Block]:

@@ -6,13 +6,16 @@ line is the summary, the rest the details. ``usage`` is what the user types.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.errors import InputError
+from core.sets import KINDS
 from handlers.commands import access, alerting, check, forget, lookup, summaries, watch
+from handlers.commands.numbers import typed
 from handlers.context import Context
 from handlers.replies import Command, Reply, error
 
@@ -39,6 +42,8 @@ class CommandSpec:
     admins_only: bool = False
     #: What the audit log keeps of the arguments (default: as typed).
     audit_args: Callable[[Command], str] | None = None
+    #: Answered only to the asker (in Slack, an ephemeral reply); any command is with --private.
+    private: bool = False
 
     def is_slow(self, args: list[str]) -> bool:
         return self.slow or bool(self.slow_when and self.slow_when(args))
@@ -56,12 +61,19 @@ class CommandSpec:
         return "\n".join(line.strip() for line in lines).strip()
 
 
+def _nearest(name: str) -> str:
+    """``: did you mean `watch`?`` for a command typed a letter wrong, else a full stop."""
+    close = difflib.get_close_matches(name.lower(), COMMANDS, n=1, cutoff=0.6)
+    return f": did you mean `{close[0]}`?" if close else "."
+
+
 def help_command(ctx: Context, cmd: Command) -> Reply:
     """Show the commands, or the details of one: `help watch`."""
     if cmd.args:
         spec = COMMANDS.get(cmd.args[0].lower())
         if spec is None:
-            return error(f"There is no command `{cmd.args[0]}`. Type `help` to see them all.")
+            return error(f"There is no command `{typed(cmd.args[0])}`{_nearest(cmd.args[0])} "
+                         "Type `help` to see them all.")
         body = f"{spec.usage}\n  {spec.summary}"
         if spec.details:
             body += "\n\n" + spec.details
@@ -74,30 +86,32 @@ def help_command(ctx: Context, cmd: Command) -> Reply:
 
 # The explicit list of every command, in the order `help` shows them.
 REGISTRY: list[CommandSpec] = [
-    CommandSpec("help", help_command, "help [command]"),
+    CommandSpec("help", help_command, "help [command]", private=True),
     CommandSpec(
         "watch",
         watch.watch_command,
-        "watch <id> [<id> ...] | watch domain <site> | watch collection <name> from <csv|url>",
-        # Importing a collection fetches and stores thousands of records.
-        slow_when=lambda args: bool(args) and args[0].lower() == "collection",
+        "watch <id> [<id> ...] | watch domain <site> | watch collection <name> from <csv|url> | watch prefix|orcid|ror <id>",
+        # Importing a collection or listing a set fetches and stores thousands of records.
+        slow_when=lambda args: bool(args) and args[0].lower() in ("collection", *KINDS),
         changes=True,
     ),
-    CommandSpec("unwatch", watch.unwatch_command, "unwatch <id> [<id> ...] | unwatch domain <site>", changes=True),
-    CommandSpec("list", watch.list_command, "list [collection]"),
+    CommandSpec("unwatch", watch.unwatch_command,
+                "unwatch <id> [<id> ...] | unwatch domain <site> | unwatch collection <name> "
+                "| unwatch prefix|orcid|ror <id>", changes=True),
+    CommandSpec("list", watch.list_command, "list [collection|set]"),
     CommandSpec("check", check.check_command, "check <url>", slow=True),
     CommandSpec("lookup", lookup.lookup_command, "lookup <id>", slow=True),
-    CommandSpec("sources", lookup.sources_command, "sources"),
+    CommandSpec("sources", lookup.sources_command, "sources", private=True),
     CommandSpec("settings", alerting.settings_command, "settings [show | min-score N | sources all|<names> | mode realtime|digest]",
                 changes_when=lambda args: bool(args) and args[0].lower() != "show"),
     CommandSpec("mute", alerting.mute_command, "mute <id> [days]", changes=True),
     CommandSpec("status", alerting.status_command, "status"),
-    CommandSpec("summary", summaries.summary_command, "summary [7d|30d] [collection] [--private]", slow=True),
-    CommandSpec("top", summaries.top_command, "top [N] [period] [collection]"),
+    CommandSpec("summary", summaries.summary_command, "summary [7d|30d] [collection|set] [--private]", slow=True),
+    CommandSpec("top", summaries.top_command, "top [N] [period] [collection|set]"),
     CommandSpec("export", summaries.export_command, "export [period]", slow=True),
     CommandSpec("forget", forget.forget_command, "forget <id> [--yes] | forget domain <host> [--yes]",
                 changes=True, audit_args=forget.audit_args),
-    CommandSpec("audit", access.audit_command, "audit [N]", admins_only=True),
+    CommandSpec("audit", access.audit_command, "audit [N]", admins_only=True, private=True),
 ]
 
 COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in REGISTRY}
@@ -143,13 +157,16 @@ def dispatch(
         cmd = parse(text, channel=channel, user=user, operator=operator)
         spec = COMMANDS.get(cmd.name)
         if spec is None:
-            return error(f"Unknown command `{cmd.name}`. Type `help` to see what the bot can do.")
+            return error(f"Unknown command `{typed(cmd.name)}`{_nearest(cmd.name)} "
+                         "Type `help` to see what the bot can do.")
         changing = spec.is_changing(cmd.args)
         if (changing or spec.admins_only) and not access.may_change(ctx, cmd):
             outcome = "refused"
             return access.refusal(ctx, cmd, changing=changing)
         reply = spec.handler(ctx, cmd)
         outcome = "ok" if reply.ok else "error"
+        if spec.private or "--private" in cmd.flags:
+            reply = replace(reply, ephemeral=True)
         return reply
     except InputError as exc:
         return error(str(exc))

@@ -1,4 +1,4 @@
-"""What every attention source is: its declaration, its errors and its configuration.
+"""What every attention source is: its declaration, and the helpers its parsers share.
 
 A source answers questions about an identifier (``lookup``) and, if it can, about a whole
 web domain (``lookup_domain``). Each splits into ``fetch`` (I/O through the shared client from
@@ -11,55 +11,24 @@ import functools
 import threading
 import time
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import SecretStr
 
 from core.errors import InputError
-from core.models import Identifier, SourceResult
+from core.models import Identifier, SourceResult, WorkPage
+from sources.config import SourcesConfig, SourceSettings, is_set, variable
+from sources.errors import BadResponse, NotAuthorised
 
 if TYPE_CHECKING:
     from sources.http import HttpFactory
 
 T = TypeVar("T")
 P = ParamSpec("P")
-
-
-class SourceError(Exception):
-    """A source could not answer. The message is shown to users as is."""
-
-    def __init__(self, message: str, *, source: str = "") -> None:
-        super().__init__(message)
-        self.source = source
-
-
-class RateLimited(SourceError):
-    """429, or the source's rate-limit headers say the quota is spent."""
-
-    def __init__(self, message: str, *, source: str = "", retry_after: float | None = None) -> None:
-        super().__init__(message, source=source)
-        self.retry_after = retry_after
-
-
-class SourceUnavailable(SourceError):
-    """5xx, maintenance, connection refused or reset."""
-
-
-class SourceTimeout(SourceUnavailable):
-    """No answer within the time allowed."""
-
-
-class BadResponse(SourceError):
-    """An answer that is not what the API documents: malformed JSON, an HTML error page served
-    with 200, MediaWiki's error envelope, a missing field the parser needs."""
-
-
-class NotAuthorised(SourceError):
-    """401/403: the key or token is wrong or lacks access."""
 
 
 def json_object(data: Any, *, source: str) -> dict[str, Any]:
@@ -145,39 +114,10 @@ class TokenCache:
             return request(self.get(renew=True))
 
 
-class SourcesConfig(BaseModel):
-    """Everything sources need from the settings; built by ``bot.settings``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    user_agent: str = "attention-bot/0.1"
-    contact_email: str | None = None
-    timeout: float = 10.0
-    #: Base URL per source name (``wikipedia`` -> ``https://{lang}.wikipedia.org/w/api.php``).
-    urls: dict[str, str] = Field(default_factory=dict)
-    wikipedia_langs: tuple[str, ...] = ("en", "de", "fr", "es", "ja")
-    feeds: tuple[str, ...] = ()
-    mastodon_servers: tuple[str, ...] = ("https://mastodon.social",)
-    mastodon_token: str | None = None
-    altmetric_api_key: str | None = None
-    openalex_api_key: str | None = None
-    bluesky_handle: str | None = None
-    bluesky_app_password: str | None = None
-    reddit_client_id: str | None = None
-    reddit_client_secret: str | None = None
-    reddit_username: str | None = None
-    #: Source names switched off by the operator.
-    disabled: tuple[str, ...] = ()
-    #: Hosts the link resolver may fetch even when they resolve to private addresses.
-    allow_hosts: tuple[str, ...] = ()
-    #: Requests a second, and requests in flight at once, per source name: the operator's
-    #: overrides of a source's declared ``rate_per_second`` and ``concurrency``.
-    rates: dict[str, float] = Field(default_factory=dict)
-    concurrency: dict[str, int] = Field(default_factory=dict)
-
-
 class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what they support
-    """Base of every source. Subclasses set the class variables and override what they can do."""
+    """Base of every source. A source declares what it is and what it needs as class variables
+    and a ``Settings`` class; ``sources.REGISTRY`` lists it; nothing else is needed for it to be
+    configured from the environment, shown by `sources`, asked by `lookup` and polled."""
 
     name: ClassVar[str]
     label: ClassVar[str]
@@ -185,32 +125,87 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
     schemes: ClassVar[frozenset[str]] = frozenset()
     #: True when it can be asked "who links to this web domain" in one call.
     by_domain: ClassVar[bool] = False
-    #: Default kind of the mentions it finds (see core.models.MENTION_KINDS).
+    #: Default kind of the mentions it finds (see core.models.MENTION_KINDS) ...
     kind: ClassVar[str] = "other"
+    #: ... and every kind it can report (feeds report blog or news).
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    #: How the counts it gives for an item's aliases make the item's count: ``max`` when every
+    #: alias is asked about the same work, ``sum`` when the source keeps each alias's attention
+    #: apart (Altmetric: a DOI's and a Handle's).
+    alias_counts: ClassVar[Literal["max", "sum"]] = "max"
     default_interval_minutes: ClassVar[int] = 360
     #: Requests per second allowed, and requests in flight at once.
     rate_per_second: ClassVar[float] = 1.0
     concurrency: ClassVar[int] = 2
-    needs_credentials: ClassVar[bool] = False
-    #: What an operator sets to switch the source on, naming the settings' variables
-    #: (shown by the `sources` command while it is not configured).
-    setup_hint: ClassVar[str] = ""
+    #: Its own settings: base URL, keys, lists (see sources.config).
+    Settings: ClassVar[type[SourceSettings]] = SourceSettings
+    #: Lists it can give with ``list_works``: ``prefix``, ``orcid``, ``ror`` (the works of a
+    #: set, with their counts) and ``dois`` (up to ``batch_size`` given DOIs in one request).
+    #: A poll of a source that lists by ``prefix`` or ``dois`` sweeps watched DOIs in batches
+    #: (handlers.polling.sweep) instead of asking one work at a time.
+    lists: ClassVar[frozenset[str]] = frozenset()
+    #: Works one page of a list holds at most.
+    page_size: ClassVar[int] = 0
+    #: DOIs one ``dois`` request may name (the API's limit on OR-ed values).
+    batch_size: ClassVar[int] = 0
+    #: Asked about a work one by one when a sweep saw its count rise, for what a list leaves
+    #: out (Europe PMC's citing works).
+    asks_again_on_rise: ClassVar[bool] = False
+    #: Settings (field names of ``Settings``) that must be set before it is asked.
+    needs: ClassVar[tuple[str, ...]] = ()
+    #: Said after "set X and Y" while it is not configured (where to get a key ...).
+    setup_note: ClassVar[str] = ""
 
     def __init__(self, config: SourcesConfig, http: HttpFactory) -> None:
         self.config = config
         self.http = http
 
+    @functools.cached_property
+    def settings(self) -> Any:
+        """Its own settings (an instance of its ``Settings``)."""
+        return self.config.settings_for(self.name, self.Settings)
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Field name -> the environment variable it is read from."""
+        return {f: variable(cls.name, f, info) for f, info in cls.Settings.model_fields.items()}
+
+    @classmethod
+    def reported_kinds(cls) -> frozenset[str]:
+        return cls.kinds | {cls.kind}
+
+    @classmethod
+    def setup_hint(cls) -> str:
+        """What an operator sets to switch it on (shown by `sources` while it is off)."""
+        names = [cls.variables()[f] for f in cls.needs]
+        hint = "set " + " and ".join(names) if names else ""
+        return f"{hint} {cls.setup_note}".strip()
+
     def configured(self) -> bool:
-        """False when credentials it needs are missing: "not configured", never an error."""
-        return self.name not in self.config.disabled
+        """False when settings it needs are missing: "not configured", never an error."""
+        if self.name in self.config.disabled:
+            return False
+        return all(is_set(getattr(self.settings, f)) for f in self.needs)
 
     def not_ready(self) -> str | None:
         """Why this source will not be asked, and how to change that; None when it will be."""
         if self.name in self.config.disabled:
             return "switched off (remove it from ATTENTION_DISABLED_SOURCES)"
         if not self.configured():
-            return "not configured - " + (self.setup_hint or "its credentials are not set")
+            return "not configured - " + (self.setup_hint() or "its settings are not set")
         return None
+
+    def secret(self, field: str) -> str | None:
+        """A secret setting's value, for the one request that needs it; None when unset."""
+        value = getattr(self.settings, field)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return text or None
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Its keys, tokens and passwords that are set (found by type): a request carrying one
+        never follows a redirect off its origin."""
+        values = (v for v in self.settings.__dict__.values() if isinstance(v, SecretStr))
+        return tuple(text for text in (v.get_secret_value() for v in values) if text)
 
     def request_rate(self) -> float:
         """Requests a second it may send: the operator's override, else its declared rate."""
@@ -220,8 +215,9 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
         """Requests it may have in flight at once: the operator's override, else its own."""
         return max(1, int(self.config.concurrency.get(self.name, self.concurrency)))
 
-    def base_url(self, default: str) -> str:
-        return self.config.urls.get(self.name, default).rstrip("/")
+    def base_url(self) -> str:
+        """Its API's base URL: the ``url`` setting it declares."""
+        return str(self.settings.url).rstrip("/")
 
     def can_answer(self, identifier: Identifier) -> bool:
         return identifier.scheme in self.schemes
@@ -233,6 +229,18 @@ class Source(ABC):  # noqa: B024 - a declaration base; subclasses override what 
     def lookup_domain(self, domain: str) -> SourceResult:
         """Mentions that link anywhere under ``domain`` (host[:port][/path-prefix])."""
         raise NotImplementedError(f"{self.label} cannot be asked about web domains")
+
+    def list_works(
+        self, kind: str, value: str | Sequence[str], *, cursor: str | None = None
+    ) -> WorkPage:
+        """One page of the works of a set (``kind`` prefix, orcid or ror; ``value`` its id) or
+        of the DOIs in ``value`` (``kind`` dois), starting at ``cursor`` (None: the first)."""
+        raise NotImplementedError(f"{self.label} cannot list works")
+
+    def requests_per_lookup(self) -> int:
+        """Requests one ``lookup`` sends (one per language wiki, per server ...): how long a
+        full round of the watched works takes at its rate."""
+        return 1
 
 
 class LoggedInSource(Source):
@@ -254,13 +262,12 @@ class LoggedInSource(Source):
 
 
 def lookup_doi_record(
-    source: Source, identifier: Identifier, *, default_url: str, path: str,
-    parse: Callable[..., SourceResult],
+    source: Source, identifier: Identifier, *, path: str, parse: Callable[..., SourceResult],
 ) -> SourceResult:
     """Ask a DOI registration agency for ``{base}/{path}/{doi}`` (with the polite-pool
     ``mailto``) and ``parse(data, api_url=...)`` the record. A 404 is an empty answer, not an
     error: another agency registered the DOI."""
-    url = f"{source.base_url(default_url)}/{path}/{quote(identifier.value, safe='/')}"
+    url = f"{source.base_url()}/{path}/{quote(identifier.value, safe='/')}"
     email = source.config.contact_email
     data = source.http.client(source).get_json(url, params={"mailto": email} if email else None)
     if data is None:

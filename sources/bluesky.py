@@ -13,16 +13,13 @@ import json
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 
+from core.config import setting
 from core.models import Identifier, Mention, SourceResult
-from sources.base import (
-    BadResponse,
-    LoggedInSource,
-    NotAuthorised,
-    from_iso,
-    json_object,
-    shape_checked,
-)
+from sources.base import LoggedInSource, from_iso, json_object, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse, NotAuthorised
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 from sources.matching import snippet as make_snippet
 
@@ -39,21 +36,27 @@ def _posts(data: Any) -> list[dict[str, Any]]:
     return [p for p in posts if isinstance(p, dict)]
 
 
-def _links(post: dict[str, Any]) -> list[str | None]:
-    """Links of a post: rich-text link facets, and external embeds of the record and its view."""
-    record = post.get("record") or {}
+def record_links(record: dict[str, Any], *embeds: Any) -> list[str | None]:
+    """Links of a post record: its rich-text link facets (``app.bsky.richtext.facet#link``) and
+    its external embed (``app.bsky.embed.external``, also inside ``recordWithMedia``), with
+    those of any further ``embeds`` (a post view's own)."""
     found: list[str | None] = []
     for facet in record.get("facets") or []:
         for feature in (facet or {}).get("features") or []:
             if str((feature or {}).get("$type", "")).endswith("#link"):
                 found.append(feature.get("uri"))
-    for embed in (record.get("embed"), post.get("embed")):
+    for embed in (record.get("embed"), *embeds):
         while isinstance(embed, dict):
             external = embed.get("external")
             if isinstance(external, dict):
                 found.append(external.get("uri"))
             embed = embed.get("media")  # recordWithMedia wraps the external embed
     return found
+
+
+def _links(post: dict[str, Any]) -> list[str | None]:
+    """Links of a post view: its record's, and the external embed of the view."""
+    return record_links(post.get("record") or {}, post.get("embed"))
 
 
 def _parts(post: dict[str, Any]) -> tuple[list[str | None], str | None]:
@@ -122,15 +125,13 @@ class Bluesky(LoggedInSource):
     # About 3,000 requests per 5 minutes per IP; we ask far less.
     rate_per_second = 2.0
     concurrency = 2
-    needs_credentials = True
-    setup_hint = "set ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD"
 
-    def configured(self) -> bool:
-        return (
-            super().configured()
-            and bool(self.config.bluesky_handle)
-            and bool(self.config.bluesky_app_password)
-        )
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Bluesky XRPC endpoint of your PDS.")
+        handle: str | None = setting(None, "Bluesky handle for searchPosts (with an app password).")
+        app_password: SecretStr | None = setting(None, "Bluesky app password.")
+
+    needs = ("handle", "app_password")
 
     # --- the session ---
     def _login(self) -> tuple[str, float]:
@@ -139,12 +140,11 @@ class Bluesky(LoggedInSource):
                 "needs ATTENTION_BLUESKY_HANDLE and ATTENTION_BLUESKY_APP_PASSWORD",
                 source=self.name,
             )
-        url = self.base_url(DEFAULT_URL) + "/com.atproto.server.createSession"
+        url = self.base_url() + "/com.atproto.server.createSession"
         try:
             resp = self.http.client(self).post(
                 url,
-                json={"identifier": self.config.bluesky_handle,
-                      "password": self.config.bluesky_app_password},
+                json={"identifier": self.settings.handle, "password": self.secret("app_password")},
             )
         except NotAuthorised as exc:
             raise NotAuthorised(
@@ -159,7 +159,7 @@ class Bluesky(LoggedInSource):
         return token, token_expiry(token, now=self._clock())
 
     def _search(self, params: dict[str, Any]) -> tuple[Any, str]:
-        url = self.base_url(DEFAULT_URL) + "/app.bsky.feed.searchPosts"
+        url = self.base_url() + "/app.bsky.feed.searchPosts"
         query = {**params, "limit": SEARCH_LIMIT, "sort": "latest"}
         client = self.http.client(self)
         data = self._tokens.call(

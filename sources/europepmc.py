@@ -1,21 +1,29 @@
 """Europe PMC: citation counts and citing works for PMIDs, PMCIDs and DOIs.
 
 PMIDs and PMCIDs are asked directly (``/MED/{id}/citations``, ``/PMC/{id}/citations``); a DOI is
-first found with ``search?query=DOI:"..."``, whose ``citedByCount`` is the count.
+first found with ``search?query=DOI:"..."``, whose ``citedByCount`` is the count. Up to 100 DOIs
+are asked in one search (``DOI:"a" OR DOI:"b"``, ``resultType=lite``): a sweep's counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
 
-from core.models import Count, Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, shape_checked
+from core.config import setting
+from core.models import Count, Identifier, ListedWork, Mention, SourceResult, WorkPage
+from sources.base import Source, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse
+from sources.listing import listed_work
 
 DEFAULT_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest"
 #: Citing works kept as mentions per lookup; the count covers the rest.
 MAX_CITING = 25
+#: DOIs OR-ed in one search, and the records one answer may hold (Europe PMC's most).
+DOI_BATCH, PAGE_SIZE = 100, 1000
 
 
 def _count(value: Any, api_url: str | None) -> tuple[Count, ...]:
@@ -66,6 +74,30 @@ def parse_search(data: Any, *, api_url: str | None = None) -> tuple[dict[str, An
     return first, SourceResult(source="europepmc", counts=_count(first.get("citedByCount"), api_url))
 
 
+@shape_checked("europepmc")
+def parse_batch(data: Any, *, api_url: str | None = None) -> WorkPage:
+    """A search for several DOIs -> one work per DOI found, with its ``citedByCount``; a DOI
+    found twice keeps its first record, as a lookup of it would."""
+    if not isinstance(data, dict) or not isinstance(data.get("resultList"), dict):
+        raise BadResponse("answered without `resultList`", source="europepmc")
+    works: dict[str, ListedWork] = {}
+    for record in data["resultList"].get("result") or []:
+        if not isinstance(record, dict):
+            continue
+        found = listed_work("europepmc", record.get("doi"), record.get("title"),
+                     {"citations": _number(record.get("citedByCount"))}, api_url=api_url)
+        if found is not None and found.doi not in works:
+            works[found.doi] = found
+    return WorkPage(works=tuple(works.values()))
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class EuropePMC(Source):
     name = "europepmc"
     label = "Europe PMC"
@@ -76,8 +108,34 @@ class EuropePMC(Source):
     rate_per_second = 2.0
     concurrency = 2
 
+    lists: ClassVar[frozenset[str]] = frozenset({"dois"})
+    page_size = PAGE_SIZE
+    batch_size = DOI_BATCH
+    # A search gives counts; the citing works come from one lookup of each work whose count rose.
+    asks_again_on_rise = True
+
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Europe PMC REST API.")
+
+    def list_works(
+        self, kind: str, value: str | Sequence[str], *, cursor: str | None = None
+    ) -> WorkPage:
+        if kind != "dois":
+            raise ValueError(f"Europe PMC cannot list {kind}")
+        dois = [value] if isinstance(value, str) else list(value)
+        url = f"{self.base_url()}/search"
+        query = " OR ".join(f'DOI:"{doi}"' for doi in dois)
+        params = {"query": query, "format": "json", "resultType": "lite", "pageSize": PAGE_SIZE}
+        data = self.http.client(self).get_json(url, params=params)
+        if data is None:
+            return WorkPage()
+        return parse_batch(data, api_url=str(httpx.URL(url)))
+
+    def requests_per_lookup(self) -> int:
+        return 2  # a DOI's search, then its citing works
+
     def _citations(self, src: str, ident: str, identifier: Identifier) -> SourceResult:
-        url = f"{self.base_url(DEFAULT_URL)}/{src}/{ident}/citations"
+        url = f"{self.base_url()}/{src}/{ident}/citations"
         params = {"format": "json", "pageSize": MAX_CITING}
         data = self.http.client(self).get_json(url, params=params)
         if data is None:
@@ -89,7 +147,7 @@ class EuropePMC(Source):
             return self._citations("MED", identifier.value, identifier)
         if identifier.scheme == "pmcid":
             return self._citations("PMC", identifier.value, identifier)
-        url = f"{self.base_url(DEFAULT_URL)}/search"
+        url = f"{self.base_url()}/search"
         params = {"query": f'DOI:"{identifier.value}"', "format": "json", "resultType": "lite"}
         data = self.http.client(self).get_json(url, params=params)
         if data is None:

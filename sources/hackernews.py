@@ -11,9 +11,12 @@ from typing import Any, ClassVar
 
 import httpx
 
+from core.config import setting
 from core.identifiers import identifier_url
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, from_epoch, shape_checked
+from sources.base import Source, from_epoch, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse
 from sources.matching import bare_domain, is_link_to, links_in, links_under, search_term
 
 DEFAULT_URL = "https://hn.algolia.com/api/v1"
@@ -89,9 +92,12 @@ class HackerNews(Source):
     rate_per_second = 2.0
     concurrency = 2
 
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Hacker News Algolia API.")
+
     def _ask(self, queries: list[dict[str, Any]], parse: Callable[..., list[Mention]], **kw: Any) -> SourceResult:
         client = self.http.client(self)
-        url = self.base_url(DEFAULT_URL) + "/search_by_date"
+        url = self.base_url() + "/search_by_date"
         found: dict[str, Mention] = {}
         for params in queries:
             query = {**params, "hitsPerPage": HITS_PER_PAGE}

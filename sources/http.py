@@ -10,39 +10,81 @@ Every source talks to the network only through :class:`SourceClient`, which
   a remaining of 0 makes later calls raise RateLimited until the window resets,
 * paces itself at the rate a source announces (Crossref's ``X-Rate-Limit-Limit`` requests per
   ``X-Rate-Limit-Interval``) instead of the source's declared default,
+* bounds every request (sources.transport): one deadline for the whole exchange, a body cap
+  after decompression, redirects followed hop by hop and never off their origin when the
+  request carries credentials, and no retry that would not fit in the question's step,
 * turns every failure into a named :class:`SourceError` carrying the source's name.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
-import math
-import re
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+from tenacity.stop import stop_base
 
-from sources.base import (
-    BadResponse,
-    NotAuthorised,
-    RateLimited,
-    SourcesConfig,
-    SourceTimeout,
-    SourceUnavailable,
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceTimeout, SourceUnavailable
+from sources.pacing import (
+    MIN_ANNOUNCED_GAP,
+    PACE_SHARE,
+    TokenBucket,
+    announced_rate,
+    header_seconds,
+    human_seconds,
+)
+from sources.transport import (
+    ACCEPT_ENCODING,
+    BadEncoding,
+    BodyTooLarge,
+    RedirectRefused,
+    Step,
+    bounded_transport,
+    carries_credentials,
+    current_step,
+    deadline,
+    exchange,
+    human_bytes,
 )
 
-if TYPE_CHECKING:
-    from sources.base import Source
+#: How tests reach loopback fakes without a network: an httpx transport (MockTransport ...).
+Transport = httpx.BaseTransport
+
+
+def user_agent(product: str, *, contact: str | None = None) -> str:
+    """Wikimedia's policy, which the other APIs are glad of too: name/version (+project;
+    contact) library/version. ``product`` is ``attention-bot/0.1 (+https://...``."""
+    return f"{product}{'; ' + contact if contact else ''}) httpx/{httpx.__version__}"
+
+
+class Paced(Protocol):
+    """What the factory needs to know of a source (sources.base.Source has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def request_rate(self) -> float: ...
+
+    def request_slots(self) -> int: ...
+
+    def secret_values(self) -> tuple[str, ...]: ...
 
 #: Attempts for connection errors and 5xx before giving up.
 ATTEMPTS = 3
+#: Redirects followed, one hop at a time, before giving up.
+MAX_REDIRECTS = 5
 #: A 429 whose Retry-After is at most this many seconds is waited out once.
 MAX_RETRY_AFTER_WAIT = 5.0
 #: (remaining header, reset header or None, window in seconds when there is no reset header)
@@ -51,9 +93,6 @@ RATE_HEADERS = (
     ("x-hourlyratelimit-remaining", None, 3600.0),
     ("x-dailyratelimit-remaining", None, 86400.0),
 )
-#: ``X-Rate-Limit-Interval`` units (Crossref sends ``1s``).
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.IGNORECASE)
 
 
 class _Transient(Exception):
@@ -64,133 +103,14 @@ class _Transient(Exception):
         self.error = error
 
 
-#: Seconds a request waits past the second of the oldest one in a full window: a server
-#: stamps each request a little after it left, so leaving the moment one drops out of our
-#: window could still land in the server's.
-WINDOW_SLACK = 0.005
+class _step_spent(stop_base):  # noqa: N801 - tenacity's naming
+    """Stop when the wait before the next attempt would not leave any of the step."""
 
+    def __init__(self, step: Step | None) -> None:
+        self.step = step
 
-class TokenBucket:
-    """A thread-safe token bucket: ``rate`` requests a second, bursts of up to ``capacity``
-    (by default one: evenly spaced requests, so no one-second window ever holds more than
-    ``rate`` of them, which a server's sliding-window limit would answer with 429).
-
-    Callers reserve a token and sleep outside the lock. On a busy machine (a neighbour's load,
-    a garbage collection) sleepers wake late and would leave together, and the requests after
-    them, on time, crowd a one-second window; a second later the burst would repeat as its
-    requests drop out of the window together. So the times requests really leave are kept
-    too: late ones leave at least half an interval apart, and none leaves while the last
-    second already holds as many as the bucket ever lets through on time.
-
-    Hand-written rather than pyrate-limiter because it must block with the injected ``sleep``
-    (tests skip waiting) and stay short.
-    """
-
-    def __init__(
-        self, rate: float, *, capacity: float | None = None,
-        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = max(rate, 1e-6)
-        self.capacity = capacity if capacity is not None else 1.0
-        self.tokens = self.capacity
-        self._clock = clock
-        self._sleep = sleep
-        self._stamp = clock()
-        self._lock = threading.Lock()
-        self._left: deque[float] = deque()  # when the last second's requests left
-
-    def _hold(self, now: float) -> float:
-        """Seconds a request ready at ``now`` must still wait for the ones that left."""
-        while self._left and self._left[0] <= now - 1.0:
-            self._left.popleft()
-        if not self._left:
-            return 0.0
-        # Bursts (capacity above one) are allowed by design; even pacing is not bunched.
-        hold = self._left[-1] + 0.5 / self.rate - now if self.capacity <= 1 else 0.0
-        if len(self._left) >= max(1, math.ceil(self.rate + self.capacity - 1)):
-            hold = max(hold, self._left[0] + 1.0 + WINDOW_SLACK - now)
-        return hold
-
-    def acquire(self) -> float:
-        """Take one token, waiting if none is left; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self.tokens -= 1
-            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        due, waited = now + wait, 0.0
-        while True:
-            if wait > 0:
-                self._sleep(wait)
-                waited += wait
-            with self._lock:
-                # A clock that did not move while sleeping (tests) counts as having moved.
-                now = max(self._clock(), due)
-                wait = self._hold(now)
-                if wait <= 0:
-                    self._left.append(now)
-                    return waited
-                due = now + wait
-
-    def set_rate(self, rate: float) -> None:
-        """Pace at ``rate`` requests a second from now on (bursts stay as they were)."""
-        with self._lock:
-            self.rate = max(rate, 1e-6)
-            self.tokens = min(self.tokens, self.capacity)
-
-
-def _seconds(text: str | None, *, now: float) -> float | None:
-    """Seconds from a Retry-After / reset header: a delta, an epoch time, or an HTTP date."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        value = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        # "-0000" dates come back naive; .timestamp() would read them as the server's local time.
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, when.timestamp() - now)
-    # Large numbers are epoch times (GitHub-style X-RateLimit-Reset), small ones are deltas.
-    return max(0.0, value - now) if value > 1_000_000_000 else max(0.0, value)
-
-
-#: Seconds between requests at the slowest rate a server's announcement can set.
-MIN_ANNOUNCED_GAP = 10.0
-#: Requests leave at this share of the allowed rate: a server counting arrivals in a sliding
-#: one-second window sees network and scheduling jitter, and at exactly its limit one late
-#: request followed by an on-time one already makes a window one too many (429).
-PACE_SHARE = 0.97
-
-
-def _announced_rate(headers: httpx.Headers) -> float | None:
-    """Requests a second from ``X-Rate-Limit-Limit`` / ``X-Rate-Limit-Interval`` (Crossref:
-    ``50`` per ``1s``), or None when absent or unreadable."""
-    limit, interval = headers.get("x-rate-limit-limit"), headers.get("x-rate-limit-interval")
-    if limit is None or interval is None:
-        return None
-    match = _INTERVAL.match(interval)
-    try:
-        count = float(limit)
-    except ValueError:
-        return None
-    if match is None or count <= 0:
-        return None
-    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
-    return count / seconds if seconds > 0 else None
-
-
-def _human(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:g} s"
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.step is not None and retry_state.upcoming_sleep >= self.step.left()
 
 
 class SourceClient:
@@ -199,10 +119,15 @@ class SourceClient:
     def __init__(
         self, name: str, client: httpx.Client, *, rate_per_second: float, concurrency: int,
         timeout: float, sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, max_bytes: int = 20_000_000,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.timeout = timeout
+        #: Largest body read, after decompression.
+        self.max_bytes = max_bytes
+        #: Configured keys, tokens and passwords: a request carrying one stays on its origin.
+        self._secrets = tuple(s for s in secrets if s)
         self._client = client
         self._sleep = sleep
         self._clock = clock
@@ -213,6 +138,9 @@ class SourceClient:
         self._lock = threading.Lock()
         #: Wall-clock time before which the quota is spent (from rate-limit headers).
         self._blocked_until = 0.0
+        #: Requests sent and HTTP 429s received since the start (for /metrics).
+        self.requests_sent = 0
+        self.rate_limited = 0
 
     @property
     def rate_per_second(self) -> float:
@@ -252,6 +180,44 @@ class SourceClient:
             "POST", url, json=json, data=data, headers=dict(headers or {}), timeout=timeout
         )
 
+    def open_stream(
+        self, url: str, *, headers: Mapping[str, str] | None = None, read_timeout: float = 60.0,
+    ) -> httpx.Response:
+        """Open a long-lived GET (server-sent events): the response with its body unread, for
+        the caller to iterate and to close (from any thread, to stop it). Not retried: a
+        stream's own loop reconnects with back-off. Connecting waits the usual timeout; reading
+        waits ``read_timeout`` seconds for the next bytes."""
+        self._check_quota()
+        timeout = httpx.Timeout(self.timeout, read=read_timeout)
+        try:
+            request = self._client.build_request(
+                "GET", url, headers=dict(headers or {}), timeout=timeout
+            )
+            resp = self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise SourceTimeout(f"timed out after {self.timeout:g} s", source=self.name) from exc
+        except (httpx.TransportError, httpx.InvalidURL, ValueError) as exc:
+            raise SourceUnavailable(
+                f"could not connect ({type(exc).__name__}: {exc})", source=self.name
+            ) from exc
+        status = resp.status_code
+        if status < 300:
+            return resp
+        resp.close()
+        if status < 400:
+            where = resp.headers.get("location", "?")[:200]
+            why = f"redirected (HTTP {status}) to {where}: check its URL setting"
+            raise BadResponse(why, source=self.name)
+        if status == 429:
+            wait = header_seconds(resp.headers.get("retry-after"), now=self._clock())
+            raise RateLimited("rate limited (HTTP 429)", source=self.name, retry_after=wait)
+        if status in (401, 403):
+            raise NotAuthorised(f"refused access (HTTP {status})", source=self.name)
+        if status >= 500:
+            raise SourceUnavailable(f"is unavailable (HTTP {status})", source=self.name)
+        why = f"rejected the request (HTTP {status}): check its URL setting"
+        raise BadResponse(why, source=self.name)
+
     def decode_json(self, resp: httpx.Response) -> Any:
         """The JSON body of a response, or BadResponse saying what came instead."""
         ctype = resp.headers.get("content-type", "").lower()
@@ -279,9 +245,11 @@ class SourceClient:
 
     # --- the pipeline ---
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        step = current_step()
         retrying = Retrying(
             retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(ATTEMPTS),
+            # Three attempts, and none that would not fit in what is left of the step.
+            stop=stop_after_attempt(ATTEMPTS) | _step_spent(step),
             wait=wait_exponential(multiplier=0.5, max=8),
             sleep=self._sleep,
             reraise=True,
@@ -289,36 +257,69 @@ class SourceClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._once(method, url, waited_429=False, **kwargs)
+                    return self._once(method, url, waited_429=False, step=step, **kwargs)
         except _Transient as exc:
             raise exc.error from exc.__cause__
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
+    def _build(self, method: str, url: str, timeout: float, **kwargs: Any) -> httpx.Request:
+        try:
+            return self._client.build_request(method, url, timeout=timeout, **kwargs)
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            # Not worth retrying: the same URL is refused the same way every time.
+            raise BadResponse(f"cannot be asked at that address ({exc}): check its URL setting",
+                              source=self.name) from exc
+
     def _once(
-        self, method: str, url: str, *, waited_429: bool, timeout: float | None, **kwargs: Any
+        self, method: str, url: str, *, waited_429: bool, timeout: float | None, step: Step | None,
+        **kwargs: Any,
     ) -> httpx.Response:
         self._check_quota()
         limit = timeout if timeout is not None else self.timeout
+        if step is not None:
+            left = step.left()
+            if left <= 0:
+                spent = f"gave up: this question's {step.seconds:g} s were spent"
+                raise SourceTimeout(spent, source=self.name)
+            limit = min(limit, left)
+        request = self._build(method, url, limit, **kwargs)
         try:
-            with self._slots:
+            with self._slot(step):
                 # Paced after a slot is free, right before sending: paced first, requests
                 # waiting for a slot would all leave together when slots free up.
-                self._bucket.acquire()
-                resp = self._client.request(method, url, timeout=limit, **kwargs)
+                with _paused(step):
+                    self._bucket.acquire()
+                with self._lock:
+                    self.requests_sent += 1
+                with deadline(limit):
+                    resp = self._exchange(request)
         except httpx.TimeoutException as exc:
             # Not retried: a slow source would otherwise hold a lookup for several timeouts.
-            raise SourceTimeout(f"timed out after {limit:g} s", source=self.name) from exc
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise SourceTimeout(f"timed out after {round(limit, 1):g} s", source=self.name) from exc
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            # httpx reads a redirect's Location even when not following it: a broken one is
+            # the same on every try, so it is the answer's fault, not the connection's.
+            if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
+                why = f"redirected to an unusable address ({exc})"
+                raise BadResponse(why, source=self.name) from exc
+            why = f"could not connect ({type(exc).__name__}: {exc})"
+            raise _Transient(SourceUnavailable(why, source=self.name)) from exc
+        except httpx.TransportError as exc:
             err = SourceUnavailable(f"could not connect ({type(exc).__name__}: {exc})", source=self.name)
             raise _Transient(err) from exc
         self._note_quota(resp)
         status = resp.status_code
         if status == 429:
-            wait = _seconds(resp.headers.get("retry-after"), now=self._clock())
-            if not waited_429 and wait is not None and wait <= MAX_RETRY_AFTER_WAIT:
+            with self._lock:
+                self.rate_limited += 1
+            wait = header_seconds(resp.headers.get("retry-after"), now=self._clock())
+            fits = step is None or (wait is not None and wait < step.left())
+            if not waited_429 and wait is not None and wait <= MAX_RETRY_AFTER_WAIT and fits:
                 self._sleep(wait)
-                return self._once(method, url, waited_429=True, timeout=timeout, **kwargs)
-            shown = f"; retry after {_human(wait)}" if wait is not None else ""
+                return self._once(
+                    method, url, waited_429=True, timeout=timeout, step=step, **kwargs
+                )
+            shown = f"; retry after {human_seconds(wait)}" if wait is not None else ""
             raise RateLimited(f"rate limited (HTTP 429){shown}", source=self.name, retry_after=wait)
         if status in (401, 403):
             raise NotAuthorised(
@@ -330,19 +331,44 @@ class SourceClient:
             raise BadResponse(f"rejected the request (HTTP {status})", source=self.name)
         return resp
 
+    @contextmanager
+    def _slot(self, step: Step | None) -> Iterator[None]:
+        """One of the source's slots for requests in flight; waiting for it is not the step's."""
+        with _paused(step):
+            self._slots.acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return exchange(
+                self._client, request, max_bytes=self.max_bytes, max_redirects=MAX_REDIRECTS,
+                secret=carries_credentials(request, self._secrets),
+            )
+        except BodyTooLarge as exc:
+            raise BadResponse(
+                f"answered with more than {human_bytes(exc.limit)} "
+                "(ATTENTION_HTTP_MAX_BYTES): not read",
+                source=self.name,
+            ) from exc
+        except (BadEncoding, RedirectRefused) as exc:
+            raise BadResponse(str(exc), source=self.name) from exc
+
     def _check_quota(self) -> None:
         with self._lock:
             left = self._blocked_until - self._clock()
         if left > 0:
             raise RateLimited(
-                f"rate limit used up; try again in {_human(round(left))}",
+                f"rate limit used up; try again in {human_seconds(round(left))}",
                 source=self.name, retry_after=left,
             )
 
     def _note_quota(self, resp: httpx.Response) -> None:
         """Remember a spent quota so the next call stops before the server says 429, and keep
         the pace the server announces."""
-        announced = _announced_rate(resp.headers)
+        announced = announced_rate(resp.headers)
         if announced is not None:
             # A garbled or hostile header must not park a poll for hours: one request per
             # MIN_ANNOUNCED_GAP seconds is the slowest pace taken from a server.
@@ -360,9 +386,18 @@ class SourceClient:
             except ValueError:
                 continue
             if spent:
-                reset = _seconds(resp.headers.get(reset_name), now=now) if reset_name else None
+                reset = header_seconds(resp.headers.get(reset_name), now=now) if reset_name else None
                 with self._lock:
                     self._blocked_until = max(self._blocked_until, now + (reset or window))
+
+
+@contextmanager
+def _paused(step: Step | None) -> Iterator[None]:
+    if step is None:
+        yield
+    else:
+        with step.pause():
+            yield
 
 
 class HttpFactory:
@@ -378,25 +413,33 @@ class HttpFactory:
         self._clients: dict[str, SourceClient] = {}
         self._lock = threading.Lock()
 
-    def client(self, source: Source) -> SourceClient:
+    def client(self, source: Paced) -> SourceClient:
         with self._lock:
             existing = self._clients.get(source.name)
             if existing is not None:
                 return existing
+            # One connection per allowed concurrent request is all a source may use.
+            limits = httpx.Limits(max_connections=source.request_slots() * 2)
             inner = httpx.Client(
-                transport=self.transport,
+                transport=self.transport or bounded_transport(limits=limits),
                 timeout=self.config.timeout,
-                headers={"User-Agent": self.config.user_agent},
-                follow_redirects=True,
-                # One connection per allowed concurrent request is all a source may use.
-                limits=httpx.Limits(max_connections=source.request_slots() * 2),
+                headers={"User-Agent": self.config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+                # Followed hop by hop by SourceClient: credentials must not leave their origin.
+                follow_redirects=False,
+                limits=limits,
             )
             made = SourceClient(
                 source.name, inner, rate_per_second=source.request_rate(),
                 concurrency=source.request_slots(), timeout=self.config.timeout, sleep=self.sleep,
+                max_bytes=self.config.max_bytes, secrets=source.secret_values(),
             )
             self._clients[source.name] = made
             return made
+
+    def tallies(self) -> dict[str, tuple[int, int]]:
+        """Per source: requests sent and HTTP 429s received by this process."""
+        with self._lock:
+            return {name: (c.requests_sent, c.rate_limited) for name, c in self._clients.items()}
 
     def close(self) -> None:
         with self._lock:

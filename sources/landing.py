@@ -8,16 +8,23 @@ expressions. Identifiers come in the order a resolver should trust them:
 2. Dublin Core ``DC.identifier`` / ``DCTERMS.identifier`` (bare Handles, hdl.handle.net and
    doi.org URLs, ``doi:`` / ``hdl:`` prefixes),
 3. ``prism.doi``, 4. ``eprints.id_number`` / ``eprints.official_url``, 5. ``bepress_citation_*``,
-6. JSON-LD (schema.org) ``identifier`` and ``sameAs`` of the page's own entities,
-7. ``<link rel="canonical">`` and ``<link rel="cite-as">``, then ``og:url``.
+   then tags named by their ``id`` (``<meta id="DOI" content="...">``),
+6. the DOI the page links as its own: an element whose id says so (arXiv's
+   ``<a id="arxiv-doi-link">``, ``<span id="doi">``) and ``rel="cite-as"`` links in the body,
+7. JSON-LD (schema.org) ``identifier`` and ``sameAs`` of the page's own entities,
+8. ``<link rel="canonical">`` and ``<link rel="cite-as">``, then ``og:url``; a URL's path or
+   query can name an identifier too (a DSpace ``/handle/...``, PMC's ``/articles/PMC4852986/``).
 
-``citation_reference`` tags (the works the page cites) and DOIs in the body are ignored: they
-name other works.
+Precision first: what the page merely cites is never its own. ``citation_reference`` tags, DOIs
+in the body and nested JSON-LD nodes name other works; an ISBN beside a conference, book or
+in-book title is the container's (a paper in proceedings, a chapter), and an ISSN (``urn:ISSN:``)
+names the journal: neither is the item's own.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
@@ -28,6 +35,7 @@ from selectolax.lexbor import LexborHTMLParser
 from core.errors import InputError
 from core.identifiers import parse_identifier
 from core.models import Identifier
+from core.text import without_hidden
 
 #: Schemes registered with a resolver: what Altmetric calls a "unique scholarly identifier".
 REGISTERED = frozenset({"doi", "handle", "pmid", "pmcid", "arxiv", "isbn", "ark", "urn"})
@@ -58,7 +66,22 @@ _OTHERS = (
     ("eprints.official_url", None, _URLISH),
     ("bepress_citation_doi", "doi", frozenset({"doi"})),
     ("bepress_citation_abstract_html_url", None, _URLISH),
+    # Plain names, often given as the tag's id (D-Lib: <meta id="DOI" content="10.1045/...">).
+    ("doi", "doi", frozenset({"doi"})),
+    ("handle", "handle", frozenset({"handle"})),
+    ("pmid", "pmid", frozenset({"pmid"})),
+    ("pmcid", "pmcid", frozenset({"pmcid"})),
+    ("arxiv", "arxiv", frozenset({"arxiv"})),
+    ("isbn", "isbn", frozenset({"isbn"})),
 )
+#: Tags saying the page is part of something bigger: an ISBN beside them is the container's.
+_CONTAINER_TAGS = frozenset({
+    "citation_conference_title", "citation_conference", "citation_inbook_title",
+    "citation_book_title", "citation_proceedings_title",
+})
+#: Ids of elements holding the page's own DOI (as a link or as text).
+_DOI_ELEMENT_IDS = frozenset({"doi", "doi-link", "arxiv-doi-link"})
+_PMCID = re.compile(r"^PMC\d+$", re.IGNORECASE)
 _TITLE_TAGS = ("citation_title", "dc.title", "dcterms.title", "bepress_citation_title", "og:title")
 
 
@@ -117,6 +140,9 @@ def extract_identifiers(html: str | bytes, *, base_url: str) -> LandingPage:
                 tag = _tag_label(meta_name, scheme_attr)
                 found += _found(content, forced, accepted, base_url, tag)
 
+    for value, where in _own_doi_elements(tree):
+        found += _found(value, "doi", frozenset({"doi"}), base_url, where)
+
     for value, where in _json_ld(tree):
         found += _found(value, None, _DC_OK | {"pmid"}, base_url, where)
 
@@ -129,6 +155,9 @@ def extract_identifiers(html: str | bytes, *, base_url: str) -> LandingPage:
         if meta_name == "og:url":
             found += _found(content, None, _URLISH, base_url, "og:url")
 
+    if _CONTAINER_TAGS & set(tags):
+        # A paper in proceedings or a chapter: the ISBN names the book, shared by every part.
+        found = [f for f in found if f.identifier.scheme != "isbn"]
     # Declared identifiers outrank ones read out of URLs, whatever tag the URL came in.
     unique: dict[Identifier, Found] = {}
     for f in sorted(found, key=lambda f: f.inferred):
@@ -144,11 +173,13 @@ def extract_identifiers(html: str | bytes, *, base_url: str) -> LandingPage:
 
 
 def _metas(tree: LexborHTMLParser) -> list[tuple[str, str, str | None]]:
-    """``(name or property lower-cased, content, scheme attribute)`` of every meta tag."""
+    """``(name, property, itemprop or id lower-cased, content, scheme attribute)`` of every
+    meta tag."""
     out = []
     for node in tree.css("meta"):
         attrs = node.attributes
-        name = attrs.get("name") or attrs.get("property") or attrs.get("itemprop")
+        name = (attrs.get("name") or attrs.get("property") or attrs.get("itemprop")
+                or attrs.get("id"))
         content = attrs.get("content")
         if name and content and content.strip():
             out.append((name.strip().lower(), content.strip(), attrs.get("scheme")))
@@ -169,7 +200,7 @@ def _parse(
     value: str, forced: str | None, accepted: frozenset[str], base_url: str
 ) -> list[tuple[Identifier, bool]]:
     """The identifiers one tag value names: itself, plus a DOI or Handle its URL embeds."""
-    text = value.strip()
+    text = without_hidden(value).strip()
     if text.startswith("//"):
         text = "https:" + text
     elif text.startswith("/") and forced is None:
@@ -182,7 +213,10 @@ def _parse(
             ident = parse_identifier(candidate)
         except InputError:
             continue
-        if ident.scheme not in accepted:
+        # Where a web address is accepted, one that carries a registered identifier (a PubMed
+        # link) is accepted as that identifier: parsing folds it, as it does for people.
+        via_url = "url" in accepted and ident.scheme in REGISTERED and "://" in candidate
+        if (ident.scheme not in accepted and not via_url) or _names_a_serial(ident):
             continue
         out = [(ident, False)]
         if ident.scheme == "url":
@@ -191,9 +225,15 @@ def _parse(
     return []
 
 
+def _names_a_serial(ident: Identifier) -> bool:
+    """An ISSN (``urn:ISSN:1751-3030``) names a journal or series, never one item in it."""
+    return ident.scheme == "urn" and ident.value.lower().startswith("issn:")
+
+
 def _embedded(url: str) -> list[Identifier]:
-    """A DOI in a query value (``article?id=10.1371%2Fjournal...``) or a DSpace-style
-    ``/handle/<prefix>/<suffix>`` path: the page's URL names its identifier."""
+    """A DOI in a query value (``article?id=10.1371%2Fjournal...``), a DSpace-style
+    ``/handle/<prefix>/<suffix>`` path or a PMC ``/articles/PMC4852986/`` path: the page's URL
+    names its identifier."""
     parts = urlsplit(url)
     out = []
     for _, val in parse_qsl(parts.query):
@@ -204,6 +244,10 @@ def _embedded(url: str) -> list[Identifier]:
         prefix, suffix = segments[i + 1], segments[i + 2]
         if seg == "handle" and prefix.replace(".", "").isdigit() and suffix:
             out += _quiet(f"hdl:{prefix}/{suffix}")
+            break
+    for before, seg in zip(segments, segments[1:], strict=False):
+        if before.lower() in ("articles", "article", "pmc") and _PMCID.match(seg):
+            out += _quiet(f"pmcid:{seg}")
             break
     return out
 
@@ -249,8 +293,23 @@ def _values(value: Any) -> Iterator[str]:
             yield f"{prop}:{inner}" if prop in ("doi", "hdl", "handle", "pmid", "isbn") and "://" not in inner else inner
 
 
+def _own_doi_elements(tree: LexborHTMLParser) -> Iterator[tuple[str, str]]:
+    """``(value, where)`` of elements whose id says they hold the page's own DOI: arXiv's
+    ``<a id="arxiv-doi-link" href="https://doi.org/...">``, ``<span id="doi">10.1088/...</span>``.
+    Meta tags with such ids are read with the other meta tags."""
+    for node in tree.css("[id]"):
+        ident = (node.attributes.get("id") or "").strip().lower()
+        if ident not in _DOI_ELEMENT_IDS or node.tag == "meta":
+            continue
+        value = node.attributes.get("href") or node.text(deep=True)
+        if value and value.strip():
+            yield value.strip(), f"{node.tag} id={ident}"
+
+
 def _link(tree: LexborHTMLParser, rel: str, base_url: str) -> str | None:
-    for node in tree.css("link"):
+    """The first ``<link>`` with this rel, else the first ``<a>`` (a page may show its
+    ``rel="cite-as"`` link in the body)."""
+    for node in [*tree.css("link"), *(tree.css("a") if rel == "cite-as" else [])]:
         rels = (node.attributes.get("rel") or "").lower().split()
         href = (node.attributes.get("href") or "").strip()
         if rel in rels and href:

@@ -16,17 +16,13 @@ import logging
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 
+from core.config import StrList, setting
 from core.models import Identifier, Mention, SourceResult, opaque_id
-from sources.base import (
-    BadResponse,
-    NotAuthorised,
-    Source,
-    SourceError,
-    from_iso,
-    json_object,
-    shape_checked,
-)
+from sources.base import Source, from_iso, json_object, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse, NotAuthorised, SourceError
 from sources.matching import bare_domain, posts_linking_under, posts_naming, search_term, snippet
 
 log = logging.getLogger(__name__)
@@ -100,17 +96,19 @@ class Mastodon(Source):
     # mastodon.social allows 300 requests per 5 minutes per client: stay well under.
     rate_per_second = 0.5
     concurrency = 2
-    setup_hint = "list servers in ATTENTION_MASTODON_SERVERS"
 
-    def configured(self) -> bool:
-        return super().configured() and bool(self.config.mastodon_servers)
+    class Settings(SourceSettings):
+        servers: StrList = setting(("https://mastodon.social",), "Mastodon servers searched.")
+        token: SecretStr | None = setting(None, "Optional Mastodon access token, sent only to the first server in ATTENTION_MASTODON_SERVERS (the one that issued it).")
+
+    needs = ("servers",)
 
     def _search(self, server: str, query: str) -> tuple[Any, str]:
         url = server.rstrip("/") + "/api/v2/search"
         params = {"q": query, "type": "statuses", "limit": SEARCH_LIMIT}
         headers = {}
         # A token is issued by one server: sending it to the others would hand it to them.
-        token = self.config.mastodon_token if server == self.config.mastodon_servers[0] else None
+        token = self.secret("token") if server == self.settings.servers[0] else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
@@ -120,7 +118,7 @@ class Mastodon(Source):
                 "refused the token: check ATTENTION_MASTODON_TOKEN"
                 if token
                 else "needs a token to search: set ATTENTION_MASTODON_TOKEN"
-                if not self.config.mastodon_token
+                if not self.secret("token")
                 else "needs a token to search (ATTENTION_MASTODON_TOKEN is sent only to the first "
                 "server listed): list this server first or remove it"
             )
@@ -134,7 +132,7 @@ class Mastodon(Source):
         # and one server down must not hide what the others found.
         found: dict[str, Mention] = {}
         errors: list[SourceError] = []
-        for server in self.config.mastodon_servers:
+        for server in self.settings.servers:
             try:
                 data, api_url = self._search(server, query)
                 for mention in parse(data, api_url):
@@ -142,12 +140,15 @@ class Mastodon(Source):
             except SourceError as exc:
                 log.warning("mastodon: %s: %s", server, exc)
                 errors.append(exc)
-        if errors and len(errors) == len(self.config.mastodon_servers):
+        if errors and len(errors) == len(self.settings.servers):
             first = errors[0]
             if len(errors) > 1:
                 first.args = (f"{first} (and {len(errors) - 1} more servers failed)",)
             raise first
         return SourceResult(source=self.name, mentions=tuple(found.values()))
+
+    def requests_per_lookup(self) -> int:
+        return max(1, len(self.settings.servers))  # one search per server
 
     def lookup(self, identifier: Identifier) -> SourceResult:
         return self._each_server(

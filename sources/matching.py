@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
 from core.errors import InputError
-from core.identifiers import identifier_url, normalise_url
+from core.identifiers import identifier_url, normalise_url, parse_identifier
 from core.models import Identifier
 
 P = TypeVar("P")
@@ -33,17 +33,23 @@ _BARE = re.compile(r"""https?://[^\s"'<>]+""", re.IGNORECASE)
 
 
 # --- links ---
-def clean_url(url: str | None) -> str | None:
-    """A link in the stored form, or None when it is not an http(s) URL we can read."""
+def _http_link(url: str | None) -> str | None:
+    """``url`` trimmed, a protocol-relative ``//host/...`` made https; None unless http(s)."""
     if not url:
         return None
     url = url.strip()
     if url.startswith("//"):
         url = "https:" + url
-    if not url.lower().startswith(("http://", "https://")):
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def clean_url(url: str | None) -> str | None:
+    """A link in the stored form, or None when it is not an http(s) URL we can read."""
+    link = _http_link(url)
+    if link is None:
         return None
     try:
-        return normalise_url(url)
+        return normalise_url(link)
     except InputError:
         return None
 
@@ -81,7 +87,19 @@ def is_link_to(url: str | None, identifier: Identifier) -> bool:
     if identifier.scheme == "handle":
         return host in _HANDLE_HOSTS and path.lower() == value
     own = identifier_url(identifier)
-    return own is not None and clean_url(raw) == clean_url(own)
+    if own is not None and clean_url(raw) == clean_url(own):
+        return True
+    # Other links that carry it: the old PMC and PubMed hosts, a repository's /ark:/ path.
+    return _carried(raw) == identifier
+
+
+def _carried(url: str) -> Identifier | None:
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        return parse_identifier(url)
+    except InputError:
+        return None
 
 
 # --- domains ---
@@ -139,6 +157,96 @@ def text_mentions(text: str | None, identifier: Identifier) -> bool:
     body = html.unescape(text)
     variants = {body, unquote(body)}
     return any(_pattern(form).search(v) for form in _forms(identifier) for v in variants)
+
+
+#: Identifiers as people write them in a post's text: a DOI (bare, after ``doi:`` or in a
+#: doi.org link), ``hdl:`` and hdl.handle.net Handles, ``arXiv:`` and arxiv.org ids, PMCIDs.
+#: Each is taken whole (up to a space or a quote), so ``10.1/abcd`` never reads as ``10.1/abc``;
+#: the parser then drops the sentence's punctuation around it.
+_IN_TEXT = re.compile(
+    r"(?<![\w.])(?:10\.\d+(?:\.\d+)*/[^\s\"'<>]+|hdl:[^\s\"'<>]+|hdl\.handle\.net/[^\s\"'<>]+"
+    r"|arxiv:[^\s\"'<>]+|arxiv\.org/(?:abs|pdf)/[^\s\"'<>]+|pmc\d+(?!\w))",
+    re.IGNORECASE,
+)
+#: In a link only the path names a DOI: a query or fragment ends it.
+_DOI_IN_LINK = re.compile(r"(?<![\w.])10\.\d+(?:\.\d+)*/[^\s\"'<>?#&]+")
+#: How a form found in text is handed to the parser.
+_TYPED_AS = (("10.", "doi:"), ("hdl.handle.net/", "https://"), ("arxiv.org/", "https://"))
+
+
+def _parsed(typed: str) -> Identifier | None:
+    try:
+        return parse_identifier(typed)
+    except InputError:
+        return None
+
+
+_NAMING_STARTS = (
+    "dx.doi.org/", "www.doi.org/", "doi.org/", "hdl.handle.net/", "handle.net/", "hdl:", "doi:",
+)
+
+
+def naming_prefix(token: str) -> str | None:
+    """The registrant prefix (``10.5555``, ``2027``) of a DOI or Handle as written in a post
+    (``10.5555/x``, ``hdl:2027/x``, ``hdl.handle.net/2027/x``, a doi.org link), lower-cased; None
+    for other forms. The parser never changes it beyond case, so an identifier whose prefix no
+    watched one has cannot be watched: a stream skips parsing it."""
+    low = token.lower()
+    for start in ("https://", "http://", "//"):
+        if low.startswith(start):
+            low = low[len(start):]
+            break
+    for start in _NAMING_STARTS:
+        if low.startswith(start):
+            low = low[len(start):]
+            break
+    else:
+        if not low.startswith("10."):
+            return None
+    return unquote(low).lstrip("/").split("/", 1)[0]
+
+
+def identifiers_in(text: str | None, *, prefixes: Container[str] | None = None) -> list[Identifier]:
+    """The identifiers a piece of plain text names (also percent-encoded), normalised as the
+    parser does: what a stream's post text is matched by. Links in it are for ``links_in``.
+    With ``prefixes``, DOIs and Handles under other registrant prefixes are skipped unparsed."""
+    if not text:
+        return []
+    bodies = [text, unquote(text)] if "%" in text else [text]
+    found: dict[str, Identifier] = {}
+    for body in bodies:
+        for match in _IN_TEXT.finditer(body):
+            token = match.group(0)
+            if prefixes is not None:
+                prefix = naming_prefix(token)
+                if prefix is not None and prefix not in prefixes:
+                    continue
+            low = token[:16].lower()
+            typed = next((p for start, p in _TYPED_AS if low.startswith(start)), "")
+            ident = _parsed(typed + token)
+            if ident is not None:
+                found.setdefault(ident.key, ident)
+    return list(found.values())
+
+
+def identifier_of_link(url: str | None) -> Identifier | None:
+    """The identifier a link is, normalised as the parser does (a doi.org link is its DOI,
+    ``doi.org/10.1/a%2Fb`` too; another page is a URL item); None when it is no http(s) link."""
+    link = _http_link(url)
+    return _parsed(link) if link else None
+
+
+def dois_in_link(url: str, *, prefixes: Container[str] | None = None) -> list[Identifier]:
+    """DOIs a publisher's link carries whole in its path (``https://pub.org/doi/10.1/x``); with
+    ``prefixes``, only those under these registrant prefixes."""
+    if "10." not in url:
+        return []
+    path = unquote(url.split("://", 1)[-1])
+    tokens = [m.group(0) for m in _DOI_IN_LINK.finditer(path)]
+    if prefixes is not None:
+        tokens = [t for t in tokens if t.split("/", 1)[0].lower() in prefixes]
+    found = (_parsed("doi:" + t) for t in tokens)
+    return [i for i in found if i is not None]
 
 
 def _all_links(links: Iterable[str | None], text: str | None) -> list[str]:

@@ -15,7 +15,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict
 
-from sources.base import BadResponse, Source
+from sources.base import Source
+from sources.errors import BadResponse
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"

@@ -14,9 +14,13 @@ import base64
 from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 
+from core.config import setting
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, LoggedInSource, NotAuthorised, from_epoch, shape_checked
+from sources.base import LoggedInSource, from_epoch, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse, NotAuthorised
 from sources.matching import bare_domain, host_of, posts_linking_under, posts_naming, search_term
 
 DEFAULT_URL = "https://oauth.reddit.com"
@@ -87,22 +91,21 @@ class Reddit(LoggedInSource):
     # 100 queries a minute with OAuth.
     rate_per_second = 1.0
     concurrency = 2
-    needs_credentials = True
-    setup_hint = (
-        "set ATTENTION_REDDIT_CLIENT_ID, ATTENTION_REDDIT_CLIENT_SECRET and ATTENTION_REDDIT_USERNAME"
-    )
 
-    def configured(self) -> bool:
-        return (
-            super().configured()
-            and bool(self.config.reddit_client_id)
-            and bool(self.config.reddit_client_secret)
-        )
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "Reddit OAuth API.")
+        auth_url: str = setting(DEFAULT_AUTH_URL, "Reddit token endpoint.")
+        client_id: str | None = setting(None, "Reddit OAuth client id (an approved client).")
+        client_secret: SecretStr | None = setting(None, "Reddit OAuth client secret.")
+        username: str | None = setting(None, "Reddit user named in the User-Agent.")
+
+    needs = ("client_id", "client_secret")
+    setup_note = "(an approved OAuth client), and ATTENTION_REDDIT_USERNAME"
 
     def user_agent(self) -> str:
         """Reddit's format: ``<platform>:<app id>:<version> (by /u/<name>)``."""
         version = self.config.user_agent.split(" ", 1)[0].partition("/")[2] or "0.1"
-        who = self.config.reddit_username or "attention-bot"
+        who = self.settings.username or "attention-bot"
         return f"python:attention-bot:{version} (by /u/{who.removeprefix('/u/').removeprefix('u/')})"
 
     def _login(self) -> tuple[str, float]:
@@ -112,11 +115,11 @@ class Reddit(LoggedInSource):
                 source=self.name,
             )
         client = self.http.client(self)
-        pair = f"{self.config.reddit_client_id}:{self.config.reddit_client_secret}"
+        pair = f"{self.settings.client_id}:{self.secret('client_secret')}"
         header = "Basic " + base64.b64encode(pair.encode()).decode()
         try:
             resp = client.post(
-                self.config.urls.get("reddit_auth", DEFAULT_AUTH_URL),
+                self.settings.auth_url,
                 data={"grant_type": "client_credentials"},
                 headers={"Authorization": header, "User-Agent": self.user_agent()},
             )
@@ -141,7 +144,7 @@ class Reddit(LoggedInSource):
         return token, self._clock() + lifetime
 
     def _get(self, path: str, params: dict[str, Any]) -> tuple[Any, str]:
-        url = self.base_url(DEFAULT_URL) + path
+        url = self.base_url() + path
         query = {**params, "limit": SEARCH_LIMIT, "raw_json": 1}
         client = self.http.client(self)
         data = self._tokens.call(

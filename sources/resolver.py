@@ -3,14 +3,18 @@
 These URLs come from the internet and from users, so before any connection, and again for every
 redirect, the resolver
 
-* accepts only http and https (no file:, gopher:, ftp: ...), and no user:password@ in URLs,
+* accepts only http and https (no file:, gopher:, ftp: ...), no user:password@ in URLs, and no
+  link it could not send as is (control characters, over 65,536 characters, a broken host),
 * resolves the host itself (an injectable resolver, ``socket.getaddrinfo`` by default) and
-  refuses loopback, private, link-local, multicast, reserved and unspecified addresses, IPv4
-  and IPv6, including IPv4 hidden in IPv6 (mapped, 6to4, Teredo, NAT64),
+  refuses every address that is not globally routable, by one rule (:func:`unsafe_reason`),
+  IPv4 and IPv6, including IPv4 hidden in IPv6 (mapped, 6to4, Teredo, NAT64),
 * connects to the very address it checked (the URL's host is swapped for the IP; the Host
   header and TLS SNI keep the name, so certificates are still checked against it), so a DNS
   answer that changes between check and connect (rebinding) cannot slip through,
-* follows at most 5 redirects itself, reads at most ``max_bytes`` and gives up after ``timeout``.
+* follows at most 5 redirects itself, reads at most ``max_bytes`` (after decompression) and
+  gives up after ``timeout`` for the whole chain, however slowly the bytes come.
+
+Whatever goes wrong becomes a :class:`SourceError` named ``resolver`` that says what it was.
 
 ``allow_hosts`` (``host`` or ``host:port``) lifts the private-address refusal for named hosts:
 a library's intranet, or a test server on 127.0.0.1.
@@ -24,20 +28,34 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from sources.base import BadResponse, SourceError, SourceTimeout, SourceUnavailable
+from sources.errors import BadResponse, SourceError, SourceTimeout, SourceUnavailable
 from sources.landing import LandingPage, extract_identifiers
+from sources.transport import (
+    ACCEPT_ENCODING,
+    REDIRECTS,
+    BadEncoding,
+    bounded_transport,
+    deadline,
+    read_body,
+    redirect_url,
+)
 
 NAME = "resolver"
 MAX_REDIRECTS = 5
+#: Longer links are not fetched (httpx's own limit; no page needs more).
+MAX_URL_LENGTH = 65_536
 #: ``getaddrinfo``'s shape: (host, port, family, type) -> [(family, type, proto, canonname, sockaddr)]
 Resolve = Callable[..., Sequence[tuple[Any, ...]]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: Not globally routable, though Python 3.11's ``is_global`` says they are: the deprecated
+#: site-local range and the local-use NAT64 prefix (RFC 8215).
+_NOT_GLOBAL = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 class Refused(SourceError):
@@ -74,26 +92,61 @@ class Fetched(BaseModel):
 
 
 def unsafe_reason(ip: IPAddress) -> str | None:
-    """Why the resolver must not connect to ``ip``, or None when it is a public address."""
+    """Why the resolver must not connect to ``ip``, or None when it is a public address.
+
+    One rule: an address is public when it is globally routable (``is_global``, not multicast,
+    not in _NOT_GLOBAL), and so is any IPv4 address hidden in it."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is None and ip in _NAT64:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             inner = unsafe_reason(embedded)
-            return f"{inner} (inside IPv6 {ip})" if inner else None
+            if inner:
+                return f"{inner} (inside IPv6 {ip})"
+    listed = any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    if ip.is_global and not ip.is_multicast and not listed:
+        return None
     for flag, why in (
         ("is_unspecified", "an unspecified address"),
         ("is_loopback", "a loopback address"),
         ("is_link_local", "a link-local address"),
         ("is_multicast", "a multicast address"),
+        ("is_site_local", "a site-local address"),
         ("is_private", "a private address"),
         ("is_reserved", "a reserved address"),
     ):
-        if getattr(ip, flag):
+        if getattr(ip, flag, False):
             return why
-    if not ip.is_global:
-        return "not a public address"
+    return "not a public address"
+
+
+def shown_url(url: str, limit: int = 120) -> str:
+    """A link as it can be shown in a message: control characters escaped, long ones cut."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in url[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` a link that cannot be fetched, in words; None when it can be tried."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"is {len(url):,} characters long; links over {MAX_URL_LENGTH:,} are not fetched"
+    for pos, ch in enumerate(url):
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return (f"contains the control character {ascii(ch)} at position {pos}, "
+                    "which no web address may")
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - reading it checks it
+        httpx.URL(url.strip())
+    except (ValueError, httpx.InvalidURL, UnicodeError) as exc:
+        return f"is not a valid web address ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"is not an http or https link ({parts.scheme or 'no scheme'})"
+    if parts.username or parts.password:
+        return "carries a user name or password; such links are not fetched"
+    if not parts.hostname:
+        return "has no host name"
     return None
 
 
@@ -111,20 +164,15 @@ def check_url(
     Every address the name resolves to must be public (unless the host is allowed): a name
     answering both a public and a private address is refused rather than gambled on.
     """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise Refused(f"`{url}` is not a valid URL ({exc})", source=NAME) from exc
+    problem = url_problem(url)
+    if problem:
+        raise Refused(f"`{shown_url(url)}` {problem}", source=NAME)
+    parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise Refused(f"only http and https links are fetched, not {scheme or 'this'}: `{url}`", source=NAME)
-    if parts.username or parts.password:
-        raise Refused(f"links carrying a user name or password are not fetched: `{url}`", source=NAME)
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
-        raise Refused(f"`{url}` has no host name", source=NAME)
-    port = port or (443 if scheme == "https" else 80)
+        raise Refused(f"`{shown_url(url)}` has no host name", source=NAME)
+    port = parts.port or (443 if scheme == "https" else 80)
     allowed = _allowed(host, port, allow_hosts)
     addresses = _addresses(host, port, resolve, timeout)
     if not allowed:
@@ -136,7 +184,12 @@ def check_url(
                     "with ATTENTION_ALLOW_HOSTS)",
                     source=NAME,
                 )
-    return httpx.URL(urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))), addresses[0]
+    try:
+        target = httpx.URL(urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, "")))
+    except (httpx.InvalidURL, ValueError) as exc:
+        why = f"`{shown_url(url)}` is not a valid web address ({exc})"
+        raise Refused(why, source=NAME) from exc
+    return target, addresses[0]
 
 
 def _within(seconds: float | None, host: str, port: int, resolve: Resolve) -> Any:
@@ -198,20 +251,37 @@ def fetch_page(
     transport: httpx.BaseTransport | None = None, clock: Callable[[], float] = time.monotonic,
 ) -> Fetched:
     """GET a landing page safely (see the module's notes). Raises Refused, SourceTimeout,
-    SourceUnavailable or BadResponse (named ``resolver``)."""
-    deadline = clock() + config.timeout
+    SourceUnavailable or BadResponse (named ``resolver``), whatever the link or server does."""
+    try:
+        return _fetch(url, config=config, resolve=resolve, transport=transport, clock=clock)
+    except SourceError:
+        raise
+    except Exception as exc:  # a hostile page or link must never stop the caller's loop
+        raise BadResponse(
+            f"could not read `{shown_url(url)}` ({type(exc).__name__}: {shown_url(str(exc))})",
+            source=NAME,
+        ) from exc
+
+
+def _fetch(
+    url: str, *, config: ResolverConfig, resolve: Resolve, transport: httpx.BaseTransport | None,
+    clock: Callable[[], float],
+) -> Fetched:
+    end = clock() + config.timeout
     left = config.timeout
     current, redirects = url, []
     # trust_env=False: an environment proxy would connect somewhere other than the checked IP.
     with httpx.Client(
-        transport=transport, timeout=config.timeout, follow_redirects=False, trust_env=False,
-        headers={"User-Agent": config.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
-    ) as client:
+        transport=transport or bounded_transport(trust_env=False), timeout=config.timeout,
+        follow_redirects=False, trust_env=False,
+        headers={"User-Agent": config.user_agent, "Accept-Encoding": ACCEPT_ENCODING,
+                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
+    ) as client, deadline(config.timeout):
         for _ in range(config.max_redirects + 1):
             # One time budget for the whole chain, name lookups included (bounded by what was
             # left at the last look at the clock): slow hops must not add up to six timeouts.
             target, ip = check_url(current, allow_hosts=config.allow_hosts, resolve=resolve, timeout=left)
-            left = deadline - clock()
+            left = end - clock()
             if left <= 0:
                 raise SourceTimeout(
                     f"{target.host} was not reached within {config.timeout:g} s", source=NAME
@@ -224,14 +294,26 @@ def fetch_page(
                 response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 raise SourceTimeout(f"{target.host} did not answer within {config.timeout:g} s", source=NAME) from exc
+            except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+                # Not a network hiccup: the same server answers the same broken way next time.
+                # (httpx reads a redirect's Location even when not following it.)
+                if isinstance(exc, httpx.InvalidURL) or "location header" in str(exc).lower():
+                    why = f"{target.host} redirected to an unusable address ({exc})"
+                else:
+                    why = f"{target.host} did not answer in valid HTTP ({exc})"
+                raise BadResponse(why, source=NAME) from exc
             except httpx.HTTPError as exc:
                 raise SourceUnavailable(f"could not fetch {target.host}: {exc}", source=NAME) from exc
             try:
-                if response.is_redirect and "location" in response.headers:
-                    current = urljoin(str(target), response.headers["location"])
+                if response.status_code in REDIRECTS and "location" in response.headers:
+                    try:
+                        current = str(redirect_url(target, response.headers["location"]))
+                    except ValueError as exc:
+                        why = f"{target.host} redirected to {exc}"
+                        raise BadResponse(why, source=NAME) from exc
                     redirects.append(current)
                     continue
-                body, truncated = _read(response, config.max_bytes, deadline, clock)
+                body, truncated = _read(response, config)
             finally:
                 response.close()
             return Fetched(
@@ -239,27 +321,21 @@ def fetch_page(
                 content_type=response.headers.get("content-type", ""), body=body,
                 truncated=truncated, redirects=tuple(redirects),
             )
-    raise Refused(f"more than {config.max_redirects} redirects from `{url}`: not followed", source=NAME)
+    why = f"more than {config.max_redirects} redirects from `{shown_url(url)}`: not followed"
+    raise Refused(why, source=NAME)
 
 
-def _read(
-    response: httpx.Response, max_bytes: int, deadline: float, clock: Callable[[], float]
-) -> tuple[bytes, bool]:
+def _read(response: httpx.Response, config: ResolverConfig) -> tuple[bytes, bool]:
     """At most ``max_bytes`` of the body: a page's head is at its top, so a prefix is enough."""
-    chunks, size = [], 0
     try:
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= max_bytes:
-                return b"".join(chunks)[:max_bytes], True
-            if clock() > deadline:
-                raise SourceTimeout("the page took too long to arrive", source=NAME)
+        return read_body(response, config.max_bytes, truncate=True)
     except httpx.TimeoutException as exc:
-        raise SourceTimeout("the page stopped arriving (timed out)", source=NAME) from exc
+        why = f"the page did not arrive within {config.timeout:g} s"
+        raise SourceTimeout(why, source=NAME) from exc
+    except BadEncoding as exc:
+        raise BadResponse(f"the page came {exc}", source=NAME) from exc
     except httpx.HTTPError as exc:
         raise SourceUnavailable(f"the page broke off: {exc}", source=NAME) from exc
-    return b"".join(chunks), False
 
 
 def resolve_page(
@@ -270,7 +346,17 @@ def resolve_page(
     status raises BadResponse so it is not mistaken for a page without tags."""
     fetched = fetch_page(url, config=config, resolve=resolve, transport=transport)
     if fetched.status >= 400:
-        raise BadResponse(f"{fetched.final_url} answered HTTP {fetched.status}", source=NAME)
+        why = f"{shown_url(fetched.final_url)} answered HTTP {fetched.status}"
+        raise BadResponse(why, source=NAME)
     if not fetched.is_html:
         return fetched, LandingPage(url=fetched.final_url)
-    return fetched, extract_identifiers(fetched.body, base_url=fetched.final_url)
+    try:
+        return fetched, extract_identifiers(fetched.body, base_url=fetched.final_url)
+    except Exception as exc:  # the parser meeting something it cannot read is the page's fault
+        why = f"{shown_url(fetched.final_url)} could not be read ({type(exc).__name__})"
+        raise BadResponse(why, source=NAME) from exc
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` as its query string, encoded as the HTTP client would."""
+    return str(httpx.URL(url, params=params))

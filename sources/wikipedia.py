@@ -17,8 +17,11 @@ from urllib.parse import quote
 
 import httpx
 
+from core.config import StrList, setting
 from core.models import Identifier, Mention, SourceResult
-from sources.base import BadResponse, Source, json_object, shape_checked
+from sources.base import Source, json_object, shape_checked
+from sources.config import SourceSettings
+from sources.errors import BadResponse
 from sources.matching import bare_domain, clean_url, search_term, under_domain
 
 DEFAULT_URL = "https://{lang}.wikipedia.org/w/api.php"
@@ -63,7 +66,8 @@ def _article(
         source="wikipedia",
         external_id=f"{lang}:{page}:{key}",
         url=article_url(api, title),
-        title=f"{title} ({lang}.wikipedia)",
+        title=title,
+        site=f"{lang}.wikipedia",
         api_url=api_url,
         kind="wikipedia",
         identifier=identifier,
@@ -121,12 +125,19 @@ class Wikipedia(Source):
     rate_per_second = 2.0
     concurrency = 3
 
+    class Settings(SourceSettings):
+        url: str = setting(DEFAULT_URL, "MediaWiki API endpoint; `{lang}` is replaced per wiki.")
+        langs: StrList = setting(("en", "de", "fr", "es", "ja"), "Language wikis searched.")
+
     def _wikis(self) -> list[tuple[str, str]]:
-        template = self.base_url(DEFAULT_URL)
-        langs = list(self.config.wikipedia_langs) or ["en"]
+        template = self.base_url()
+        langs = list(self.settings.langs) or ["en"]
         if "{lang}" not in template:
             return [(langs[0], template)]  # one fixed endpoint: one wiki
         return [(lang, endpoint(template, lang)) for lang in langs]
+
+    def requests_per_lookup(self) -> int:
+        return len(self._wikis())  # one search per language wiki
 
     def _pages(self, api: str, params: dict[str, Any], max_pages: int) -> list[tuple[Any, str]]:
         client = self.http.client(self)

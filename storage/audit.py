@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 OUTCOMES = ("ok", "refused", "error")
 #: Longest args text kept: a pasted list of identifiers must not bloat the log.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 MODES = ("realtime", "digest")
 

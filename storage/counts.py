@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -68,3 +69,25 @@ def value_at(db: Database, item_id: int, source: str, metric: str, at: str) -> f
         [item_id, source, metric, at],
     ).fetchone()
     return float(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The newest value of one (source, metric) of an item, with where and when it was read."""
+
+    source: str
+    metric: str
+    value: float
+    observed_at: str
+    api_url: str | None
+
+
+def latest_observations(db: Database, item_id: int) -> list[Observation]:
+    """:func:`latest_all` with each value's provenance: the request and the time it was read."""
+    rows = db.execute(
+        "SELECT source, metric, value, observed_at, api_url FROM counts c WHERE item_id = ? AND id = ("
+        "SELECT id FROM counts d WHERE d.item_id = c.item_id AND d.source = c.source "
+        "AND d.metric = c.metric ORDER BY observed_at DESC, id DESC LIMIT 1) ORDER BY source, metric",
+        [item_id],
+    ).fetchall()
+    return [Observation(r[0], r[1], float(r[2]), r[3], r[4]) for r in rows]

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from core.identifiers import from_key
 from core.models import Identifier, Item
-from storage.db import utcnow
+from core.times import utcnow
 
 
 def find_item_id(db: Database, identifier: Identifier) -> int | None:
@@ -125,13 +125,17 @@ def _merge(db: Database, *, keep: int, gone: int) -> None:
     )
     db.execute("UPDATE purged_mentions SET item_id = ? WHERE item_id = ?", [keep, gone])
     db.execute("UPDATE outbox SET item_id = ? WHERE item_id = ?", [keep, gone])
-    # A channel watching both keeps its older watch, in whichever collection either was in.
+    # A channel watching both keeps its older watch, active and watched by hand if either was
+    # (collections the two were in are all kept: collection_items moves below). Migration m009
+    # merges too, before m013a added from_set and the tables of sets.
+    sets = "from_set" in db["watches"].columns_dict
+    by_hand = (", from_set = MIN(from_set, (SELECT w.from_set FROM watches w WHERE w.item_id = ? "
+               "AND w.channel = watches.channel))") if sets else ""
     db.execute(
-        "UPDATE watches SET collection_id = COALESCE(collection_id, (SELECT w.collection_id FROM "
-        "watches w WHERE w.item_id = ? AND w.channel = watches.channel)), active = MAX(active, "
-        "(SELECT w.active FROM watches w WHERE w.item_id = ? AND w.channel = watches.channel)) "
+        "UPDATE watches SET active = MAX(active, (SELECT w.active FROM watches w WHERE "
+        f"w.item_id = ? AND w.channel = watches.channel)){by_hand} "
         "WHERE item_id = ? AND channel IN (SELECT channel FROM watches WHERE item_id = ?)",
-        [gone, gone, keep, gone],
+        [gone, *([gone] if sets else []), keep, gone],
     )
     # Two series of one (source, metric) cannot be interleaved: the kept item's series stays
     # and the next poll, asking by every alias, records the combined value.
@@ -141,7 +145,7 @@ def _merge(db: Database, *, keep: int, gone: int) -> None:
         [gone, keep],
     )
     db.execute("UPDATE counts SET item_id = ? WHERE item_id = ?", [keep, gone])
-    for table in ("watches", "baselines", "threads"):
+    for table in ("watches", "baselines", "threads", *(("collection_items", "asked") if sets else ())):
         db.execute(f"UPDATE OR IGNORE {table} SET item_id = ? WHERE item_id = ?", [keep, gone])
         db.execute(f"DELETE FROM {table} WHERE item_id = ?", [gone])
     db.execute(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 
 from core.models import Mention, opaque_id
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,13 @@ class StoredMention:
     api_url: str | None
     #: NULL unless authors are stored (ATTENTION_STORE_AUTHORS=true).
     author: str | None = None
+    #: Where on the source (``en.wikipedia``, a feed's name); see core.models.Mention.
+    site: str | None = None
 
 
 _COLUMNS = (
-    "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url, author"
+    "id, item_id, source, external_id, url, title, kind, occurred_at, first_seen_at, api_url, "
+    "author, site"
 )
 
 
@@ -66,16 +69,16 @@ def add_mentions(
         author = m.author if store_authors else None
         cur = db.execute(
             "INSERT OR IGNORE INTO mentions (source, external_id, item_id, url, title, kind, "
-            "occurred_at, first_seen_at, api_url, poll_id, author) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "occurred_at, first_seen_at, api_url, poll_id, author, site) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [m.source, m.external_id, item_id, m.url, m.title, m.kind, occurred, now, m.api_url,
-             poll_id, author],
+             poll_id, author, m.site],
         )
         if cur.rowcount:
             new.append(
                 StoredMention(
                     int(cur.lastrowid or 0), item_id, m.source, m.external_id, m.url, m.title,
-                    m.kind, occurred, now, m.api_url, author,
+                    m.kind, occurred, now, m.api_url, author, m.site,
                 )
             )
     return new
@@ -162,7 +165,8 @@ def mentions_between(
 
 
 #: What a summary needs of a mention: item_id, source, kind, first_seen_at.
-MentionFact = tuple[int, str, str, str]
+#: item id, source, kind, first seen, and when it was written (if the source says).
+MentionFact = tuple[int, str, str, str, str | None]
 
 
 def mention_facts_between(
@@ -179,7 +183,8 @@ def mention_facts_between(
     channel that watches every item 10,000 checks of its watches."""
     sql, params = _in_period(start, end, channel=channel, exclude_baseline=exclude_baseline, item_ids=item_ids)
     return db.execute(
-        f"SELECT m.item_id, m.source, m.kind, m.first_seen_at {sql} ORDER BY m.first_seen_at, m.id", params
+        f"SELECT m.item_id, m.source, m.kind, m.first_seen_at, m.occurred_at {sql} "
+        "ORDER BY m.first_seen_at, m.id", params
     ).fetchall()
 
 
@@ -288,3 +293,28 @@ def ingest_mentions(db: Database, rows: Iterable[MentionRow]) -> int:
     finally:
         db.conn.execute(f"PRAGMA cache_size = {cache}")
     return db.conn.total_changes - before
+
+
+def monthly_counts_of(db: Database, item_id: int) -> dict[str, int]:
+    """Mentions of an item per month (``2026-11``), oldest first: by when each was written, or
+    first seen where its source gives no date; purged ones by their month in ``mention_history``."""
+    months: dict[str, int] = {}
+    for month, n in db.execute(
+        "SELECT substr(COALESCE(occurred_at, first_seen_at), 1, 7) AS month, count(*) FROM mentions "
+        "WHERE item_id = ? GROUP BY month UNION ALL SELECT month, sum(mentions) FROM mention_history "
+        "WHERE item_id = ? GROUP BY month",
+        [item_id, item_id],
+    ).fetchall():
+        months[month] = months.get(month, 0) + int(n)
+    return dict(sorted(months.items()))
+
+
+def count_by_source_since(db: Database, item_id: int, since: str) -> dict[str, int]:
+    """Mentions of an item per source first seen at or after ``since`` (UTC ISO text)."""
+    return {
+        r[0]: int(r[1])
+        for r in db.execute(
+            "SELECT source, count(*) FROM mentions WHERE item_id = ? AND first_seen_at >= ? GROUP BY source",
+            [item_id, since],
+        ).fetchall()
+    }

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)
@@ -47,29 +47,67 @@ def _row(r: tuple[Any, ...]) -> OutboxRow:
 
 def enqueue(
     db: Database, *, key: str, channel: str, kind: str, payload: dict[str, Any], item_id: int | None = None,
-    status: str = "pending",
+    status: str = "pending", not_before: str | None = None,
 ) -> bool:
     """Add a message unless one with the same key exists; True when added.
-    ``status="held"`` keeps it for a channel's daily digest instead of sending it."""
+    ``status="held"`` keeps it for a channel's daily digest instead of sending it;
+    ``not_before`` keeps it back until then, so that what comes meanwhile can join it."""
     cur = db.execute(
-        "INSERT OR IGNORE INTO outbox (key, channel, item_id, kind, payload, created_at, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [key, channel, item_id, kind, json.dumps(payload, default=str), utcnow(), status],
+        "INSERT OR IGNORE INTO outbox (key, channel, item_id, kind, payload, created_at, status, not_before) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [key, channel, item_id, kind, json.dumps(payload, default=str), utcnow(), status, not_before],
     )
     return bool(cur.rowcount)
 
 
-def due(db: Database, *, limit: int = 100, after_id: int = 0) -> list[OutboxRow]:
+def open_group(
+    db: Database, channel: str, item_id: int, *, now: str, round_start: str | None = None
+) -> OutboxRow | None:
+    """The alert about this item waiting for this channel that a new alert may join: still in
+    its window (``not_before`` after ``now``), or written since ``round_start`` (one round of
+    `poll --once`), and never tried (a row tried once may be in the chat already)."""
+    r = db.execute(
+        f"SELECT {_COLS} FROM outbox WHERE channel = ? AND item_id = ? AND kind = 'alert' "
+        "AND status = 'pending' AND attempts = 0 AND (not_before > ? OR created_at >= ?) "
+        "ORDER BY id DESC LIMIT 1",
+        [channel, item_id, now, round_start or "~"],
+    ).fetchone()
+    return _row(r) if r else None
+
+
+def regroup(db: Database, row_id: int, payload: dict[str, Any]) -> bool:
+    """Replace a waiting alert's payload with one that includes a later alert; False when the
+    row was claimed meanwhile (then the later alert needs a row of its own)."""
+    cur = db.execute(
+        "UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending' AND attempts = 0",
+        [json.dumps(payload, default=str), row_id],
+    )
+    return bool(cur.rowcount)
+
+
+def due(
+    db: Database, *, limit: int = 100, after_id: int = 0, ready_at: str | None = None
+) -> list[OutboxRow]:
     """Rows still to deliver, oldest first (``sending`` ones are from an interrupted run);
-    ``after_id`` pages on past rows already looked at."""
+    ``after_id`` pages on past rows already looked at. With ``ready_at``, rows kept back until
+    later than that are left for a later run."""
+    wait = " AND (not_before IS NULL OR not_before <= ?)" if ready_at else ""
     return [
         _row(r)
         for r in db.execute(
-            f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') AND id > ? "
+            f"SELECT {_COLS} FROM outbox WHERE status IN ('pending', 'sending') AND id > ?{wait} "
             "ORDER BY id LIMIT ?",
-            [after_id, limit],
+            [after_id, *([ready_at] if ready_at else []), limit],
         ).fetchall()
     ]
+
+
+def next_ready(db: Database) -> str | None:
+    """When the earliest row kept back becomes due (for scheduling the next delivery)."""
+    r = db.execute(
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before IS NOT NULL"
+    ).fetchone()
+    return r[0] if r and r[0] else None
 
 
 def claim(db: Database, row_id: int, *, token: str, now: str, stale_before: str) -> OutboxRow | None:
@@ -167,6 +205,14 @@ def backlog(db: Database) -> dict[str, int]:
             "SELECT status, count(*) FROM outbox WHERE status IN ('pending', 'sending', 'held', 'failed') "
             "GROUP BY status"
         ).fetchall()
+    }
+
+
+def sent_by_kind(db: Database) -> dict[str, int]:
+    """Rows delivered, per kind (``alert``, ``digest``, ``summary`` ...)."""
+    return {
+        r[0]: int(r[1])
+        for r in db.execute("SELECT kind, count(*) FROM outbox WHERE status = 'sent' GROUP BY kind").fetchall()
     }
 
 

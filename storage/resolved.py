@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)

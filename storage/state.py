@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,15 @@ class SourceState:
     consecutive_failures: int = 0
     backoff_until: str | None = None
     next_run_at: str | None = None
+    #: Why it rests: FAILURES in a row, or the SERVER asked (Retry-After, a spent quota).
+    backoff_reason: str | None = None
 
+
+FAILURES, SERVER = "failures", "server"
 
 _FIELDS = (
     "source, cursor, etag, last_modified, last_success, last_error, last_error_at, "
-    "consecutive_failures, backoff_until, next_run_at"
+    "consecutive_failures, backoff_until, next_run_at, backoff_reason"
 )
 
 
@@ -43,8 +47,8 @@ def _ensure(db: Database, source: str) -> None:
 def record_success(db: Database, source: str) -> None:
     _ensure(db, source)
     db.execute(
-        "UPDATE source_state SET last_success = ?, consecutive_failures = 0, backoff_until = NULL "
-        "WHERE source = ?",
+        "UPDATE source_state SET last_success = ?, consecutive_failures = 0, backoff_until = NULL, "
+        "backoff_reason = NULL WHERE source = ?",
         [utcnow(), source],
     )
 
@@ -63,12 +67,20 @@ def record_failure(
     if state.consecutive_failures >= backoff_after:
         steps = min(state.consecutive_failures - backoff_after, 6)
         until = datetime.now(UTC) + timedelta(minutes=base_minutes * 2**steps)
-        db.execute(
-            "UPDATE source_state SET backoff_until = ? WHERE source = ?",
-            [until.isoformat(timespec="seconds"), source],
-        )
+        rest(db, source, until, reason=FAILURES)
         state = get_state(db, source)
     return state
+
+
+def rest(db: Database, source: str, until: datetime, *, reason: str) -> None:
+    """Let ``source`` rest until ``until`` (never shortening a longer rest already set)."""
+    _ensure(db, source)
+    at = until.astimezone(UTC).isoformat(timespec="seconds")
+    db.execute(
+        "UPDATE source_state SET backoff_until = ?, backoff_reason = ? "
+        "WHERE source = ? AND (backoff_until IS NULL OR backoff_until < ?)",
+        [at, reason, source, at],
+    )
 
 
 def in_backoff(state: SourceState, now: datetime | None = None) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.db import utcnow
+from core.times import utcnow
 from storage.mentions import items_filter
 
 UPLOAD, UPLOADING = "upload", "uploading"
@@ -47,6 +47,10 @@ class ExportRow:
     url: str | None
     occurred_at: str | None
     first_seen_at: str
+    #: The channel's collections and sets the item is in, by name, ``; `` between them.
+    collections: str = ""
+    #: Where on the source the mention appeared (a wiki, a feed's name).
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,9 @@ def export_rows(
     sql = (
         "SELECT m.item_id, (SELECT group_concat(key, ' ') FROM (SELECT key FROM identifiers "
         "WHERE item_id = m.item_id ORDER BY rowid)), i.title, m.source, m.kind, m.title, m.url, "
-        "m.occurred_at, m.first_seen_at FROM mentions m "
+        "m.occurred_at, m.first_seen_at, (SELECT group_concat(name, '; ') FROM (SELECT c.name "
+        "FROM collection_items ci JOIN collections c ON c.id = ci.collection_id WHERE "
+        "ci.item_id = m.item_id AND c.channel = w.channel ORDER BY c.name)), m.site FROM mentions m "
         "JOIN watches w ON w.item_id = m.item_id AND w.channel = ? "
         "JOIN items i ON i.id = m.item_id"
     )
@@ -209,7 +215,10 @@ def export_rows(
         sql += (" AND" if start is not None else " WHERE") + " m.first_seen_at < ?"
         params.append(end)
     sql += " ORDER BY m.first_seen_at, m.id"
-    return [ExportRow(int(r[0]), r[1] or "", *r[2:]) for r in db.execute(sql, params).fetchall()]
+    return [
+        ExportRow(int(r[0]), r[1] or "", r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9] or "", r[10])
+        for r in db.execute(sql, params).fetchall()
+    ]
 
 
 def pending_uploads(db: Database, *, channel: str | None = None) -> list[Upload]:

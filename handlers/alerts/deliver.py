@@ -11,15 +11,16 @@ channel's history and the item's thread) and only posted again if the chat never
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from core.times import iso
 from handlers.alerts import detect, render
 from handlers.context import Context
 from handlers.notifier import DeliveryError, Notifier
+from handlers.render import plural
 from storage import channels, outbox, watches
 from storage.outbox import OutboxRow
 
@@ -31,14 +32,6 @@ MAX_ATTEMPTS = 5
 #: A ``sending`` row claimed longer ago than this belongs to a process that died. Sending one
 #: message takes seconds (minutes at worst, through Slack's retries): well under the lease.
 CLAIM_LEASE = timedelta(minutes=10)
-
-CRASH_ENV = "ATTENTION_TEST_CRASH_AT"
-
-
-def _crash_point(name: str) -> None:
-    """Crash-injection hook for the exactly-once tests: dies like a killed process would."""
-    if os.environ.get(CRASH_ENV) == name:
-        os._exit(17)
 
 
 class DeliveryReport(BaseModel):
@@ -59,7 +52,7 @@ class DeliveryReport(BaseModel):
         if self.recovered:
             text += f", {self.recovered} already in the chat"
         if self.digests:
-            text += f", {self.digests} digest{'s' * (self.digests != 1)} built"
+            text += f", {plural(self.digests, 'digest')} built"
         if self.busy:
             text += f", {self.busy} being sent by another run"
         if self.retrying:
@@ -73,11 +66,10 @@ class DeliveryReport(BaseModel):
 
 def _broadcast(ctx: Context, row: OutboxRow) -> bool:
     """A big score jump is also shown in the channel, not only in the item's thread."""
-    threshold = ctx.options.get("alert_broadcast_jump")
-    if row.kind != "alert" or threshold is None:
+    if row.kind != "alert":
         return False
     jump = float(row.payload.get("score", 0)) - float(row.payload.get("score_before", 0))
-    return jump > float(threshold)
+    return jump > ctx.options.alert_broadcast_jump
 
 
 def _channel_gone(ctx: Context, channel: str, exc: DeliveryError) -> None:
@@ -87,14 +79,10 @@ def _channel_gone(ctx: Context, channel: str, exc: DeliveryError) -> None:
         outbox.fail_channel(db, channel, f"channel gone: {exc}")
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _claim(ctx: Context, row: OutboxRow, *, token: str, lease: timedelta) -> OutboxRow | None:
     now = ctx.now()
     with ctx.store.transaction() as tx:
-        return outbox.claim(tx, row.id, token=token, now=_iso(now), stale_before=_iso(now - lease))
+        return outbox.claim(tx, row.id, token=token, now=iso(now), stale_before=iso(now - lease))
 
 
 def _send(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None, bool]:
@@ -111,7 +99,6 @@ def _send(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str | None,
         row.channel, text=text, blocks=blocks, thread_ts=thread,
         broadcast=bool(thread) and _broadcast(ctx, row), key=row.key,
     )
-    _crash_point("after_post")
     return ts, False
 
 
@@ -126,13 +113,17 @@ def _send_safely(ctx: Context, notifier: Notifier, row: OutboxRow) -> tuple[str 
 
 
 def deliver_pending(
-    ctx: Context, notifier: Notifier, *, limit: int = 100, lease: timedelta = CLAIM_LEASE
+    ctx: Context, notifier: Notifier, *, limit: int = 100, lease: timedelta = CLAIM_LEASE,
+    flush: bool = False,
 ) -> DeliveryReport:
     """Send due outbox rows, oldest first. One channel's trouble never holds up another's.
 
-    Safe to run in several threads or processes at once: each row is claimed before sending.
+    An alert waits ATTENTION_ALERT_GROUP_SECONDS for more about its item to join it; ``flush``
+    sends those too, for a run that is ending (`poll --once` after asking every source, a
+    stream stopping). Safe to run in several threads or processes at once: each row is claimed
+    before sending.
     """
-    _crash_point("after_detect")
+    ready_at = None if flush else iso(ctx.now())
     digests = detect.build_digests(ctx)
     token = uuid.uuid4().hex  # this run's claims
     sent = recovered = retrying = failed = busy = 0
@@ -143,7 +134,7 @@ def deliver_pending(
     # so a channel with a long backlog that keeps failing cannot hide every other channel's.
     tried = last_id = 0
     while tried < limit:
-        page = outbox.due(ctx.store.db, limit=limit, after_id=last_id)
+        page = outbox.due(ctx.store.db, limit=limit, after_id=last_id, ready_at=ready_at)
         if not page:
             break
         for due in page:

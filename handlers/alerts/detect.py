@@ -10,24 +10,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from core.identifiers import display, identifier_url
-from core.models import Count
+from core.models import Count, titled
 from core.scoring import score
+from core.times import iso, still_ahead
 from handlers.context import Context
 from sources.base import Source
-from storage import channels, items, outbox
+from storage import Database, channels, items, outbox
 from storage import mentions as mentions_store
 from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_MENTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ def build_payload(
         "poll_id": poll_id,
         "mentions": [
             {
-                "title": m.title,
+                "title": titled(m.title, m.site),
                 "url": m.url,
                 "kind": m.kind,
                 "source": m.source,
@@ -110,13 +108,40 @@ def build_payload(
     }
 
 
-def _muted(muted_until: str | None, now: datetime) -> bool:
-    if not muted_until:
-        return False
-    try:
-        return datetime.fromisoformat(muted_until) > now
-    except ValueError:
-        return False
+def _labels(names: Sequence[str]) -> str:
+    """``Wikipedia``, ``Wikipedia and Hacker News``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def merge_payloads(older: dict[str, Any], newer: dict[str, Any], *, max_mentions: int) -> dict[str, Any]:
+    """One alert saying what two alerts about the same item said: every source, the newest
+    mentions first (at most ``max_mentions`` shown, the rest counted), every count that rose,
+    and the score from before the first to after the last."""
+    sources = list(older.get("sources") or [{"name": older["source"], "label": older["source_label"]}])
+    for s in newer.get("sources") or [{"name": newer["source"], "label": newer["source_label"]}]:
+        if s not in sources:
+            sources.append(s)
+    mentions = sorted(
+        [*newer.get("mentions", []), *older.get("mentions", [])],
+        key=lambda m: str(m.get("occurred_at") or ""), reverse=True,
+    )
+    total = int(older.get("new_count") or 0) + int(newer.get("new_count") or 0)
+    shown = mentions[:max_mentions]
+    return {
+        **newer,
+        "source": sources[0]["name"],
+        "source_label": _labels([s["label"] for s in sources]),
+        "sources": sources,
+        "mentions": shown,
+        "new_count": total,
+        "more": total - len(shown),
+        # Each count keeps the label of the source that reported it.
+        "counts": [
+            {**c, "source_label": c.get("source_label") or p.get("source_label")}
+            for p in (older, newer) for c in p.get("counts", [])
+        ],
+        "score_before": older.get("score_before", newer.get("score_before")),
+    }
 
 
 def enqueue_alerts(
@@ -138,7 +163,7 @@ def enqueue_alerts(
     """
     if not new_mentions and not changes:
         return []
-    max_mentions = int(ctx.options.get("alert_max_mentions") or DEFAULT_MAX_MENTIONS)
+    max_mentions = ctx.options.alert_max_mentions
     payloads: dict[tuple[int, ...] | None, dict[str, Any]] = {}
 
     def payload_for(chosen: Sequence[StoredMention] | None) -> dict[str, Any]:
@@ -154,10 +179,11 @@ def enqueue_alerts(
         return payloads[key]
 
     now = ctx.now()
+    group_wait = timedelta(seconds=ctx.options.alert_group_seconds)
     keys = []
     for r in channels.recipients(db, item_id):
         s = r.settings
-        if _muted(r.muted_until, now):
+        if still_ahead(r.muted_until, now):
             continue
         if s.sources is None or source.name in s.sources:
             payload = payload_for(None)
@@ -170,11 +196,26 @@ def enqueue_alerts(
             payload = payload_for(kept)
         if s.min_score_rise > 0 and payload["score"] - payload["score_before"] < s.min_score_rise:
             continue
+        if s.mode == "digest":
+            key = alert_key(r.channel, item_id, poll_id)
+            if outbox.enqueue(db, key=key, channel=r.channel, kind="alert", payload=payload,
+                              item_id=item_id, status="held"):
+                keys.append(key)
+            continue
+        # A message about this item still waits for this channel: this alert joins it.
+        waiting = outbox.open_group(
+            db, r.channel, item_id, now=iso(now),
+            round_start=iso(ctx.round_started) if ctx.round_started else None,
+        )
+        if waiting is not None and outbox.regroup(
+            db, waiting.id, merge_payloads(waiting.payload, payload, max_mentions=max_mentions)
+        ):
+            keys.append(waiting.key)
+            continue
         key = alert_key(r.channel, item_id, poll_id)
-        status = "held" if s.mode == "digest" else "pending"
         if outbox.enqueue(
             db, key=key, channel=r.channel, kind="alert", payload=payload, item_id=item_id,
-            status=status,
+            not_before=iso(now + group_wait),
         ):
             keys.append(key)
     return keys
@@ -190,7 +231,7 @@ def build_digests(ctx: Context) -> list[str]:
     A day's digest is built at the first delivery after that day ends (in the summary time
     zone); the held rows and the digest row change in one transaction.
     """
-    tz = ZoneInfo(str(ctx.options.get("summary_tz") or "UTC"))
+    tz = ZoneInfo(ctx.options.summary_tz)
     today = ctx.now().astimezone(tz).date()
     keys = []
     with ctx.store.transaction() as db:

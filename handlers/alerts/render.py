@@ -14,6 +14,7 @@ from handlers.render import (
     context,
     escape_mrkdwn,
     link,
+    plural,
     section,
     truncate_blocks,
 )
@@ -41,7 +42,7 @@ def headline(p: dict[str, Any]) -> str:
     parts = []
     n = int(p.get("new_count") or 0)
     if n:
-        parts.append(f"{n} new mention{'s' * (n != 1)}")
+        parts.append(f"{plural(n, 'new mention')}")
     if p.get("counts"):
         parts.append(", ".join(_count_text(c, _label(p)) for c in p["counts"]))
     return f"{_quoted_name(p)} gained attention on {_label(p)}: " + "; ".join(parts)
@@ -54,10 +55,12 @@ def count_text(metric: str, before: float, after: float, *, source_label: str | 
 
 
 def _count_text(c: dict[str, Any], source_label: str) -> str:
-    # A source's own score (Altmetric's) must not read as the bot's attention score.
+    # A source's own score (Altmetric's) must not read as the bot's attention score; in an
+    # alert that groups several sources, each count says whose it is.
+    label = str(c.get("source_label") or source_label)
     return count_text(
         str(c["metric"]), float(c["before"]), float(c["after"]),
-        source_label=source_label if c["metric"] == "score" else None,
+        source_label=label if c["metric"] == "score" or label != source_label else None,
     )
 
 
@@ -99,7 +102,7 @@ def alert_blocks(p: dict[str, Any]) -> Blocks:
     n = int(p.get("new_count") or 0)
     what = []
     if n:
-        what.append(f"{n} new mention{'s' * (n != 1)}")
+        what.append(f"{plural(n, 'new mention')}")
     what += [escape_mrkdwn(_count_text(c, _label(p))) for c in p.get("counts", [])]
     label = escape_mrkdwn(_label(p))
     blocks: Blocks = [section(f"*{title}* gained attention on {label}: " + "; ".join(what))]
@@ -121,7 +124,7 @@ def alert_blocks(p: dict[str, Any]) -> Blocks:
 
 def digest_text(p: dict[str, Any]) -> str:
     alerts = p.get("alerts", [])
-    lines = [f"Daily digest for {p.get('day')}: {len(alerts)} alert{'s' * (len(alerts) != 1)}"]
+    lines = [f"Daily digest for {p.get('day')}: {plural(len(alerts), 'alert')}"]
     for a in alerts:
         lines.append(alert_text(a))
     return "\n\n".join(lines)
@@ -130,7 +133,7 @@ def digest_text(p: dict[str, Any]) -> str:
 def digest_blocks(p: dict[str, Any]) -> Blocks:
     alerts = p.get("alerts", [])
     blocks: Blocks = [
-        section(f"*Daily digest for {escape_mrkdwn(str(p.get('day')))}*: {len(alerts)} alert{'s' * (len(alerts) != 1)}")
+        section(f"*Daily digest for {escape_mrkdwn(str(p.get('day')))}*: {plural(len(alerts), 'alert')}")
     ]
     for a in alerts[:DIGEST_SHOWN]:  # Slack allows 50 blocks a message: no buttons here
         blocks += [b for b in alert_blocks(a) if b.get("type") != "actions"]

@@ -16,6 +16,8 @@ import re
 from datetime import UTC
 
 from core.errors import InputError
+from core.text import shown
+from handlers.commands import numbers
 from handlers.context import Context
 from handlers.render import escape_mrkdwn, section
 from handlers.replies import Command, Reply
@@ -29,7 +31,7 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 
 
 def _admins(ctx: Context) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return tuple(ctx.options.get("admins") or ()), tuple(ctx.options.get("admin_channels") or ())
+    return ctx.options.admins, ctx.options.admin_channels
 
 
 def may_change(ctx: Context, cmd: Command) -> bool:
@@ -51,29 +53,34 @@ def channel_ref(channel: str) -> str:
     return f"<#{channel}>" if _CHANNEL_ID.match(channel) else escape_mrkdwn(channel)
 
 
-def _who(ctx: Context) -> str:
+def _who(ctx: Context, *, rich: bool) -> str:
+    """Who may change things: Slack mentions (``<@U1>``) in mrkdwn, the plain ids otherwise."""
     admins, rooms = _admins(ctx)
-    names = [user_ref(u) for u in admins]
+    names = [user_ref(u) if rich else u for u in admins]
     if rooms:
-        names.append("anyone in " + ", ".join(channel_ref(c) for c in rooms))
+        names.append("anyone in " + ", ".join(channel_ref(c) if rich else c for c in rooms))
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def refusal(ctx: Context, cmd: Command, *, changing: bool = True) -> Reply:
-    """What a user who may not run ``cmd`` is told: who may, and that nothing changed."""
+    """What a user who may not run ``cmd`` is told: who may, and that nothing changed. The
+    text is plain (the terminal prints it; Slack shows it in notifications); the blocks
+    mention the people so Slack shows their names."""
     tail = "nothing was changed." if changing else "ask one of them."
-    text = f"Only {_who(ctx)} may run `{cmd.name}`; {tail}"
-    return Reply(text=text, blocks=[section(text)], ok=False, ephemeral=True)
+    text = f"Only {_who(ctx, rich=False)} may run `{cmd.name}`; {tail}"
+    rich = f"Only {_who(ctx, rich=True)} may run `{cmd.name}`; {tail}"
+    return Reply(text=text, blocks=[section(rich)], ok=False, ephemeral=True)
 
 
 def record(ctx: Context, cmd: Command, *, args: str, outcome: str) -> None:
     """Write one audit row; a failure is logged, never turned into the command's answer."""
     try:
         with ctx.store.transaction() as db:
+            # A refused NUL or bidi override is kept only escaped, like everywhere it is shown.
             audit.record(
-                db, user=cmd.user, channel=cmd.channel, command=cmd.name, args=args, outcome=outcome,
+                db, user=cmd.user, channel=cmd.channel, command=cmd.name, args=shown(args), outcome=outcome,
                 at=ctx.now().astimezone(UTC).isoformat(timespec="seconds"),  # purge compares text
             )
     except Exception:
@@ -86,14 +93,15 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
     Only the bot's admins see it (with no admins configured, anyone). Rows are kept for
     ATTENTION_AUDIT_DAYS days.
     """
-    if len(cmd.args) > 1 or (cmd.args and not cmd.args[0].isdecimal()):
-        raise InputError(f"Give a number of rows: `audit 50` (at most {MAX_AUDIT_ROWS}).")
-    n = int(cmd.args[0]) if cmd.args else DEFAULT_AUDIT_ROWS
-    if not 1 <= n <= MAX_AUDIT_ROWS:
-        raise InputError(f"`{cmd.args[0]}` rows: give 1 to {MAX_AUDIT_ROWS}, e.g. `audit 50`.")
+    if len(cmd.args) > 1:
+        raise InputError(f"Give one number of rows: `audit 50` (1 to {MAX_AUDIT_ROWS}).")
+    n = DEFAULT_AUDIT_ROWS
+    if cmd.args:
+        n = numbers.whole_number(cmd.args[0], low=1, high=MAX_AUDIT_ROWS, what="a number of rows",
+                                 example="audit 50")
     rows = audit.recent(ctx.store.db, limit=n)
     if not rows:
-        return Reply(text="The audit log is empty: no changing command has been run yet.", ephemeral=True)
+        return Reply(text="The audit log is empty: no changing command has been run yet.")
     head = f"Changing commands, newest first ({len(rows)}, times in UTC):"
     plain, rich = [head], [head]
     for r in rows:
@@ -106,4 +114,4 @@ def audit_command(ctx: Context, cmd: Command) -> Reply:
         if sum(len(x) + 1 for x in chunks[-1]) + len(line) > 2900:
             chunks.append([])
         chunks[-1].append(line)
-    return Reply(text="\n".join(plain), blocks=[section("\n".join(c)) for c in chunks], ephemeral=True)
+    return Reply(text="\n".join(plain), blocks=[section("\n".join(c)) for c in chunks])

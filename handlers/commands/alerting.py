@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from core.errors import InputError
 from core.identifiers import display, parse_identifier
 from core.scoring import DEFAULT_WEIGHTS
+from handlers.commands import numbers
+from handlers.commands.health import health_lines
 from handlers.context import Context
+from handlers.render import plural
 from handlers.replies import Command, Reply
-from storage import channels, outbox, polls, state, watches
+from storage import channels, outbox, watches
 
 MAX_MUTE_DAYS = 365
+MAX_MIN_SCORE = 10_000
 DEFAULT_MUTE_DAYS = 7
 
 
@@ -66,17 +70,15 @@ def settings_command(ctx: Context, cmd: Command) -> Reply:
             f"`settings {args[0]}` is not a setting. Use `settings show`, `settings min-score 5`, "
             "`settings sources all|<name,name>` or `settings mode realtime|digest`."
         )
-    if len(args) != 2:
+    # `settings sources News, Blog`: a list may have spaces after its commas.
+    value = " ".join(args[1:]) if what == "sources" else (args[1] if len(args) == 2 else "")
+    if not value:
         raise InputError(f"Give one value: `settings {what} <value>` (see `help settings`).")
-    value = args[1]
+    if what == "min-score":
+        rise = numbers.number(value, low=0, high=MAX_MIN_SCORE, what="a score rise",
+                              example="settings min-score 5")
     with ctx.store.transaction() as db:
         if what == "min-score":
-            try:
-                rise = float(value)
-            except ValueError:
-                rise = -1.0
-            if not 0 <= rise <= 10_000:
-                raise InputError(f"`{value}` is not a score rise: give a number from 0 up, e.g. `settings min-score 5`.")
             channels.set_min_score_rise(db, cmd.channel, rise)
         elif what == "sources":
             channels.set_sources(db, cmd.channel, _source_names(ctx, value))
@@ -91,16 +93,16 @@ def settings_command(ctx: Context, cmd: Command) -> Reply:
 def mute_command(ctx: Context, cmd: Command) -> Reply:
     """Silence one item's alerts in this channel for some days (default 7).
 
-    `mute 10.1038/nature12373 30` mutes for 30 days; `mute 10.1038/nature12373 0` unmutes.
+    `mute 10.1038/nature12373 30` (or `30d`, or `4w`) mutes for 30 days;
+    `mute 10.1038/nature12373 0` unmutes.
     """
-    if not cmd.args or len(cmd.args) > 2:
+    if not cmd.args:
         raise InputError("Give an identifier and optionally days: `mute 10.1038/nature12373 14`.")
     ident = parse_identifier(cmd.args[0])
     days = DEFAULT_MUTE_DAYS
-    if len(cmd.args) == 2:
-        if not cmd.args[1].isdecimal() or int(cmd.args[1]) > MAX_MUTE_DAYS:
-            raise InputError(f"`{cmd.args[1]}` is not a number of days: give 0 to {MAX_MUTE_DAYS}, e.g. `mute {cmd.args[0]} 14`.")
-        days = int(cmd.args[1])
+    if len(cmd.args) > 1:  # `14`, `14d`, `14 days`, `2w`
+        days = numbers.days(" ".join(cmd.args[1:]), low=0, high=MAX_MUTE_DAYS,
+                            example=f"mute {display(ident)} 14")
     with ctx.store.transaction() as db:
         item = watches.get_watched_item(db, cmd.channel, ident)
         if item is None:
@@ -109,52 +111,17 @@ def mute_command(ctx: Context, cmd: Command) -> Reply:
         if days:
             until = (ctx.now() + timedelta(days=days)).isoformat(timespec="seconds")
         watches.mute(db, cmd.channel, item.id, until)
+    name = item.title or display(item.primary or ident)
     if until is None:
-        return Reply(text=f"Unmuted {item.label}: its alerts come to {cmd.channel} again.")
-    return Reply(text=f"Muted {item.label} in {cmd.channel} for {days} day{'s' * (days != 1)} (until {until[:10]}).")
-
-
-def _ago(iso: str | None, now: datetime) -> str:
-    if not iso:
-        return "never"
-    try:
-        delta = now - datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 120:
-        return f"{minutes} min ago"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // 1440} days ago"
+        return Reply(text=f"Unmuted {name}: its alerts come to {cmd.channel} again.")
+    return Reply(text=f"Muted {name} in {cmd.channel} for {plural(days, 'day')} "
+                      f"(until {until[:10]}).")
 
 
 def status_command(ctx: Context, cmd: Command) -> Reply:
     """Show poll health per source, channels that stopped getting alerts, and the outbox."""
     db = ctx.store.db
-    now = ctx.now()
-    states = state.all_states(db)
-    last = polls.last_polls(db)
-    lines = ["Sources:"]
-    for source in ctx.sources:
-        problem = source.not_ready()
-        if problem:
-            lines.append(f"  {source.name}: {problem}")
-            continue
-        st = states.get(source.name)
-        poll = last.get(source.name)
-        parts = [f"last poll {_ago(poll.started_at if poll else None, now)}"]
-        if poll and poll.finished_at:
-            parts.append(f"{poll.items} item{'s' * (poll.items != 1)}, {poll.new_mentions} new")
-        if st and st.consecutive_failures:
-            parts.append(f"{st.consecutive_failures} failures in a row ({st.last_error})")
-        if st and state.in_backoff(st, now):
-            parts.append(f"resting until {st.backoff_until}")
-        if st and st.next_run_at:
-            parts.append(f"next run {st.next_run_at}")
-        lines.append(f"  {source.name}: " + ", ".join(parts))
+    lines = ["Sources:", *(f"  {line}" for line in health_lines(ctx))]
     if not ctx.sources:
         lines.append("  none registered")
     gone = watches.inactive_channels(db)

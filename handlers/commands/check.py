@@ -6,22 +6,27 @@ through the safe resolver (no cache: the point is to see the page as it is now).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from core.errors import InputError
 from core.identifiers import display
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling.resolve import PageReader, page_reader, url_rules
+from handlers.render import plural
 from handlers.replies import Command, Reply
-from sources.base import SourceError
+from sources.errors import SourceError
 from sources.landing import LandingPage
-from sources.resolver import Refused
+from sources.resolver import Refused, shown_url, url_problem
 from sources.urlrules import UrlRule, key_for
 
 #: What Google Scholar's inclusion guidelines ask of every page (publication date: either tag).
 SCHOLAR_NEEDS = ("citation_title", "citation_author", "citation_publication_date")
 SCHOLAR_DATES = ("citation_publication_date", "citation_date", "citation_online_date")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Audit:
         out.append(
             f"{ok if self.altmetric_ok else no} Altmetric: needs 2 supported meta tags, one a "
             f"registered identifier (has {len(p.supported_tags)} tags, "
-            f"{len(declared)} declared identifier{'s' * (len(declared) != 1)})"
+            f"{plural(len(declared), 'declared identifier')})"
         )
         if self.scholar_missing:
             out.append(f"{no} Google Scholar: missing {', '.join(self.scholar_missing)}")
@@ -126,10 +131,17 @@ def check_command(ctx: Context, cmd: Command, *, reader: PageReader | None = Non
     if not cmd.args[0].lower().startswith(("http://", "https://")):
         raise InputError(f"`{cmd.args[0][:80]}` is not a web page: only http(s) addresses are checked, e.g. {example}.")
     url = cmd.args[0].strip("<>")
+    problem = url_problem(url)
+    if problem:
+        raise InputError(
+            f"Cannot check `{shown_url(url)}`: it {problem}. Give the page's address as a "
+            f"browser shows it, e.g. {example}."
+        )
     try:
         page = (reader or page_reader(ctx))(url)
     except Refused as exc:
-        raise InputError(f"Cannot check {url}: {exc}.") from exc
+        raise InputError(f"Cannot check {shown_url(url)}: {exc}.") from exc
     except SourceError as exc:
-        return Reply(text=f"Could not read {url}: {exc}", ok=False)
+        log.warning("check %s: %s (%r)", shown_url(url), exc, exc.__cause__)
+        return Reply(text=f"Could not read {shown_url(url)}: {plain(exc)}", ok=False)
     return Reply(text="\n".join(audit(page, rules=url_rules(ctx)).lines()))

@@ -9,13 +9,20 @@ from __future__ import annotations
 import shlex
 from urllib.parse import urlsplit
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
-
 from core.errors import InputError
-from core.identifiers import display, parse_identifier
+from core.identifiers import display, parse_identifier, split_typed
 from handlers.commands.collections import normalise_target
 from handlers.context import Context
-from handlers.render import ACTION_PREFIX, BUTTON_VALUE_CHARS, Block, escape_mrkdwn, plural, section
+from handlers.render import (
+    ACTION_PREFIX,
+    BUTTON_VALUE_CHARS,
+    Block,
+    actions,
+    button,
+    escape_mrkdwn,
+    plural,
+    section,
+)
 from handlers.replies import Command, Reply
 from sources.matching import under_domain
 from storage import forget, items, watches
@@ -34,14 +41,14 @@ def audit_args(cmd: Command) -> str:
 def _amounts(found: forget.Footprint) -> str:
     parts = []
     if found.domain_watches:
-        parts.append("1 site watch" if found.domain_watches == 1 else f"{found.domain_watches} site watches")
+        parts.append(plural(found.domain_watches, "site watch", "site watches"))
     if found.domain_watches or found.items != 1:
         parts.append(plural(found.items, "item"))
     parts += [
-        "1 alias" if found.aliases == 1 else f"{found.aliases} aliases",
+        plural(found.aliases, "alias", "aliases"),
         plural(found.mentions, "mention"),
         f"watched in {plural(found.channels, 'channel')}",
-        "1 alert or digest" if found.messages == 1 else f"{found.messages} alerts or digests",
+        plural(found.messages, "alert or digest", "alerts or digests"),
     ]
     if found.cached_pages:
         parts.append(plural(found.cached_pages, "cached landing page"))
@@ -53,17 +60,14 @@ def _confirm(typed: str, what: str, found: forget.Footprint) -> Reply:
     head = (f"`forget` would remove {what} from the bot everywhere, in every channel: "
             f"{_amounts(found)}. Nothing was changed yet.")
     blocks: list[Block] = [section(escape_mrkdwn(head))]
-    if len(command) <= BUTTON_VALUE_CHARS:
-        blocks.append(ActionsBlock(block_id="attention_forget_confirm", elements=[
-            ButtonElement(
-                text="Forget everywhere", action_id=FORGET, value=command, style="danger",
-                confirm=ConfirmObject(
-                    title="Forget everywhere?",
-                    text="Every channel loses it, with its mentions and history. This cannot be undone.",
-                    confirm="Forget", deny="Keep",
-                ),
-            ),
-        ]).to_dict())
+    if len(typed) <= BUTTON_VALUE_CHARS:
+        # The value says only what to forget; the button's action_id says it is a forget.
+        blocks.append(actions("attention_forget_confirm", [button(
+            "Forget everywhere", action_id=FORGET, value=typed, style="danger",
+            confirm=("Forget everywhere?",
+                     "Every channel loses it, with its mentions and history. This cannot be undone.",
+                     "Forget", "Keep"),
+        )]))
     else:
         blocks.append(section(f"Type `{escape_mrkdwn(command)}` to remove it."))
     return Reply(text=f"{head} Type `{command}` to remove it.", blocks=blocks, ephemeral=True)
@@ -85,16 +89,17 @@ def forget_command(ctx: Context, cmd: Command) -> Reply:
     """
     if cmd.args and cmd.args[0].lower() == "domain":
         return _forget_domain(ctx, cmd)
-    if len(cmd.args) != 1:
+    typed = split_typed(cmd.args)
+    if len(typed) != 1:
         raise InputError("Give one identifier: `forget 10.1038/nature12373` (or `forget domain <host>`).")
-    ident = parse_identifier(cmd.args[0])
+    ident = parse_identifier(typed[0])
     what = display(ident)
     if YES not in cmd.flags:
         db = ctx.store.db
         item_id = items.find_item_id(db, ident)
         if item_id is None:
             raise InputError(f"{what} is not known to the bot: there is nothing to forget.")
-        return _confirm(shlex.quote(cmd.args[0]), what, forget.footprint(db, [item_id]))
+        return _confirm(shlex.quote(typed[0]), what, forget.footprint(db, [item_id]))
     with ctx.store.transaction() as db:
         item_id = items.find_item_id(db, ident)
         if item_id is None:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
-from datetime import datetime
 
 from core.errors import InputError
-from core.identifiers import display, parse_identifier
-from core.models import Identifier, Mention, SourceResult
+from core.identifiers import display, parse_identifier, split_typed
+from core.models import Identifier, Mention, SourceResult, titled
 from handlers import render
+from handlers.commands.health import health_lines, round_lines
 from handlers.context import Context
-from handlers.polling.asking import ask, store_result, stores_authors
+from handlers.errors import plain
+from handlers.polling.asking import ask, store_result
+from handlers.render import plural
 from handlers.replies import Command, Reply
-from sources.base import Source, SourceError
-from storage import items, polls, state, watches
+from sources.base import Source
+from sources.errors import SourceError
+from storage import items, polls, watches
 from storage import mentions as mentions_store
+
+log = logging.getLogger(__name__)
 
 #: Newest mentions shown per source; the rest are counted.
 SHOWN_PER_SOURCE = 3
@@ -50,7 +56,7 @@ def _number(value: float) -> str:
 
 def _mention_line(m: Mention) -> str:
     day = f"{m.occurred_at:%Y-%m-%d} " if m.occurred_at else ""
-    title = m.title or m.url or m.external_id
+    title = titled(m.title, m.site) or m.url or m.external_id
     link = f" <{m.url}>" if m.url and m.url != title else ""
     return f"  • {day}{title}{link}"
 
@@ -61,9 +67,10 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
     The item need not be watched; what is found is stored. One line names each source
     that failed or did not answer in time. Example: `lookup 10.1371/journal.pone.0000030`
     """
-    if len(cmd.args) != 1:
+    typed = split_typed(cmd.args)
+    if len(typed) != 1:
         raise InputError("Give one identifier: `lookup 10.1371/journal.pone.0000030`.")
-    ident = parse_identifier(cmd.args[0])
+    ident = parse_identifier(typed[0])
     sources = [s for s in ctx.configured_sources() if s.can_answer(ident)]
     if not sources:
         return Reply(
@@ -72,7 +79,15 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             ok=False,
         )
     started = time.monotonic()
-    futures = {s.name: _in_background(lambda s=s: ask(ctx, s, identifier=ident)) for s in sources}  # type: ignore[misc]
+    # Each question gets the lookup's time: its thread stops soon after the lookup answers.
+    # A lookup is someone's question, not the schedule's: its failures leave poll health alone.
+    budget = ctx.lookup_timeout
+    futures = {
+        s.name: _in_background(
+            lambda s=s: ask(ctx, s, identifier=ident, seconds=budget, record=False)  # type: ignore[misc]
+        )
+        for s in sources
+    }
     wait(futures.values(), timeout=ctx.lookup_timeout)
     results: dict[str, SourceResult] = {}
     problems: dict[str, str] = {}
@@ -82,10 +97,10 @@ def lookup_command(ctx: Context, cmd: Command) -> Reply:
             problems[source.name] = f"timed out after {ctx.lookup_timeout:g} s"
             continue
         exc = future.exception()
-        if isinstance(exc, SourceError):
-            problems[source.name] = str(exc)
-        elif exc is not None:
-            problems[source.name] = f"failed ({type(exc).__name__}); the bot's log has the details"
+        if exc is not None:
+            if not isinstance(exc, SourceError):
+                log.error("lookup: %s failed", source.name, exc_info=exc)
+            problems[source.name] = plain(exc)
         else:
             results[source.name] = future.result()
     new_ids = _store(ctx, ident, list(results.values()))
@@ -110,7 +125,7 @@ def _store(ctx: Context, ident: Identifier, results: list[SourceResult]) -> set[
                 known = mentions_store.stored_ids(db, result.source, [m.external_id for m in result.mentions])
                 new.update(f"{m.source}:{m.external_id}" for m in result.mentions if m.external_id not in known)
                 continue
-            outcome = store_result(db, item_id, result, store_authors=stores_authors(ctx))
+            outcome = store_result(db, item_id, result, store_authors=ctx.options.store_authors)
             new.update(f"{m.source}:{m.external_id}" for m in outcome.new_mentions)
     return new
 
@@ -157,14 +172,14 @@ def _blocks(
         parts = [f"{c.metric} {_number(c.value)}" for c in result.counts]
         mentions = sorted(result.mentions, key=_when, reverse=True)
         if mentions:
-            parts.append(f"{len(mentions)} mention{'s' * (len(mentions) != 1)}")
+            parts.append(f"{plural(len(mentions), 'mention')}")
         text = f"*{render.escape_mrkdwn(source.label)}*: " + render.escape_mrkdwn(
             ", ".join(parts) if parts else "nothing found"
         )
         if result.details_url:
             text += " · " + render.link(result.details_url, "details")
         text += "".join(
-            "\n• " + render.link(m.url, m.title or m.url or m.external_id)
+            "\n• " + render.link(m.url, titled(m.title, m.site) or m.url or m.external_id)
             for m in mentions[:SHOWN_PER_SOURCE]
         )
         if len(mentions) > SHOWN_PER_SOURCE:
@@ -176,66 +191,19 @@ def _blocks(
     return render.truncate_blocks(blocks)
 
 
-def _at(iso: str | None) -> str:
-    if not iso:
-        return "never"
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return iso
-
-
-def _hours(minutes: float) -> str:
-    return f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"
-
-
-def _next_ask(ctx: Context, source: Source, st: state.SourceState, resting: bool) -> str:
-    """When the source will be asked next, as the poll schedule and any rest allow."""
-    planned = st.next_run_at
-    if resting and (not planned or planned <= (st.backoff_until or "")):
-        # Polls while it rests skip it: the first one after the rest asks it.
-        return f"asked again at the first poll after {_at(st.backoff_until)}"
-    if not planned:
-        intervals = ctx.options.get("poll_intervals") or {}
-        minutes = float(intervals.get(source.name) or source.default_interval_minutes)
-        return f"next poll once `attention-bot run` is running (every {_hours(minutes)})"
-    try:
-        overdue = datetime.fromisoformat(planned) < ctx.now()
-    except ValueError:
-        overdue = False
-    if overdue:
-        return f"next poll was due {_at(planned)}: is `attention-bot run` running?"
-    return f"next poll {_at(planned)}"
-
-
 def sources_command(ctx: Context, cmd: Command) -> Reply:
     """Show each source: configured or not, last success and error, next poll.
 
     A source that failed several times in a row rests for a while; this says until when.
+    Then how the watched works are asked: in lists, or one at a time (and how long a round of
+    them takes at the source's rate).
     """
-    states = state.all_states(ctx.store.db)
-    now = ctx.now()
-    lines = ["Sources:"]
-    for source in ctx.sources:
-        problem = source.not_ready()
-        if problem:
-            lines.append(f"{source.label}: {problem}")
-            continue
-        st = states.get(source.name) or state.SourceState(source=source.name)
-        resting = state.in_backoff(st, now)
-        detail = [f"last success {_at(st.last_success)}"]
-        if st.last_error:
-            detail.append(f"last error {_at(st.last_error_at)}: {st.last_error}")
-        if resting:
-            detail.append(
-                f"resting after {st.consecutive_failures} failures in a row until {_at(st.backoff_until)}"
-            )
-        elif st.consecutive_failures:
-            detail.append(f"{st.consecutive_failures} failure(s) in a row")
-        detail.append(_next_ask(ctx, source, st, resting))
-        lines.append(f"{source.label}: configured; " + "; ".join(detail))
+    lines = ["Sources:", *health_lines(ctx)]
     if len(lines) == 1:
         lines.append("  none are registered")
+    rounds = round_lines(ctx)
+    if rounds:
+        lines += ["How the watched works are asked:", *(f"  {line}" for line in rounds)]
     gone = watches.inactive_channels(ctx.store.db)
     if gone:
         lines.append(

@@ -5,6 +5,9 @@ asked once (``lookup_domain``). Each link it reports is resolved to an item: the
 its landing page declares, a URL-rule key, and the URL itself all become aliases of one item,
 so a mention by DOI, by Handle and by URL count for the same thing. Channels watching the
 domain then watch that item (in the domain watch's collection), and the mention is stored.
+
+A link that cannot be resolved never stops the others: one that is no usable web address is
+reported by name and left out; one whose page failed still counts as its own URL.
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.models import Identifier, Mention, SourceResult
+from core.models import Identifier, Mention
 from handlers.context import Context
-from handlers.polling.asking import BackingOff, ask, store_result, stores_authors
+from handlers.errors import plain
+from handlers.polling.asking import BackingOff, ask
 from handlers.polling.resolve import PageReader, Resolved, page_reader, resolve_link, url_rules
-from sources.base import Source, SourceError
+from sources.base import Source
+from sources.errors import SourceError
 from sources.matching import under_domain
-from storage import watches
+from sources.resolver import shown_url
+from sources.urlrules import UrlRule
+from storage import Database, watches
 from storage.items import ensure_item, find_item_id, merge_owners
-from storage.mentions import StoredMention
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,22 @@ class DomainFinds:
     #: Targets the source answered for, and the errors of those it did not.
     asked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: ``(link as shown, why)`` for each link left out or whose page could not be read.
+    bad_links: list[tuple[str, str]] = field(default_factory=list)
+
+
+def adopt_link(db: Database, link: Resolved, watchers: list[tuple[str, str, int | None]]) -> int:
+    """The item a link under watched web sites names, created if new and watched by every
+    channel watching a site it lies under (in that watch's collection). Call in a transaction."""
+    # The page declares these are one work: items watched by its DOI and by its Handle become
+    # one. URLs (canonical links) only join an item, never merge two, since a site template
+    # can point every page at the same one.
+    merge_owners(db, [i for i in link.identifiers if i.scheme != "url"])
+    item_id, _ = ensure_item(db, link.identifiers, title=link.title)
+    for channel, watched, collection_id in watchers:
+        if under_domain(link.url, watched):
+            watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
+    return item_id
 
 
 def find_domain_mentions(
@@ -78,9 +100,8 @@ def find_domain_mentions(
             log.info("%s rests; domains not asked", source.name)
             found.failed.append(str(exc))
             break
-        except SourceError as exc:
-            log.warning("%s: domain %s failed: %s", source.name, target, exc)
-            found.failed.append(str(exc))
+        except SourceError as exc:  # ask() logged the details
+            found.failed.append(plain(exc))
             continue
         found.asked.append(target)
         for mention in result.mentions:
@@ -89,16 +110,12 @@ def find_domain_mentions(
                 continue
             link = links.get(ident.value)
             if link is None:
-                link = links[ident.value] = resolve_link(ctx, ident.value, reader=reader, rules=rules)
+                link = _resolve(ctx, ident.value, reader=reader, rules=rules, found=found)
+                if link is None:
+                    continue
+                links[ident.value] = link
             with ctx.store.transaction() as db:
-                # The page declares these are one work: items watched by its DOI and by its
-                # Handle become one. URLs (canonical links) only join an item, never merge
-                # two, since a site template can point every page at the same one.
-                merge_owners(db, [i for i in link.identifiers if i.scheme != "url"])
-                item_id, _ = ensure_item(db, link.identifiers, title=link.title)
-                for channel, watched, collection_id in watchers:
-                    if under_domain(link.url, watched):
-                        watches.watch_item(db, channel, list(link.identifiers), collection_id=collection_id)
+                item_id = adopt_link(db, link, watchers)
             by_item[item_id].append(mention)
             named_by.setdefault(item_id, link.identifiers[0])
             found.target_of.setdefault(mention.external_id, target)
@@ -109,23 +126,22 @@ def find_domain_mentions(
     return found
 
 
-def poll_domains(
-    ctx: Context, source: Source, *, resolver: PageReader | None = None,
-    poll_id: int | None = None,
-) -> list[tuple[int, list[StoredMention]]]:
-    """Ask ``source`` once per watched domain and file what it found under items (no alerts:
-    the poll job does that with :func:`find_domain_mentions`).
+def _resolve(
+    ctx: Context, url: str, *, reader: PageReader, rules: tuple[UrlRule, ...], found: DomainFinds
+) -> Resolved | None:
+    """The link resolved, or None (noted in ``found.bad_links``) when it is no usable address.
+    Whatever else goes wrong with one link is noted and the link counts as its own URL."""
+    try:
+        link = resolve_link(ctx, url, reader=reader, rules=rules)
+    except SourceError as exc:
+        log.warning("link %s left out: %s", shown_url(url), exc)
+        found.bad_links.append((shown_url(url), str(exc)))
+        return None
+    except Exception as exc:  # a bug met on one link must not cost the poll its other links
+        log.exception("resolving %s failed", shown_url(url))
+        found.bad_links.append((shown_url(url), f"{type(exc).__name__}: {exc}"))
+        return None
+    if link.status != "ok" and link.fresh:
+        found.bad_links.append((shown_url(url), link.status))
+    return link
 
-    Returns ``(item_id, new mentions)`` for every item that got new mentions.
-    """
-    found = find_domain_mentions(ctx, source, resolver=resolver)
-    out: list[tuple[int, list[StoredMention]]] = []
-    for item_id, mentions in found.by_item.items():
-        with ctx.store.transaction() as db:
-            outcome = store_result(
-                db, item_id, SourceResult(source=source.name, mentions=tuple(mentions)),
-                poll_id=poll_id, store_authors=stores_authors(ctx),
-            )
-        if outcome.new_mentions:
-            out.append((item_id, outcome.new_mentions))
-    return out

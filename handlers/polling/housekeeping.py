@@ -9,33 +9,18 @@ With ATTENTION_STORE_AUTHORS off, authors kept while it was on are forgotten too
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, timedelta
 
 from handlers.context import Context
-from handlers.polling.asking import stores_authors
+from handlers.render import plural
 from storage import retention
-
-log = logging.getLogger(__name__)
-
-RETENTION_DAYS = 730
-AUDIT_DAYS = 90
-
-
-def _days(ctx: Context, name: str, default: int) -> int:
-    value = ctx.options.get(name)
-    try:
-        days = int(value) if value is not None else default
-    except (TypeError, ValueError):
-        return default
-    return days if days >= 1 else default
 
 
 def cutoffs(ctx: Context) -> tuple[str, str]:
     """(mentions first seen before this are purged, audit rows before this are deleted)."""
     now = ctx.now().astimezone(UTC)
-    mentions = now - timedelta(days=_days(ctx, "retention_days", RETENTION_DAYS))
-    audit = now - timedelta(days=_days(ctx, "audit_days", AUDIT_DAYS))
+    mentions = now - timedelta(days=ctx.options.retention_days)
+    audit = now - timedelta(days=ctx.options.audit_days)
     return mentions.isoformat(timespec="seconds"), audit.isoformat(timespec="seconds")
 
 
@@ -45,13 +30,12 @@ def run_housekeeping(ctx: Context) -> str:
     with ctx.store.transaction() as db:
         mentions = retention.purge_mentions(db, older_than=mentions_before)
         audit = retention.purge_audit(db, older_than=audit_before)
-        authors = 0 if stores_authors(ctx) else retention.clear_authors(db)
+        authors = 0 if ctx.options.store_authors else retention.clear_authors(db)
     text = (
-        f"housekeeping: {mentions} mention{'s' * (mentions != 1)} first seen before "
-        f"{mentions_before[:10]} purged (monthly counts kept), {audit} audit "
-        f"row{'s' * (audit != 1)} before {audit_before[:10]} deleted"
+        f"housekeeping: {plural(mentions, 'mention')} first seen before "
+        f"{mentions_before[:10]} purged (monthly counts kept), {plural(audit, 'audit row')} "
+        f"before {audit_before[:10]} deleted"
     )
     if authors:
-        text += f", {authors} author{'s' * (authors != 1)} forgotten (ATTENTION_STORE_AUTHORS is off)"
-    log.info("%s", text)
+        text += f", {plural(authors, 'author')} forgotten (ATTENTION_STORE_AUTHORS is off)"
     return text

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from core.models import Identifier, SourceResult
 from handlers.context import Context
+from handlers.errors import plain
 from handlers.polling.asking import BackingOff, ask
-from sources.base import Source, SourceError
+from sources.base import Source
+from sources.errors import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +63,10 @@ def ask_item(ctx: Context, source: Source, idents: list[Identifier], *, stop: th
             out.resting = exc
             stop.set()
             break
-        except SourceError as exc:
-            out.failures.append((ident.key, str(exc)))
-        except Exception as exc:  # a bug in one source must not stop the poll
-            log.exception("%s: asking about %s failed", source.name, ident.key)
-            out.failures.append((ident.key, f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # a bug in one source must not stop the poll either
+            if not isinstance(exc, SourceError):
+                log.exception("%s: asking about %s failed", source.name, ident.key)
+            out.failures.append((ident.key, plain(exc)))
     return out
 
 

@@ -9,82 +9,38 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import re
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
-from sqlite_utils import Database
 
-from core.errors import InputError
 from core.identifiers import display, identifier_url
 from core.models import Item
 from core.scoring import weights as score_weights
-from handlers.alerts.render import count_text
+from core.sets import kind_of
+from core.times import iso, parse
 from handlers.context import Context
+from storage import Database
 from storage import items as items_store
 from storage import mentions as mentions_store
 from storage import summaries as summaries_store
 from storage import watches as watches_store
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOP_ITEMS = 5
 #: Newly watched items listed by name; the rest are counted.
 NEWLY_WATCHED_SHOWN = 10
-MAX_PERIOD_DAYS = 366
-PERIOD_HELP = "use 7d, 30d or 12w"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+class CountChange(BaseModel):
+    """A number a source reports that rose in the period (citations 3 -> 5)."""
 
+    model_config = ConfigDict(frozen=True)
 
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def weekday_index(weekday: str | int) -> int:
-    if isinstance(weekday, int):
-        return weekday % 7
-    day = weekday.strip().lower()[:3]
-    if day not in WEEKDAYS:
-        raise InputError(f"`{weekday}` is not a weekday: use mon, tue ... sun")
-    return WEEKDAYS.index(day)
-
-
-def week_bounds(now: datetime, *, weekday: str | int = "mon", tz: str = "UTC") -> tuple[str, str]:
-    """The last full week before ``now``: from local midnight of ``weekday`` to the next one.
-
-    Days are counted on the local calendar, so a week holding a DST change is 167 or 169 hours
-    long, and both ends are local midnights. Returned as UTC ISO text for queries.
-    """
-    zone = ZoneInfo(tz)
-    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
-    end_day = local.date() - timedelta(days=(local.weekday() - weekday_index(weekday)) % 7)
-    start_day = end_day - timedelta(days=7)
-    end = datetime.combine(end_day, time(0), tzinfo=zone)
-    start = datetime.combine(start_day, time(0), tzinfo=zone)
-    return _iso(start), _iso(end)
-
-
-def parse_period(text: str) -> timedelta:
-    """``7d``, ``30d`` or ``12w`` as a length of time; InputError saying how to fix it."""
-    match = re.fullmatch(r"(\d{1,3})\s*([dw])", text.strip().lower())
-    if not match:
-        raise InputError(f"`{text}` is not a period: {PERIOD_HELP}.")
-    days = int(match[1]) * (7 if match[2] == "w" else 1)
-    if not 1 <= days <= MAX_PERIOD_DAYS:
-        raise InputError(f"`{text}` is not a period between 1 day and a year: {PERIOD_HELP}.")
-    return timedelta(days=days)
-
-
-def rolling_bounds(now: datetime, period: timedelta) -> tuple[str, str]:
-    """The ``period`` up to ``now`` (for on-demand summaries)."""
-    # Stored times are whole seconds: end after the current one so what was just seen counts.
-    end = now.replace(microsecond=0) + timedelta(seconds=1)
-    return _iso(end - period), _iso(end)
+    metric: str
+    before: float
+    after: float
+    source_label: str
 
 
 class ItemChange(BaseModel):
@@ -99,8 +55,8 @@ class ItemChange(BaseModel):
     score_after: float = 0.0
     #: Source labels of the new mentions, most mentions first.
     sources: tuple[str, ...] = ()
-    #: Counts that rose: ``citations 3 -> 5``.
-    counts: tuple[str, ...] = ()
+    #: Counts that rose in the period.
+    counts: tuple[CountChange, ...] = ()
 
     @property
     def gain(self) -> float:
@@ -144,6 +100,8 @@ class Summary(BaseModel):
     tz: str = "UTC"
     #: The collection summarised, or None for everything the channel watches.
     collection: str | None = None
+    #: What the period is: "the last 7 days" (on demand), "the week" (the weekly post).
+    window: str = ""
     new_mentions: int = 0
     items_with_attention: int = 0
     score: float = 0.0
@@ -161,19 +119,21 @@ class Summary(BaseModel):
 
     @property
     def period_days(self) -> int:
-        return max(1, round((_parse(self.end) - _parse(self.start)).total_seconds() / 86400))
+        if self.days:  # calendar days: the last 7 days are 7 even while today is not over
+            return len(self.days)
+        return max(1, round((parse(self.end) - parse(self.start)).total_seconds() / 86400))
 
     @property
     def scope(self) -> str:
         """``C1`` or ``C1, collection maps``: what the summary covers."""
-        return self.channel + (f", collection {self.collection}" if self.collection else "")
+        return self.channel + (f", {kind_of(self.collection)} {self.collection}" if self.collection else "")
 
     @property
     def label(self) -> str:
         """``19 Oct - 25 Oct 2026`` in the summary's time zone."""
         zone = ZoneInfo(self.tz)
-        first = _parse(self.start).astimezone(zone)
-        last = (_parse(self.end) - timedelta(seconds=1)).astimezone(zone)
+        first = parse(self.start).astimezone(zone)
+        last = (parse(self.end) - timedelta(seconds=1)).astimezone(zone)
         if first.date() == last.date():
             return f"{last:%d %b %Y}"
         return f"{first:%d %b} - {last:%d %b %Y}"
@@ -190,8 +150,8 @@ def _source_label(ctx: Context, name: str) -> str:
 
 
 def _days(start: str, end: str, zone: ZoneInfo) -> list[date]:
-    first = _parse(start).astimezone(zone).date()
-    last = (_parse(end) - timedelta(seconds=1)).astimezone(zone).date()
+    first = parse(start).astimezone(zone).date()
+    last = (parse(end) - timedelta(seconds=1)).astimezone(zone).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -250,10 +210,14 @@ def build_summary(
     tz: str | None = None,
     top: int = TOP_ITEMS,
     collection: str | None = None,
+    window: str = "",
 ) -> Summary:
     """What happened to the attention of a channel's items in [start, end), or of the items of
-    one of its collections (a name unknown there gives an empty summary: check it first)."""
-    zone_name = tz or str(ctx.options.get("summary_tz") or "UTC")
+    one of its collections (a name unknown there gives an empty summary: check it first).
+
+    Mentions count in the period the bot first saw them; the chart places each on the day it
+    was written when the source says and that day is in the period (else the day it was seen)."""
+    zone_name = tz or ctx.options.summary_tz
     zone = ZoneInfo(zone_name)
     table = score_weights(ctx.score_weights)
 
@@ -270,13 +234,13 @@ def build_summary(
     scope = None if summaries_store.watches_every_item(db, channel) else channel
     # What an item's first poll found is attention it had before it was watched, not news:
     # unless those were alerted about too (ATTENTION_ALERT_ON_FIRST_POLL).
-    fresh_only = not ctx.options.get("alert_on_first_poll")
+    fresh_only = not ctx.options.alert_on_first_poll
     found = mentions_store.mention_facts_between(
         db, start, end, channel=scope, exclude_baseline=fresh_only, item_ids=item_ids
     )
-    length = _parse(end) - _parse(start)
+    length = parse(end) - parse(start)
     previous = mentions_store.kind_counts_between(
-        db, _iso(_parse(start) - length), start, channel=scope, exclude_baseline=fresh_only,
+        db, iso(parse(start) - length), start, channel=scope, exclude_baseline=fresh_only,
         item_ids=item_ids,
     )
     rising = summaries_store.rising_items(db, scope, start, end, item_ids=item_ids)
@@ -292,16 +256,18 @@ def build_summary(
     days = _days(start, end, zone)
     # Local midnights as UTC text: a mention's day is found by comparing text, not by parsing
     # 10,000 times.
-    midnights = [_iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
+    midnights = [iso(datetime.combine(d, time(0), tzinfo=zone)) for d in days[1:]]
     day_texts = [d.isoformat() for d in days]
-    for item_id, source, kind, seen in found:
+    for item_id, source, kind, seen, written in found:
         mention_count[item_id] += 1
         gained[item_id] += kind_weight[kind]
         share = shares[source]
         share[0] += 1
         share[1] += kind_weight[kind]
         items_of[source].add(item_id)
-        daily[(day_texts[bisect.bisect_right(midnights, seen)], source)] += 1
+        # Stored times are UTC ISO text of one form, so they compare as text.
+        when = written if written and start <= written < end else seen
+        daily[(day_texts[bisect.bisect_right(midnights, when)], source)] += 1
     attended = len(mention_count.keys() | rising)
 
     chosen, known = _choose_top(
@@ -310,7 +276,7 @@ def build_summary(
         counts_only=rising - mention_count.keys(),
     )
     per_item: dict[int, Counter[str]] = {i: Counter() for i in chosen}
-    for item_id, source, _, _ in found:
+    for item_id, source, _, _, _ in found:
         if item_id in per_item:
             per_item[item_id][source] += 1
     rises_of: dict[int, list[summaries_store.CountRise]] = defaultdict(list)
@@ -334,7 +300,8 @@ def build_summary(
                 score_after=after,
                 sources=tuple(_source_label(ctx, s) for s, _ in per_item[item_id].most_common()),
                 counts=tuple(
-                    count_text(r.metric, r.before, r.after, source_label=_source_label(ctx, r.source))
+                    CountChange(metric=r.metric, before=r.before, after=r.after,
+                                source_label=_source_label(ctx, r.source))
                     for r in rises_of[item_id]
                 ),
             )
@@ -364,7 +331,7 @@ def build_summary(
         )
 
     return Summary(
-        channel=channel, start=start, end=end, tz=zone_name, collection=collection,
+        channel=channel, start=start, end=end, tz=zone_name, collection=collection, window=window,
         new_mentions=len(found),
         items_with_attention=attended,
         score=round(sum(kind_weight[f[2]] for f in found), 2),

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from core.sets import kind_of
 from handlers import render
+from handlers.alerts.render import count_text
 from handlers.render import plural
 from handlers.replies import Reply
-from handlers.summaries.data import NEWLY_WATCHED_SHOWN, ItemChange, Summary
+from handlers.summaries.data import NEWLY_WATCHED_SHOWN, CountChange, ItemChange, Summary
+
+
+def count_line(rise: CountChange) -> str:
+    """``Crossref citations 3 -> 5``."""
+    return count_text(rise.metric, rise.before, rise.after, source_label=rise.source_label)
+
+
+def render_top(summary: Summary, heading: str) -> Reply:
+    """`top`: one line an item, biggest gain first."""
+    lines = [heading]
+    for rank, c in enumerate(summary.top, 1):
+        what = [f"score {c.score_before:g} -> {c.score_after:g}"]
+        if c.new_mentions:
+            what.append(f"{plural(c.new_mentions, 'new mention')} ({', '.join(c.sources)})")
+        what += [count_line(rise) for rise in c.counts]
+        ident = f" ({c.identifier})" if c.identifier and c.identifier != c.label else ""
+        lines.append(f"{rank}. {c.label}{ident}: " + "; ".join(what))
+    return Reply(text="\n".join(lines))
 
 
 def _points(score: float) -> str:
-    return f"{score:g} point{'s' * (score != 1)}"
+    return plural(score, "point")
 
 
 def _score_line(s: Summary) -> str:
@@ -22,12 +42,17 @@ def _item_text(c: ItemChange) -> str:
     parts = [f"score {c.score_before:g} -> {c.score_after:g}"]
     if c.new_mentions:
         parts.append(f"{plural(c.new_mentions, 'new mention')} on {', '.join(c.sources)}")
-    parts += list(c.counts)
+    parts += [count_line(rise) for rise in c.counts]
     return "; ".join(parts)
 
 
+def when(s: Summary) -> str:
+    """``the last 7 days: 26 Nov - 2 Dec 2026``: which window, and its dates."""
+    return f"{s.window}: {s.label}" if s.window else s.label
+
+
 def summary_text(s: Summary) -> str:
-    lines = [f"Attention summary for {s.scope}, {s.label} ({s.tz})"]
+    lines = [f"Attention summary for {s.scope}, {when(s)} ({s.tz})"]
     if not s.has_attention:
         lines.append("No new attention this time.")
     else:
@@ -58,8 +83,8 @@ def summary_text(s: Summary) -> str:
 
 
 def summary_blocks(s: Summary) -> list[render.Block]:
-    title = f"Attention summary, collection {s.collection}" if s.collection else "Attention summary"
-    blocks = [render.header(f"{title}: {s.label}")]
+    title = f"Attention summary, {kind_of(s.collection)} {s.collection}" if s.collection else "Attention summary"
+    blocks = [render.header(f"{title}, {when(s)}" if s.window else f"{title}: {s.label}")]
     if not s.has_attention:
         blocks.append(render.section("No new attention this time."))
     else:

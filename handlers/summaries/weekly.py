@@ -18,7 +18,8 @@ from handlers.alerts.deliver import MAX_ATTEMPTS, deliver_pending
 from handlers.context import Context
 from handlers.notifier import DeliveryError, Notifier
 from handlers.summaries.chart import chart_png
-from handlers.summaries.data import Summary, build_summary, week_bounds
+from handlers.summaries.data import Summary, build_summary
+from handlers.summaries.periods import week_bounds
 from handlers.summaries.render import render_summary
 from storage import outbox
 from storage import summaries as summaries_store
@@ -102,24 +103,32 @@ def deliver_summary(ctx: Context, notifier: Notifier, *, channel: str) -> None:
     upload_charts(ctx, notifier, channel=channel)
 
 
+def week_posted(ctx: Context, channel: str, *, now: datetime) -> bool:
+    """Whether the summary of the last full week before ``now`` was queued for ``channel``."""
+    tz = ctx.options.summary_tz
+    start, _ = week_bounds(now, weekday=ctx.options.summary_day, tz=tz)
+    week = datetime.fromisoformat(start).astimezone(ZoneInfo(tz)).date().isoformat()
+    return outbox.get(ctx.store.db, summary_key(channel, week)) is not None
+
+
 def post_weekly_summary(
     ctx: Context, notifier: Notifier, channel: str, *, now: datetime, post_empty: bool | None = None
 ) -> bool:
     """Post the summary of the last full week to ``channel`` unless it was posted already.
 
-    The week ends at midnight of ``ctx.options["summary_day"]`` in ``summary_tz``. A week with
+    The week ends at midnight of ``ctx.options.summary_day`` in ``summary_tz``. A week with
     no attention is not posted unless ``post_empty`` (default: ``summary_post_empty``).
     Returns True when this call queued the week's summary (and then delivered it).
     """
-    tz = str(ctx.options.get("summary_tz") or "UTC")
-    start, end = week_bounds(now, weekday=ctx.options.get("summary_day") or "mon", tz=tz)
+    tz = ctx.options.summary_tz
+    start, end = week_bounds(now, weekday=ctx.options.summary_day, tz=tz)
     if post_empty is None:
-        post_empty = bool(ctx.options.get("summary_post_empty"))
+        post_empty = ctx.options.summary_post_empty
     summary = None
     added = False
     key = summary_key(channel, datetime.fromisoformat(start).astimezone(ZoneInfo(tz)).date().isoformat())
     if outbox.get(ctx.store.db, key) is None:
-        summary = build_summary(ctx, channel, start=start, end=end, tz=tz)
+        summary = build_summary(ctx, channel, start=start, end=end, tz=tz, window="the week")
         if not summary.has_attention and not post_empty:
             log.info("no attention in %s for %s: no summary posted", channel, summary.label)
             return False

@@ -60,8 +60,11 @@ def test_command_latency_acks_every_request(smoke_run: dict[str, Any]) -> None:
     assert res["figures"]["requests"] == res["params"]["requests"]
     assert res["figures"]["poll_asks_during_requests"] > 0  # the poll really ran meanwhile
     assert res["figures"]["all_answered_through_response_url"] is True
+    burst = res["figures"]["burst_with_slow_commands"]
+    assert burst["errors"] == 0 and burst["requests"] == res["params"]["burst"] and burst["all_answered"] is True
+    assert burst["slow_commands_acked"] == burst["slow_commands_in_flight"] == 5  # the slow ones really ran
     if not res["noisy"]:
-        assert res["goal_met"] is (res["ratio"]["p99"] <= 2)
+        assert res["goal_met"] is (res["ratio"]["p99"] <= 2 and res["ratio"]["burst_p99"] <= 1.5)
 
 
 def test_storage_scale_stores_everything_once(smoke_run: dict[str, Any]) -> None:
@@ -94,3 +97,31 @@ def test_an_unknown_benchmark_is_refused_with_the_names(capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         runner.main(["no_such_bench"])
     assert "storage_scale" in capsys.readouterr().err
+
+
+def test_citation_sweep_asks_in_lists_within_the_goal(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "citation_sweep")
+    for n in res["params"]["dois"]:
+        swept = res["figures"][f"dois_{n}"]
+        assert swept["crossref_and_datacite_requests"] <= n // 500 + 10 == swept["limit"]
+        assert swept["check"]["first_doi_counted"] is True
+    one_by_one = res["baseline"]["dois_100"]
+    assert one_by_one["crossref"]["requests"] == one_by_one["datacite"]["requests"] == 100  # one per DOI
+    assert res["goal_met"] is True
+
+
+def test_stream_match_matches_the_same_events_whatever_is_watched(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "stream_match")
+    for stream in ("jetstream", "wikimedia_stream"):
+        assert res["figures"][stream]["matched"] == res["baseline"][stream]["matched"] > 0
+        assert res["figures"][stream]["new_mentions"] == res["figures"][stream]["matched"]
+    assert res["goal_met"] is (
+        res["figures"]["events_per_second"] >= 20_000 and min(res["ratio"].values()) >= 0.8
+        and res["figures"]["peak_rss_mb"] <= 400
+    )
+
+
+def test_stream_latency_sees_every_alert(smoke_run: dict[str, Any]) -> None:
+    res = _result(smoke_run, "stream_latency")
+    assert res["figures"]["alerts_seen"] == res["figures"]["alerts_expected"] > 0
+    assert res["goal_met"] is (res["figures"]["p99_s"] <= 2.0)

@@ -110,3 +110,28 @@ def test_cmd_passes_the_commands_own_flags_through_unquoted(tmp_path: Path) -> N
     assert "Nothing is watched" in run_cli(tmp_path, "cmd", "list").stdout
     empty = run_cli(tmp_path, "cmd")
     assert empty.returncode == 1 and "Give a command" in empty.stderr
+
+
+def test_cmd_refuses_a_wrong_orcid_with_exit_1_and_writes_nothing(tmp_path: Path) -> None:
+    bad = run_cli(tmp_path, "cmd", "watch orcid 0000-0002-1825-0098")
+    assert bad.returncode == 1
+    assert "its last character is not the check digit" in bad.stderr
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "attention.db")
+    assert db.execute("SELECT count(*) FROM collections").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM watches").fetchone()[0] == 0
+
+
+def test_a_long_command_shows_its_progress_on_one_line() -> None:
+    import io
+
+    from bot.cli import line_in_place
+
+    stream, shown = io.StringIO(), []  # type: ignore[var-annotated]
+    show = line_in_place(stream, shown)
+    show("prefix:10.5555: Crossref 1,000 / 2,300 works")
+    show("prefix:10.5555: DataCite 1 works")
+    assert stream.getvalue() == ("\rprefix:10.5555: Crossref 1,000 / 2,300 works"
+                                 "\rprefix:10.5555: DataCite 1 works" + " " * 12)
+    assert shown == ["prefix:10.5555: DataCite 1 works"]

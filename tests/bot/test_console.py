@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.bot.test_cli import cli_env, run_cli
 
 
@@ -48,3 +50,64 @@ def test_sigterm_stops_console_mode_cleanly(tmp_path: Path) -> None:
     assert out.rstrip().endswith("attention-bot stopped.")
     again = run_cli(tmp_path, "cmd", "list")  # what was typed before SIGTERM was kept
     assert "10.1/abc" in again.stdout
+
+
+def test_text_from_other_threads_goes_above_the_prompt_in_whole_lines() -> None:
+    import io
+
+    from bot.shell import PROMPT, AbovePrompt, PromptState
+
+    out, prompt = io.StringIO(), PromptState()
+    stream = AbovePrompt(out, prompt)
+    stream.write("[#console] not at a prompt\n")
+    assert out.getvalue() == "[#console] not at a prompt\n"
+    prompt.reading = True
+    out.seek(0)
+    out.truncate()
+    stream.write("[#console] 10.1/x gained attention")  # print() writes the text, then "\n"
+    assert out.getvalue() == ""
+    stream.write("\n")
+    # The line being typed is cleared, the alert printed, and the prompt drawn again below it.
+    assert out.getvalue() == "\r\x1b[K[#console] 10.1/x gained attention\n" + PROMPT
+
+
+def test_an_interactive_console_logs_to_a_file_and_keeps_history(tmp_path: Path) -> None:
+    import os
+    import select
+    import time
+
+    pty = pytest.importorskip("pty")  # a terminal is needed: Unix only
+    env = cli_env(tmp_path, HOME=str(tmp_path))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the bot on a terminal
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "run"], env)
+    screen = b""
+
+    def read_until(wanted: bytes, times: int = 1, timeout: float = 60) -> None:
+        nonlocal screen
+        end = time.monotonic() + timeout
+        while screen.count(wanted) < times and time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    screen += os.read(fd, 65536)
+                except OSError:
+                    break
+        assert screen.count(wanted) >= times, screen.decode(errors="replace")
+
+    try:
+        read_until(b"attention> ")
+        os.write(fd, b"list\r")
+        read_until(b"Nothing is watched")
+        read_until(b"attention> ", times=2)
+        os.write(fd, b"\x1b[A\r")  # up arrow: the last command again
+        read_until(b"Nothing is watched", times=2)
+        read_until(b"attention> ", times=3)
+        os.write(fd, b"\x04")  # Ctrl-D
+        read_until(b"attention-bot stopped.")
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+    log = tmp_path / "attention-files" / "attention-bot.log"
+    assert f"log:       {log}".encode() in screen
+    assert b"scheduler started" not in screen and "scheduler started" in log.read_text(encoding="utf-8")

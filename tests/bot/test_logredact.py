@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import cli, logredact
+from bot import logredact, startup
 from bot.settings import load_settings
 from core.models import Identifier
 from sources.altmetric import Altmetric
@@ -29,7 +29,7 @@ def test_debug_log_of_an_altmetric_call_hides_the_key(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, clean_httpx_logger: None
 ) -> None:
     settings = load_settings(db=tmp_path / "a.db", log_level="DEBUG", altmetric_api_key="S3CRET-KEY")
-    cli._logging(settings)
+    startup.configure_logging(settings)
     transport = httpx.MockTransport(lambda r: httpx.Response(200, json={"score": 3.5}))
     factory = HttpFactory(settings.sources_config(), transport=transport)
     source = Altmetric(settings.sources_config(), factory)

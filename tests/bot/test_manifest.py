@@ -25,9 +25,10 @@ METHOD_SCOPES = {
     "files_upload_v2": {"files:write"},
     "conversations_history": {"channels:history", "groups:history"},
     "conversations_replies": {"channels:history", "groups:history"},
+    "chat_unfurl": {"links:write"},
 }
 #: Scopes that come from features rather than method calls.
-FEATURE_SCOPES = {"commands", "app_mentions:read", "chat:write.public"}
+FEATURE_SCOPES = {"commands", "app_mentions:read", "chat:write.public", "links:read"}
 
 
 @pytest.fixture
@@ -62,7 +63,20 @@ def test_manifest_turns_on_what_the_bot_needs(shipped: dict[str, Any]) -> None:
     settings = shipped["settings"]
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
-    assert settings["event_subscriptions"]["bot_events"] == ["app_mention"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_mention", "link_shared"]
+    assert shipped["features"]["unfurl_domains"] == ["doi.org", "hdl.handle.net"]
+
+
+def test_the_operators_unfurl_domains_join_the_resolvers(schema: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    monkeypatch.setenv("ATTENTION_UNFURL_DOMAINS", "Repo.Example.edu, maps.example.edu")
+    out = tmp_path / "manifest.yml"
+    assert manifest.main(["--write", "--path", str(out)]) == 0
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert written["features"]["unfurl_domains"] == ["doi.org", "hdl.handle.net", "repo.example.edu", "maps.example.edu"]
+    jsonschema.Draft7Validator(schema).validate(written)
+    assert manifest.main(["--check", "--path", str(out)]) == 0
+    assert manifest.main(["--check"]) == 1  # the shipped file names only the resolvers
 
 
 @pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.name)

@@ -8,10 +8,18 @@ from pathlib import Path
 import pytest
 
 from bot.notify import ConsoleNotifier
-from bot.scheduler import DELIVERY_JOB, add_jobs, build_notifier, poll_and_deliver, start_scheduler
+from bot.scheduler import (
+    DELIVERY_JOB,
+    SET_SYNC_JOB,
+    add_jobs,
+    build_notifier,
+    poll_and_deliver,
+    start_scheduler,
+)
 from bot.settings import load_settings
 from core.models import Identifier
 from handlers.context import Context
+from handlers.options import Options
 from storage import state, watches
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.scripted_source import ScriptedSource
@@ -28,7 +36,7 @@ def two_sources(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
 def test_jobs_have_fixed_ids_intervals_and_survive_a_restart_without_doubling(
     two_sources: Context, tmp_path: Path
 ) -> None:
-    settings = load_settings(db=tmp_path / "attention.db", poll_intervals={"news": 30})
+    settings = load_settings(db=tmp_path / "attention.db", poll_intervals={"news": 30}, set_sync_hours=12)
     chat = RecordingNotifier()
     scheduler = start_scheduler(settings, two_sources, chat)
     try:
@@ -39,6 +47,8 @@ def test_jobs_have_fixed_ids_intervals_and_survive_a_restart_without_doubling(
         assert news.trigger.interval == timedelta(minutes=30)
         assert scheduler.get_job("poll:blogs").trigger.interval == timedelta(minutes=360)
         assert news.coalesce is True and news.max_instances == 1
+        sets = scheduler.get_job(SET_SYNC_JOB)  # watched sets are listed again (ATTENTION_SET_SYNC_HOURS)
+        assert sets.trigger.interval == timedelta(hours=12) and sets.max_instances == 1
         add_jobs(scheduler, settings, two_sources, chat)  # adding again replaces
         assert len(scheduler.get_jobs()) == total
         kept = state.get_state(two_sources.store.db, "news").next_run_at
@@ -58,7 +68,7 @@ def test_jobs_have_fixed_ids_intervals_and_survive_a_restart_without_doubling(
 def test_a_scheduled_poll_is_followed_by_delivery(ctx: Context) -> None:
     source = ScriptedSource()
     ctx.sources = [source]
-    ctx.options = {"alert_on_first_poll": True}
+    ctx.options = Options(**{"alert_group_seconds": 0, "alert_on_first_poll": True})
     with ctx.store.transaction() as db:
         watches.watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/x")])
     source.add("doi:10.1/x", "m1")

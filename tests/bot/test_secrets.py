@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import cli, logredact
+from bot import cli, logredact, startup
 from bot.app import build_context
 from bot.settings import Settings, load_settings
 from bot.slack import create_app
@@ -95,7 +95,7 @@ def debug(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def started(settings: Settings, transport: httpx.BaseTransport) -> Context:
-    cli._logging(settings)  # what `attention-bot run` does first
+    startup.configure_logging(settings)  # what `attention-bot run` does first
     return build_context(settings, transport=transport)
 
 

@@ -1,13 +1,16 @@
 """HTTP mode end to end: signed requests (slack_sdk's SignatureVerifier) against the running
-server on 127.0.0.1, answers through the fake response_url and the fake Web API."""
+server (bot.server on uvicorn) on 127.0.0.1, answers through the fake response_url and the fake
+Web API."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,10 +19,11 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.server import SlackEndpoint, WebServer, build_app
 from bot.settings import Settings, load_settings
-from bot.slack import create_app, serve
+from bot.slack import create_app
 from bot.slack_client import make_client
-from bot.slack_http import make_http_server
+from bot.slack_serve import serve
 from handlers import router
 from handlers.context import Context
 from handlers.render import actions_for_alert
@@ -30,6 +34,8 @@ from tests.fakes.slack import FakeSlack, fake_slack  # noqa: F401  (the fixture)
 
 SECRET = "test-signing-secret"
 CHANNEL, USER = "C0CHAN", "U0ANN"
+#: Slack gives every slash command its own trigger_id: two commands are never the same bytes.
+TRIGGERS = itertools.count(1)
 
 
 def slack_settings(fake: FakeSlack, tmp_path: Path, **extra: Any) -> Settings:
@@ -47,20 +53,22 @@ class Running:
     url: str
     fake: FakeSlack
     ctx: Context
+    #: One client for every request (thread-safe; a new one each time costs its setup).
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
 
     def post(self, body: str, *, secret: str = SECRET, timestamp: int | None = None,
              content_type: str = "application/x-www-form-urlencoded") -> httpx.Response:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
         headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": str(signature), "Content-Type": content_type}
-        return httpx.post(self.url + "/slack/events", content=body.encode(), headers=headers, timeout=10)
+        return self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
 
     def command(self, text: str, **kwargs: Any) -> httpx.Response:
         form = {
             "token": "legacy", "team_id": "T0001", "team_domain": "fake", "channel_id": CHANNEL,
             "channel_name": "research", "user_id": USER, "user_name": "ann", "command": "/attention",
             "text": text, "api_app_id": "A0APP", "response_url": self.fake.response_url("cmd"),
-            "trigger_id": "1.2.3",
+            "trigger_id": f"1.2.{next(TRIGGERS)}",
         }
         return self.post(urlencode(form), **kwargs)
 
@@ -72,24 +80,31 @@ class Running:
         return watches.count_watches(self.ctx.store.db, CHANNEL)
 
 
+@contextmanager
+def serving(settings: Settings, ctx: Context, **server: Any) -> Iterator[str]:
+    """HTTP mode as `run --http` serves it, on a free loopback port; yields its base URL."""
+    app = create_app(settings, ctx, client=make_client(settings))
+    web = WebServer(build_app(ctx, slack=SlackEndpoint(app, SECRET)), host="127.0.0.1", port=0, **server)
+    port = web.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.stop()
+
+
 @pytest.fixture
 def running(fake_slack: FakeSlack, ctx: Context, tmp_path: Path) -> Iterator[Running]:  # noqa: F811
-    settings = slack_settings(fake_slack, tmp_path)
-    app = create_app(settings, ctx, client=make_client(settings))
-    server = make_http_server(app, host="127.0.0.1", port=0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield Running(f"http://127.0.0.1:{server.server_address[1]}", fake_slack, ctx)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(slack_settings(fake_slack, tmp_path), ctx) as url:
+        made = Running(url, fake_slack, ctx)
+        yield made
+        made.http.close()
 
 
-def test_help_is_acknowledged_well_inside_three_seconds(running: Running) -> None:
-    started = time.monotonic()
+def test_help_is_acknowledged_at_once_and_answered_through_the_response_url(running: Running) -> None:
+    # Acknowledged before the work is done (an empty 200), answered afterwards: Slack's three
+    # seconds are then the ack's alone. How fast, under load, is bench/command_latency's job.
     resp = running.command("help")
-    assert resp.status_code == 200
-    assert time.monotonic() - started < 2.0
+    assert resp.status_code == 200 and resp.text == ""
     (answer,) = running.responses(1)
     assert answer["response_type"] == "ephemeral"  # help is for the asker
     assert "watch" in answer["text"] and answer["blocks"][0]["type"] == "section"
@@ -106,6 +121,31 @@ def test_unsigned_or_replayed_requests_get_401_and_change_nothing(running: Runni
     (answer,) = running.responses(1)
     assert "10.1234/good" in answer["text"] and "evil" not in answer["text"]
     assert running.watched() == 1
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_refused_request_never_logs_who_sent_it_or_what_they_typed(
+    fake_slack: FakeSlack, ctx: Context, tmp_path: Path, caplog: pytest.LogCaptureFixture, level: str  # noqa: F811
+) -> None:
+    import logging
+
+    settings = slack_settings(fake_slack, tmp_path, log_level=level)
+    with serving(settings, ctx) as url, caplog.at_level(logging.DEBUG):
+        running = Running(url, fake_slack, ctx)
+        assert running.command("watch 10.1234/secret-plan", secret="forged").status_code == 401
+        assert running.command("lookup 10.1234/another-plan").status_code == 200
+        running.responses(1)
+        running.http.close()
+    logged = "\n".join(r.getMessage() for r in caplog.records
+                       if r.name.startswith(("slack_bolt", "slack_sdk", "bot.server", "uvicorn")))
+    for private in ("user_name=ann", "'ann'", "secret-plan", "another-plan", "user_name"):
+        assert private not in logged
+    bolt_info = [r for r in caplog.records if r.name.startswith("slack_bolt") and r.levelno < logging.WARNING]
+    if level == "INFO":
+        assert bolt_info == []  # Bolt's request logging is quiet below WARNING
+    # The forged request is refused before Bolt reads it; the reason alone is logged.
+    assert any(r.name == "bot.server" and r.getMessage() == "refused a request with 401: invalid signature"
+               for r in caplog.records)
 
 
 def test_watch_and_list_answer_in_channel_through_response_url(running: Running) -> None:
@@ -173,6 +213,17 @@ def test_alert_buttons_run_their_command(running: Running) -> None:
     details = buttons["attention_details"]
     assert running.post(_button_payload(running, "attention_details", details["value"], "Details")).status_code == 200
     assert running.responses(2)[1]["response_type"] == "ephemeral"
+
+
+def test_a_signed_click_carrying_another_command_is_refused_and_changes_nothing(running: Running) -> None:
+    router.dispatch(running.ctx, "watch 10.1038/nature12373", channel=CHANNEL, user=USER)
+    before = [r[0] for r in running.ctx.store.db.execute("SELECT item_id FROM watches ORDER BY item_id")]
+    assert running.post(_button_payload(running, "attention_mute", "watch 10.9999/x", "Mute 7 days")).status_code == 200
+    (answer,) = running.responses(1)
+    assert answer["response_type"] == "ephemeral" and "nothing was changed" in answer["text"]
+    assert [r[0] for r in running.ctx.store.db.execute("SELECT item_id FROM watches ORDER BY item_id")] == before
+    assert running.ctx.store.db.execute("SELECT count(*) FROM identifiers WHERE key LIKE '%10.9999%'").fetchone()[0] == 0
+    assert running.ctx.store.db.execute("SELECT muted_until FROM watches").fetchone()[0] is None
 
 
 def test_mention_answers_in_the_thread(running: Running) -> None:
@@ -254,7 +305,7 @@ def test_sigterm_asks_serve_to_stop_and_handlers_are_restored() -> None:
     import os
     import signal
 
-    from bot.slack import _install_signals
+    from bot.server import install_signals as _install_signals
 
     before = signal.getsignal(signal.SIGTERM)
     stop = threading.Event()

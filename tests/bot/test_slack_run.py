@@ -93,7 +93,7 @@ def test_socket_mode_with_a_refused_app_token_says_what_to_fix(fake_slack: FakeS
 def test_unreachable_slack_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     env = cli_env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
                   SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--http", "--port", "0"], env=env, cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--http", "--port", str(free_port())], env=env, cwd=tmp_path,
                           input="", capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

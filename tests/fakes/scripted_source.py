@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from core.models import Count, Identifier, Mention, SourceResult
-from sources.base import Source, SourcesConfig
+from sources.base import Source
+from sources.config import SourcesConfig
 from sources.http import HttpFactory
 
 

@@ -36,6 +36,7 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []
         self.files: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
+        self.unfurls: list[dict[str, Any]] = []
         self._forced: dict[str, list[Canned]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
@@ -120,6 +121,12 @@ class FakeSlack:
             self.ephemerals.append(args)
         return {"message_ts": self._next_ts()}
 
+    def _chat_unfurl(self, args: dict[str, Any]) -> dict[str, Any]:
+        unfurls = args.get("unfurls")
+        with self._lock:
+            self.unfurls.append({**args, "unfurls": json.loads(unfurls) if isinstance(unfurls, str) else unfurls})
+        return {}
+
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(args.get("limit") or 100)
@@ -176,6 +183,7 @@ METHODS = (
     "auth.test",
     "chat.postMessage",
     "chat.postEphemeral",
+    "chat.unfurl",
     "conversations.history",
     "conversations.replies",
     "files.getUploadURLExternal",

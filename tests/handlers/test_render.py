@@ -102,14 +102,14 @@ def test_fields_and_header_limits() -> None:
     assert len(header("h" * 400)["text"]["text"]) <= 150
 
 
-def test_alert_actions_carry_router_commands() -> None:
+def test_alert_buttons_carry_only_the_identifier() -> None:
     block = actions_for_alert("doi:10.1/x")
     assert block is not None
-    values = {b["text"]["text"]: b["value"] for b in block["elements"]}
-    assert values == {"Details": "lookup doi:10.1/x", "Mute 7 days": "mute doi:10.1/x 7", "Unwatch": "unwatch doi:10.1/x"}
+    values = {b["action_id"]: b["value"] for b in block["elements"]}
+    assert values == {"attention_details": "doi:10.1/x", "attention_mute": "doi:10.1/x", "attention_unwatch": "doi:10.1/x"}
     # an alert payload works too, and odd characters are quoted for the router
     from_payload = actions_for_alert({"identifier": "10.1/it's"})
-    assert from_payload is not None and from_payload["elements"][2]["value"] == "unwatch '10.1/it'\"'\"'s'"
+    assert from_payload is not None and from_payload["elements"][2]["value"] == "'10.1/it'\"'\"'s'"
     assert actions_for_alert({"identifier": "10.1/" + "x" * 2000}) is None
 
 
@@ -135,3 +135,26 @@ def test_every_rich_reply_escapes_hostile_titles(ctx) -> None:  # type: ignore[n
         assert "&lt;!channel&gt;" in payload or "10.1234/x&lt;y&gt;" in payload, command  # shown, escaped
         assert "<!channel>" not in payload and "<http://evil" not in payload, command
         assert "Fish & " not in payload and "x<y>" not in payload, command
+
+
+def test_every_builder_gives_blocks_slack_sdk_accepts() -> None:
+    """The handlers build plain dicts (they never import Slack's libraries); Slack's own models
+    must read each one back unchanged, long inputs included."""
+    from slack_sdk.models.blocks import Block as SlackBlock
+
+    from handlers.render import actions, button, context, fields, header, section
+
+    long = "x" * 5000
+    built = [
+        section(long, block_id="b1"), section("short"), fields([("a", long), ("b", "c")], text_mrkdwn=long),
+        context(long), header(long),
+        actions("acts", [button("Go " + long, action_id="attention_go", value="lookup x", style="danger",
+                                confirm=("Sure? " + long, long, "Yes " + long, "No " + long))]),
+    ]
+    alert = actions_for_alert("doi:10.1/x")
+    assert alert is not None
+    for block in [*built, alert]:
+        parsed = SlackBlock.parse(block)
+        assert parsed is not None
+        parsed.validate_json()  # raises on any limit Slack enforces
+        assert parsed.to_dict() == block

@@ -11,9 +11,10 @@ import pytest
 
 from core.identifiers import parse_identifier
 from sources.altmetric import Altmetric, parse_altmetric
-from sources.base import BadResponse, NotAuthorised, RateLimited, SourcesConfig, SourceUnavailable
+from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceUnavailable
 from sources.http import HttpFactory
 from tests import paths
+from tests.fakes.config import sources_config
 
 DATA = paths.DATA / "altmetric"
 DOI = parse_identifier("10.5555/attn.2026.001")
@@ -28,7 +29,7 @@ def make(
     handler: Callable[[httpx.Request], httpx.Response], *, key: str | None = "k-123",
     disabled: tuple[str, ...] = (),
 ) -> Altmetric:
-    config = SourcesConfig(urls={"altmetric": BASE}, altmetric_api_key=key, disabled=disabled)
+    config = sources_config(urls={"altmetric": BASE}, altmetric_api_key=key, disabled=disabled)
     http = HttpFactory(config, transport=httpx.MockTransport(handler), sleep=lambda s: None)
     return Altmetric(config, http)
 
@@ -176,4 +177,4 @@ def test_not_configured_without_a_key() -> None:
     assert make(lambda r: httpx.Response(500), key=None).configured() is False
     assert make(lambda r: httpx.Response(500)).configured() is True
     assert make(lambda r: httpx.Response(500), disabled=("altmetric",)).configured() is False
-    assert Altmetric.needs_credentials is True
+    assert Altmetric.needs == ("api_key",)

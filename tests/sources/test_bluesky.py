@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from core.identifiers import parse_identifier
-from sources.base import BadResponse, NotAuthorised, SourcesConfig
 from sources.bluesky import Bluesky, parse_domain_posts, parse_search_posts, token_expiry
+from sources.errors import BadResponse, NotAuthorised
 from sources.http import HttpFactory
 from tests import paths
+from tests.fakes.config import sources_config
 
 DATA = paths.DATA / "bluesky"
 DOI = parse_identifier("10.5555/attn.2026.001")
@@ -43,7 +44,7 @@ def make(
     handler: Callable[[httpx.Request], httpx.Response], *, password: str | None = "app-pass",
     clock: Clock | None = None,
 ) -> Bluesky:
-    config = SourcesConfig(
+    config = sources_config(
         urls={"bluesky": BASE}, bluesky_handle="bot.example.social", bluesky_app_password=password
     )
     http = HttpFactory(config, transport=httpx.MockTransport(handler), sleep=lambda s: None)

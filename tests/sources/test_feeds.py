@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.identifiers import parse_identifier
-from sources.base import BadResponse, SourcesConfig
+from sources.errors import BadResponse
 from sources.feeds import (
     CACHE_SECONDS,
     Feeds,
@@ -19,6 +19,7 @@ from sources.feeds import (
 )
 from sources.http import HttpFactory
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded, canned
 
 DATA = paths.DATA / "feeds"
@@ -46,7 +47,7 @@ def server() -> Iterator[FakeServer]:
 
 
 def make(feeds: list[str], clock: Clock | None = None) -> Feeds:
-    config = SourcesConfig(feeds=tuple(feeds))
+    config = sources_config(feeds=tuple(feeds))
     return Feeds(config, HttpFactory(config, sleep=lambda s: None), clock=clock or Clock())
 
 
@@ -60,7 +61,7 @@ def test_rss_entries_naming_the_doi_in_any_form() -> None:
         "https://publisher.example.com/article/info%3Adoi%2F10.5555%2Fattn.2026.001",  # encoded
     ]  # and not the entry citing 10.5555/attn.2026.0012 or ...001-supplement
     first = found[0]
-    assert first.title == "Maps of the old harbour, now online (Library Science Notes)"
+    assert (first.title, first.site) == ("Maps of the old harbour, now online", "Library Science Notes")
     assert first.kind == "blog" and first.occurred_at is not None
     assert first.occurred_at.isoformat() == "2026-05-05T09:30:00+00:00"
     assert first.api_url == "https://notes.example.org/feed/"
@@ -177,6 +178,68 @@ def test_every_feed_failing_is_an_error(server: FakeServer) -> None:
     source = make([server.url + "/html", server.url + "/missing"])
     with pytest.raises(BadResponse, match="1 more feeds failed"):
         source.lookup(DOI)
+
+
+def test_a_hanging_feed_is_fetched_once_per_poll_not_once_per_item(server: FakeServer, tmp_path: Path) -> None:
+    from handlers.context import Context
+    from handlers.polling.poll import run_poll
+    from storage import open_store, watches
+
+    server.route("GET", "/hangs", body="<rss/>", content_type=RSS, delay=30)
+    config = sources_config(feeds=(server.url + "/hangs",), timeout=0.5)
+    source = Feeds(config, HttpFactory(config, sleep=lambda s: None))
+    ctx = Context(store=open_store(tmp_path / "a.db"))
+    with ctx.store.transaction() as db:
+        for n in range(6):
+            watches.watch_item(db, "C1", [parse_identifier(f"10.5555/hang.{n}")])
+    report = run_poll(ctx, source)
+    ctx.store.close()
+    assert len(server.requests_to("/hangs")) == 1  # one timeout, not six in a row
+    assert report.failures and all("timed out after 0.5 s" in f.error or "resting" in f.error
+                                   for f in report.failures)
+
+
+def test_a_failed_feed_is_asked_again_once_the_cache_expires(server: FakeServer) -> None:
+    server.route("GET", "/flaky", status=404)
+    clock = Clock()
+    source = make([server.url + "/flaky"], clock)
+    for _ in range(3):
+        with pytest.raises(BadResponse, match=r"not found \(HTTP 404\): check ATTENTION_FEEDS$"):
+            source.lookup(DOI)
+    assert len(server.requests_to("/flaky")) == 1
+    clock.now += CACHE_SECONDS + 1
+    with pytest.raises(BadResponse):
+        source.lookup(DOI)
+    assert len(server.requests_to("/flaky")) == 2
+
+
+ATOM_RELATIVE = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Notes</title><id>urn:x</id>
+<entry><id>tag:notes,1</id><title>Maps</title><link href="/blog/2013/01/30/Plex"/>
+<summary type="html">&lt;a href="../items/atlas"&gt;the atlas&lt;/a&gt;</summary></entry>
+</feed>"""
+
+
+def test_relative_entry_links_are_read_against_the_feed_url() -> None:
+    _, entries = parse_feed(ATOM_RELATIVE, url="https://notes.example.org/blog/index.atom")
+    assert entries[0].link == "https://notes.example.org/blog/2013/01/30/Plex"
+    assert "https://notes.example.org/items/atlas" in entries[0].text
+    found = entry_domain_mentions(entries, "notes.example.org/items", feed_url="f")
+    assert [m.identifier.value for m in found if m.identifier] == ["https://notes.example.org/items/atlas"]
+
+
+def test_relative_links_of_a_served_feed_match_a_watched_domain(server: FakeServer) -> None:
+    server.route("GET", "/blog/index.atom", body=ATOM_RELATIVE, content_type="application/atom+xml")
+    host = server.url.removeprefix("http://")
+    result = make([server.url + "/blog/index.atom"]).lookup_domain(host + "/blog")
+    assert [m.url for m in result.mentions] == [f"{server.url}/blog/2013/01/30/Plex"]
+
+
+def test_recorded_atom_with_relative_links_gives_absolute_ones(fixtures_dir: Path) -> None:
+    body = (fixtures_dir / "real/responses/feeds/feedjira-samruby-intertwingly-atom-relative-links-2013.xml").read_bytes()
+    _, entries = parse_feed(body, url="http://intertwingly.net/blog/index.atom")
+    assert entries[0].link == "http://intertwingly.net/blog/2013/01/30/Plex"
+    assert all(link.startswith("http") for e in entries for link in e.links)
 
 
 def test_not_configured_without_feeds() -> None:

@@ -9,14 +9,16 @@ from typing import TypeVar
 import pytest
 
 from core.models import Identifier
-from sources.base import BadResponse, Source, SourcesConfig
+from sources.base import Source
 from sources.crossref import Crossref
 from sources.datacite import DataCite
+from sources.errors import BadResponse
 from sources.europepmc import EuropePMC
 from sources.hackernews import HackerNews
 from sources.http import HttpFactory
 from sources.wikipedia import MAX_PAGES, Wikipedia
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer, canned
 
 DATA = paths.DATA
@@ -38,7 +40,7 @@ def build(cls: type[S], srv: FakeServer, **config: object) -> S:
         "datacite": srv.url + "/datacite",
         "europepmc": srv.url + "/epmc",
     }
-    cfg = SourcesConfig(urls=urls, **config)  # type: ignore[arg-type]
+    cfg = sources_config(urls=urls, **config)  # type: ignore[arg-type]
     factory = HttpFactory(cfg, sleep=lambda s: None)
     return cls(cfg, factory)
 

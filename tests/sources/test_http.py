@@ -10,16 +10,11 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from sources.base import (
-    BadResponse,
-    NotAuthorised,
-    RateLimited,
-    Source,
-    SourcesConfig,
-    SourceTimeout,
-    SourceUnavailable,
-)
-from sources.http import PACE_SHARE, WINDOW_SLACK, HttpFactory, SourceClient, TokenBucket, _seconds
+from sources.base import Source
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceTimeout, SourceUnavailable
+from sources.http import PACE_SHARE, HttpFactory, SourceClient, TokenBucket
+from sources.pacing import WINDOW_SLACK, header_seconds
 from tests.fakes.http import FakeServer, canned
 
 UA = "attention-bot/0.1 (+https://example.org; ops@example.org) httpx"
@@ -229,7 +224,8 @@ def test_announced_rate_limit_headers_set_the_pace(server: FakeServer) -> None:
     client.get(server.url + "/works")
     # The next request waited for the announced pace, no burst first, kept a little under
     # (PACE_SHARE; the injected sleep returns at once).
-    assert sleeps and 2.0 <= sleeps[-1] <= 2.0 / PACE_SHARE
+    # (The bound below is generous: the time the first request took comes off the wait.)
+    assert sleeps and 1.5 <= sleeps[-1] <= 2.0 / PACE_SHARE
 
 
 def test_an_announced_crawl_pace_is_capped_at_one_request_per_ten_seconds(server: FakeServer) -> None:
@@ -288,7 +284,7 @@ def test_retry_after_date_in_minus_0000_form_is_utc_whatever_the_local_zone(
     time.tzset()
     try:
         now = 1445412480.0  # 2015-10-21 07:28:00 UTC
-        assert _seconds("Wed, 21 Oct 2015 07:30:00 -0000", now=now) == pytest.approx(120.0)
+        assert header_seconds("Wed, 21 Oct 2015 07:30:00 -0000", now=now) == pytest.approx(120.0)
     finally:
         monkeypatch.undo()
         time.tzset()

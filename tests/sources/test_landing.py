@@ -38,7 +38,7 @@ def test_canonical_only_page_yields_the_url_encoded_doi(fixtures_dir: Path) -> N
     html = (fixtures_dir / "landing-pages" / "canonical-link-only-lagotto.html").read_bytes()
     p = extract_identifiers(html, base_url="http://journals.plos.org/x")
     assert "doi:10.1371/journal.pone.0000030" in keys(p)
-    assert "url:http://journals.plos.org/plosone/article?id=10.1371%2Fjournal.pone.0000030" in keys(p)
+    assert "url:https://journals.plos.org/plosone/article?id=10.1371%2Fjournal.pone.0000030" in keys(p)
     assert {f.tag for f in p.found} == {"link rel=canonical"}
     # Read out of a query string: lower rank than a declared identifier.
     doi = next(f for f in p.found if f.identifier.scheme == "doi")
@@ -83,7 +83,7 @@ def test_eprints_doi_in_id_number() -> None:
     p = page("eprints.html")
     assert [f.tag for f in p.registered] == ["eprints.id_number"]
     assert p.registered[0].identifier.value == "10.5194/tc-13-1-2019"
-    assert "url:https://eprints.example.ac.uk/4821/" in keys(p)
+    assert "url:https://eprints.example.ac.uk/4821" in keys(p)
     assert p.title == "Glacier mass balance in the Tien Shan"
 
 
@@ -140,3 +140,18 @@ def test_json_ld_nested_past_the_stack_is_skipped_not_a_crash() -> None:
     )
     found = extract_identifiers(page.encode(), base_url="https://repo.example.edu/item/1")
     assert [f.identifier.value for f in found.found] == ["10.1371/journal.pone.0000030"]
+
+
+def test_tag_values_are_read_like_typed_identifiers_but_forgive_invisible_characters() -> None:
+    html = """<html><head>
+    <meta name="citation_doi" content="10.5555/zero.width\u200b">
+    <meta name="DC.identifier" content="doi.org/10.5555/SCHEMELESS.1.">
+    <meta name="DC.identifier" content="hdl.handle.net/1885/4242">
+    <meta name="DC.identifier" content="Journal of Salt Marshes/12">
+    <meta name="DC.identifier" content="http://pubmed.ncbi.nlm.nih.gov/12345678/">
+    </head></html>"""
+    p = extract_identifiers(html, base_url="https://x.example.org/a")
+    # A page is not a person who can retype: invisible marks are dropped, never stored. Text
+    # that is neither a web address nor a numeric-prefix Handle is no identifier at all; a
+    # PubMed link is the PMID it carries.
+    assert keys(p) == ["doi:10.5555/zero.width", "doi:10.5555/schemeless.1", "handle:1885/4242", "pmid:12345678"]

@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from core.identifiers import parse_identifier
-from sources.base import BadResponse, NotAuthorised, SourcesConfig, SourceUnavailable
+from sources.errors import BadResponse, NotAuthorised, SourceUnavailable
 from sources.http import HttpFactory
 from sources.mastodon import Mastodon, parse_domain_search, parse_search
 from tests import paths
+from tests.fakes.config import sources_config
 
 DATA = paths.DATA / "mastodon"
 DOI = parse_identifier("10.5555/attn.2026.001")
@@ -36,7 +37,7 @@ def make(
     handler: Callable[[httpx.Request], httpx.Response], *, servers: tuple[str, ...] = (ONE, TWO),
     token: str | None = None,
 ) -> Mastodon:
-    config = SourcesConfig(mastodon_servers=servers, mastodon_token=token)
+    config = sources_config(mastodon_servers=servers, mastodon_token=token)
     http = HttpFactory(config, transport=httpx.MockTransport(handler), sleep=lambda s: None)
     return Mastodon(config, http)
 

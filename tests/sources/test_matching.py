@@ -113,6 +113,31 @@ def test_handle_and_url_links_are_exact() -> None:
     assert not is_link_to("https://repo.example.edu/items/12", page)
 
 
+@pytest.mark.parametrize(
+    ("link", "item"),
+    [
+        # One page however the post wrote its link.
+        ("http://repo.example.edu/items/1/", "https://repo.example.edu/items/1"),
+        ("https://repo.example.edu:443/items/1?utm_source=mastodon&fbclid=x", "https://repo.example.edu/items/1"),
+        # Links carrying a registered identifier, on any of its hosts.
+        ("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC123/", "PMC123"),
+        ("http://pmc.ncbi.nlm.nih.gov/articles/PMC123", "PMC123"),
+        ("https://www.ncbi.nlm.nih.gov/pubmed/12345678", "12345678"),
+        ("https://pubmed.ncbi.nlm.nih.gov/12345678", "12345678"),
+        ("https://digital.library.example.edu/ark:/13030/tf5p30086k", "ark:/13030/tf5p30086k"),
+        ("https://n2t.net/ark:/13030/tf5p30086k", "ark:/13030/tf5p30086k"),
+    ],
+)
+def test_links_are_compared_in_the_form_items_are_kept(link: str, item: str) -> None:
+    assert is_link_to(link, parse_identifier(item))
+
+
+def test_links_to_another_registered_identifier_are_not_this_one() -> None:
+    assert not is_link_to("https://pmc.ncbi.nlm.nih.gov/articles/PMC1234/", parse_identifier("PMC123"))
+    assert not is_link_to("https://n2t.net/ark:/13030/tf5p30086kx", parse_identifier("ark:/13030/tf5p30086k"))
+    assert not is_link_to("https://repo.example.edu/items/1?id=2", parse_identifier("https://repo.example.edu/items/1"))
+
+
 def test_links_in_html_and_text_are_found_once() -> None:
     text = '<a href="https://a.example/x">a</a> see https://a.example/x, and https://b.example/y).'
     assert links_in(text) == ["https://a.example/x", "https://b.example/y"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.commands.collections import harvest
+from handlers.commands.importing import harvest
 from handlers.context import Context
 from handlers.router import dispatch
-from sources.base import BadResponse
+from sources.errors import BadResponse
 from sources.oaipmh import parse_list_records
 from storage import watches
 from tests import paths
@@ -67,7 +67,7 @@ def oai() -> FakeServer:
 
 
 def test_harvest_follows_tokens_skips_bad_records_and_is_idempotent(ctx: Context, oai: FakeServer) -> None:
-    ctx.options["allow_hosts"] = ("127.0.0.1",)
+    ctx.options = ctx.options.model_copy(update={"allow_hosts": ("127.0.0.1",)})
     seen: list[tuple[int, int | None]] = []
     report = harvest(ctx, f"{oai.url}/oai/request", channel="C1", collection="marsh",
                      set_spec="col_1794_1", progress=lambda done, total: seen.append((done, total)))
@@ -91,7 +91,7 @@ def test_harvest_follows_tokens_skips_bad_records_and_is_idempotent(ctx: Context
 
 
 def test_watch_collection_command_replies_with_a_summary(ctx: Context, oai: FakeServer) -> None:
-    ctx.options["allow_hosts"] = ("127.0.0.1",)
+    ctx.options = ctx.options.model_copy(update={"allow_hosts": ("127.0.0.1",)})
     reply = dispatch(ctx, f"watch collection marsh from {oai.url}/oai/request set=col_1794_1", channel="C1", user="U1")
     assert reply.ok
     assert reply.text.startswith("Collection marsh: imported 2 items (2 new); 1 deleted record skipped; 2 rows refused:")
@@ -114,7 +114,7 @@ def test_a_repository_redirecting_into_the_bots_network_is_refused_mid_harvest(c
             return Canned(200, xml("page1.xml"), {"Content-Type": "text/xml"})
 
         repo.route_fn("GET", "/oai/request", respond)
-        ctx.options["allow_hosts"] = (repo.url.removeprefix("http://"),)
+        ctx.options = ctx.options.model_copy(update={"allow_hosts": (repo.url.removeprefix("http://"),)})
         reply = dispatch(ctx, f"watch collection marsh from {repo.url}/oai/request", channel="C1", user="U1")
         assert not reply.ok and "loopback" in reply.text and "ATTENTION_ALLOW_HOSTS" in reply.text
         assert "imported 2 items (2 new)" in reply.text and "run the same command again" in reply.text

@@ -9,17 +9,18 @@ import httpx
 import pytest
 
 from core.identifiers import parse_identifier
-from sources.base import BadResponse, NotAuthorised, SourcesConfig
+from sources.errors import BadResponse, NotAuthorised
 from sources.http import HttpFactory
 from sources.openalex import OpenAlex, parse_work
 from tests import paths
+from tests.fakes.config import sources_config
 
 DATA = paths.DATA / "openalex"
 DOI = parse_identifier("10.5555/attn.2026.001")
 
 
 def make(handler: Callable[[httpx.Request], httpx.Response], *, key: str | None = "oa-key") -> OpenAlex:
-    config = SourcesConfig(urls={"openalex": "https://openalex.test"}, openalex_api_key=key)
+    config = sources_config(urls={"openalex": "https://openalex.test"}, openalex_api_key=key)
     http = HttpFactory(config, transport=httpx.MockTransport(handler), sleep=lambda s: None)
     return OpenAlex(config, http)
 

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
+from core.identifiers import parse_identifier
 from core.models import Identifier
 from sources import crossref, datacite, europepmc, hackernews, wikipedia
-from sources.base import BadResponse
+from sources.errors import BadResponse
 from tests import paths
 
 DATA = paths.DATA
@@ -35,7 +36,8 @@ def test_wikipedia_recorded_paged_search(fixtures_dir: Path) -> None:
     pages = cassette_bodies(fixtures_dir / "wikipedia/search-doi-paged-lagotto.vcr.yml")
     mentions, more = wikipedia.parse_search(pages[0], lang="en", api=EN, identifier=PLOS_8776)
     assert len(mentions) == 50
-    assert mentions[0].title == "Bostrycapulus aculeatus (en.wikipedia)"
+    # The article's own title; the wiki it is on is where it appeared, kept apart.
+    assert (mentions[0].title, mentions[0].site) == ("Bostrycapulus aculeatus", "en.wikipedia")
     assert mentions[0].url == "https://en.wikipedia.org/wiki/Bostrycapulus_aculeatus"
     assert mentions[0].kind == "wikipedia"
     assert more == {"sroffset": 50, "continue": "-||"}
@@ -75,7 +77,7 @@ def test_wikipedia_missing_title_is_skipped() -> None:
     mentions, _ = wikipedia.parse_search(
         own("wikipedia", "search-missing-fields.json"), lang="en", api=EN, identifier=PLOS
     )
-    assert [m.title for m in mentions] == ["Open access (en.wikipedia)"]
+    assert [(m.title, m.site) for m in mentions] == [("Open access", "en.wikipedia")]
 
 
 def test_wikipedia_exturlusage_keeps_links_under_the_domain() -> None:
@@ -84,7 +86,7 @@ def test_wikipedia_exturlusage_keeps_links_under_the_domain() -> None:
     )
     assert [m.identifier.value for m in mentions if m.identifier] == [
         "https://repo.example.edu/handle/123/456",
-        "http://repo.example.edu/items/7",
+        "https://repo.example.edu/items/7",  # http and https are one item
         "https://repo.example.edu/items/8",
     ]
     assert mentions[0].url == "https://en.wikipedia.org/wiki/Glacier_retreat"
@@ -99,7 +101,7 @@ def test_wikipedia_article_url_on_a_mirror() -> None:
 def test_hackernews_recorded_story_and_comment_shapes(fixtures_dir: Path) -> None:
     recorded = json.loads((fixtures_dir / "hackernews/algolia-v1-search-recorded-node-hacker-news-api.json").read_text())
     story = next(r["reply"] for r in recorded if r["url"] == "/api/v1/search_by_date?hitsPerPage=1&tags=(story)")
-    url_item = Identifier(scheme="url", value=story["hits"][0]["url"])
+    url_item = parse_identifier(story["hits"][0]["url"])
     (m,) = hackernews.parse_search(story, identifier=url_item)
     assert m.url == f"https://news.ycombinator.com/item?id={story['hits'][0]['objectID']}"
     assert m.kind == "forum" and m.occurred_at is not None
@@ -127,7 +129,7 @@ def test_hackernews_empty_and_malformed() -> None:
 def test_hackernews_domain_hits_carry_the_linked_url() -> None:
     found = hackernews.parse_domain(own("hackernews", "search-fuzzy-mix.json"), domain="journals.plos.org/plosone")
     assert [(m.external_id.split(":")[0], m.identifier.value if m.identifier else None) for m in found] == [
-        ("41000003", "https://journals.plos.org/plosone/"),
+        ("41000003", "https://journals.plos.org/plosone"),
         ("41000010", "https://journals.plos.org/plosone/article?id=10.1371/journal.pone.0000030"),
     ]
 

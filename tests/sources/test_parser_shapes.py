@@ -10,7 +10,7 @@ import pytest
 
 from core.models import Identifier
 from sources import bluesky, europepmc, hackernews, mastodon, reddit, wikipedia
-from sources.base import BadResponse
+from sources.errors import BadResponse
 from tests import paths
 
 DATA = paths.DATA / "shapes"

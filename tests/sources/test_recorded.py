@@ -16,11 +16,13 @@ import yaml
 
 from core.models import Identifier
 from sources import crossref, datacite
-from sources.base import BadResponse, SourcesConfig
+from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.datacite import DataCite
+from sources.errors import BadResponse
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer
 
 FIGSHARE = Identifier(scheme="doi", value="10.6084/m9.figshare.4234751.v1")
@@ -57,7 +59,7 @@ def srv() -> Iterator[FakeServer]:
 
 
 def config_for(srv: FakeServer) -> SourcesConfig:
-    return SourcesConfig(
+    return sources_config(
         urls={"crossref": srv.url + "/crossref", "datacite": srv.url + "/datacite",
               "wikipedia": srv.url + "/w/api.php"},
         wikipedia_langs=("en",),

@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from core.identifiers import parse_identifier
-from sources.base import BadResponse, NotAuthorised, SourcesConfig
+from sources.errors import BadResponse, NotAuthorised
 from sources.http import HttpFactory
 from sources.reddit import Reddit, parse_domain_listing, parse_listing
 from tests import paths
+from tests.fakes.config import sources_config
 
 DATA = paths.DATA / "reddit"
 PAPER = parse_identifier("10.1371/journal.pbio.1001555")
@@ -34,9 +35,9 @@ def domain_listing() -> Any:
 def make(
     handler: Callable[[httpx.Request], httpx.Response], *, secret: str | None = "s3cret",
 ) -> Reddit:
-    config = SourcesConfig(
+    config = sources_config(
         user_agent="attention-bot/0.3.1 (+https://example.org) httpx",
-        urls={"reddit": "https://oauth.reddit.test", "reddit_auth": AUTH},
+        urls={"reddit": "https://oauth.reddit.test"}, reddit_auth_url=AUTH,
         reddit_client_id="cid", reddit_client_secret=secret, reddit_username="librarybot",
     )
     http = HttpFactory(config, transport=httpx.MockTransport(handler), sleep=lambda s: None)

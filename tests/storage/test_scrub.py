@@ -11,8 +11,8 @@ from sqlite_utils import Database
 from core.identifiers import parse_identifier
 from core.models import Mention, opaque_id
 from storage import open_store
-from storage.db import migrations
 from storage.mentions import add_mentions
+from storage.migrations import migrations
 
 URI = "https://icosahedron.website/users/greg/statuses/116388148912635764"
 TOOT_URL = "https://icosahedron.website/@greg/116388148912635764"

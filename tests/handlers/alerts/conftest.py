@@ -10,6 +10,7 @@ import time_machine
 
 from core.models import Identifier
 from handlers.context import Context
+from handlers.options import Options
 from storage import watches
 from tests.fakes.scripted_source import ScriptedSource
 
@@ -32,7 +33,7 @@ def source() -> ScriptedSource:
 def watched(ctx: Context, source: ScriptedSource) -> Context:
     """C1 and C2 watch one DOI; the source already knows one old mention of it."""
     ctx.sources = [source]
-    ctx.options = {"alert_max_mentions": 5, "alert_broadcast_jump": 20.0}
+    ctx.options = Options(**{"alert_group_seconds": 0, "alert_max_mentions": 5, "alert_broadcast_jump": 20.0})
     with ctx.store.transaction() as db:
         watches.watch_item(db, "C1", [DOI], title="A paper")
         watches.watch_item(db, "C2", [DOI])

@@ -14,6 +14,7 @@ from pathlib import Path
 from core.models import Identifier
 from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.poll import run_poll
 from storage import open_store, watches
 from tests.fakes.notifier import RecordingNotifier
@@ -25,7 +26,7 @@ DOI = Identifier(scheme="doi", value="10.1234/abc")
 def main(db: str, chat: str, mentions: int) -> None:
     store = open_store(db)
     source = ScriptedSource()
-    ctx = Context(store=store, sources=[source], options={"alert_broadcast_jump": 100.0})
+    ctx = Context(store=store, sources=[source], options=Options(**{"alert_group_seconds": 0, "alert_broadcast_jump": 100.0}))
     with store.transaction() as tx:
         for channel in ("C1", "C2"):
             watches.watch_item(tx, channel, [DOI], title="A paper")

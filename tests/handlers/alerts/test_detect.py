@@ -9,7 +9,7 @@ from handlers.alerts.deliver import deliver_pending
 from handlers.context import Context
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
-from sources.base import SourceUnavailable
+from sources.errors import SourceUnavailable
 from storage import outbox, polls, watches
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.scripted_source import ScriptedSource
@@ -30,7 +30,7 @@ def test_first_poll_records_a_baseline_and_does_not_alert(watched: Context, sour
 
 
 def test_first_poll_alerts_when_configured(watched: Context, source: ScriptedSource, clock: object) -> None:
-    watched.options["alert_on_first_poll"] = True
+    watched.options = watched.options.model_copy(update={"alert_on_first_poll": True})
     report = run_poll(watched, source)
     assert report.alerts == 2
     assert pending_keys(watched) == [f"alert:C1:1:{report.poll_id}", f"alert:C2:1:{report.poll_id}"]
@@ -210,8 +210,10 @@ def test_a_resting_source_is_not_asked_about_every_item(watched: Context, source
     with watched.store.transaction() as db:
         for n in range(4):
             watches.watch_item(db, "C1", [Identifier(scheme="doi", value=f"10.1234/x{n}")])
-    for n in range(4):
-        source.errors[f"doi:10.1234/x{n}"] = SourceUnavailable("is unavailable (HTTP 503)", source="scripted")
+    for key in [KEY, *(f"doi:10.1234/x{n}" for n in range(4))]:
+        source.errors[key] = SourceUnavailable("is unavailable (HTTP 503)", source="scripted")
+    # One at a time: with two in flight, which failure is the third depends on the threads.
+    source.concurrency = 1  # type: ignore[misc]
     first = run_poll(watched, source)
     assert len(first.failures) == 4  # three failures in a row, then "resting" for the rest
     source.asked.clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,17 +11,22 @@ import pytest
 
 from bot.cli import main
 from bot.shell import run_shell
-from bot.slack import create_app
-from bot.slack_client import make_client
-from bot.slack_http import make_http_server
 from handlers.commands.forget import FORGET
 from handlers.context import Context
+from handlers.options import Options
 from handlers.render import MUTE, actions_for_alert
 from handlers.router import COMMANDS, REGISTRY, dispatch
 from storage import open_store
 from storage.db import Store
 from tests import paths
-from tests.bot.test_slack_http import CHANNEL, USER, Running, _button_payload, slack_settings
+from tests.bot.test_slack_http import (
+    CHANNEL,
+    USER,
+    Running,
+    _button_payload,
+    serving,
+    slack_settings,
+)
 from tests.fakes.slack import FakeSlack, fake_slack  # noqa: F401  (the fixture)
 
 ADMINS = {"admins": ("U0ADMIN", "U0BOSS"), "admin_channels": ("C0TEAM",)}
@@ -42,7 +46,7 @@ def audit_rows(store: Store) -> list[tuple[str, str, str, str, str]]:
 
 @pytest.fixture
 def guarded(ctx: Context) -> Context:
-    ctx.options = dict(ADMINS)
+    ctx.options = Options(**ADMINS)
     return ctx
 
 
@@ -56,7 +60,7 @@ def test_a_non_admin_is_refused_with_who_may_and_nothing_is_written(guarded: Con
     reply = dispatch(guarded, text, channel="C0ELSE", user="U0RANDOM")
     assert not reply.ok and reply.ephemeral
     name = text.split()[0]
-    assert reply.text == f"Only <@U0ADMIN>, <@U0BOSS> or anyone in <#C0TEAM> may run `{name}`; nothing was changed."
+    assert reply.text == f"Only U0ADMIN, U0BOSS or anyone in C0TEAM may run `{name}`; nothing was changed."
     # Slack shows the mentions as names: the block is mrkdwn with the refs left intact.
     assert "<@U0ADMIN>" in json.dumps(reply.blocks)
     after = row_counts(guarded.store)
@@ -126,7 +130,7 @@ def test_the_terminal_operator_is_trusted_and_a_named_user_is_not(guarded: Conte
 def test_cli_cmd_as_a_slack_user_obeys_the_rules(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTENTION_ADMINS", "U0ADMIN")
     assert main(["cmd", "--user", "U0RANDOM", "--channel", "C1", "watch", "10.1/x"]) == 1
-    assert "Only <@U0ADMIN> may run `watch`" in capsys.readouterr().err
+    assert "Only U0ADMIN may run `watch`; nothing was changed." in capsys.readouterr().err
     assert main(["cmd", "--channel", "C1", "watch", "10.1/x"]) == 0
 
 
@@ -144,15 +148,8 @@ def test_cli_import_is_audited_as_the_console(tmp_path: Path) -> None:
 
 @pytest.fixture
 def slack(fake_slack: FakeSlack, guarded: Context, tmp_path: Path) -> Iterator[Running]:  # noqa: F811
-    settings = slack_settings(fake_slack, tmp_path)
-    app = create_app(settings, guarded, client=make_client(settings))
-    server = make_http_server(app, host="127.0.0.1", port=0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield Running(f"http://127.0.0.1:{server.server_address[1]}", fake_slack, guarded)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(slack_settings(fake_slack, tmp_path), guarded) as url:
+        yield Running(url, fake_slack, guarded)
 
 
 def test_slash_command_and_alert_buttons_obey_the_rule(slack: Running) -> None:

@@ -6,12 +6,14 @@ import pytest
 
 from core.errors import InputError
 from handlers.commands.check import audit, check_command
-from handlers.commands.collections import csv_rows, import_csv, normalise_target
+from handlers.commands.collections import normalise_target
+from handlers.commands.importing import csv_rows, import_csv, record_identifiers
 from handlers.context import Context
 from handlers.replies import Command
 from handlers.router import dispatch
-from sources.base import SourceTimeout
+from sources.errors import SourceTimeout
 from sources.landing import extract_identifiers
+from sources.oaipmh import OaiRecord
 from sources.urlrules import parse_rules
 from storage import watches
 from tests import paths
@@ -21,7 +23,7 @@ CSV = DATA / "collections" / "maps.csv"
 
 
 def test_csv_import_by_header_names_with_aliases_and_refusals(ctx: Context) -> None:
-    ctx.options["url_rules"] = "/digital/collection/{alias}/id/{id}=contentdm:{alias}/{id}"
+    ctx.options = ctx.options.model_copy(update={"url_rules": "/digital/collection/{alias}/id/{id}=contentdm:{alias}/{id}"})
     report = import_csv(ctx, CSV.read_text(), channel="C1", collection="maps", origin=str(CSV))
     assert report.rows == 4 and report.new_items == 4
     assert report.refused == ["row 5: `not-an-id` is not an identifier this bot knows"]
@@ -70,6 +72,14 @@ def test_domain_targets_are_normalised(typed: str, stored: str) -> None:
 def test_bad_domain_targets_say_how_to_write_one(typed: str) -> None:
     with pytest.raises(Exception, match="host|port|path"):
         normalise_target(typed)
+
+
+@pytest.mark.parametrize(("typed", "name"), [("repo.example.edu/\x1b[31mmaps", "\\x1b"), ("repo.example.edu/\u202eparg", "U+202E")])
+def test_invisible_characters_in_a_site_are_refused_and_shown_escaped(ctx: Context, typed: str, name: str) -> None:
+    reply = dispatch(ctx, f"watch domain {typed}", channel="C1")
+    assert not reply.ok and name in reply.text and "do not show" in reply.text
+    assert "\x1b" not in reply.text and "\u202e" not in reply.text
+    assert watches.list_domains(ctx.store.db, "C1") == []
 
 
 def test_a_wildcard_site_says_to_give_the_host() -> None:
@@ -178,3 +188,35 @@ def test_check_of_each_platform_is_a_short_checklist_ending_in_one_fix(ctx: Cont
     assert lines[-1].startswith(fix)
     # What this bot will count: the page's own identifiers, never the site's home page.
     assert "example.edu/ " not in lines[-2] + " " and "example.edu/," not in lines[-2]
+
+
+def test_csv_rows_are_read_like_typed_identifiers(ctx: Context) -> None:
+    """Cells pasted from web pages and spreadsheets follow the same rules as `watch`."""
+    report = import_csv(ctx, (DATA / "collections" / "pasted.csv").read_text(encoding="utf-8"),
+                        channel="C1", collection="pasted", origin="pasted.csv")
+    keys = {w.item.title: [i.key for i in w.item.identifiers] for w in watches.list_watches(ctx.store.db, "C1", collection="pasted")}
+    assert keys == {
+        "A DOI link without https://": ["doi:10.99999/pasted.1"],
+        "A DOI ending a sentence": ["doi:10.99999/pasted.2"],
+        "A DOI in brackets": ["doi:10.99999/pasted.3"],
+        "A page over http": ["url:https://repo.example.edu/items/7"],  # the newsletter row is this item
+        "A Handle link without https://": ["handle:2027/abc"],
+        "A PubMed link": ["pmid:12345678"],
+        "A page without https://": ["url:https://example.org/page"],
+    }
+    assert (report.rows, report.new_items) == (8, 7)
+    assert len(report.refused) == 3
+    assert report.refused[0].startswith("row 9: `root:x:0:0:root:/root:/bin/bash` starts with `root:`")
+    assert "(\\x1b)" in report.refused[1] and "(U+202E)" in report.refused[2]
+    assert not any(ch in report.summary() for ch in "\x1b\u202e"), "never echoed raw"
+
+
+def test_oai_dc_identifiers_are_read_like_typed_identifiers() -> None:
+    record = OaiRecord(oai_id="oai:repo:7", title="Salt marsh", identifiers=(
+        "https://repo.example.edu/items/7/", "http://repo.example.edu/items/7?utm_medium=oai",
+        "hdl.handle.net/1794/22871", "http://hdl.handle.net/1794/22871", "doi.org/10.99999/MARSH.7.",
+        "12345", "info:eu-repo/semantics/article", "10.99999/\u200bhidden",
+    ))
+    idents, title = record_identifiers(record)  # type: ignore[misc]
+    assert [i.key for i in idents] == ["doi:10.99999/marsh.7", "handle:1794/22871", "url:https://repo.example.edu/items/7"]
+    assert title == "Salt marsh"

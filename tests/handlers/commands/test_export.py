@@ -38,9 +38,10 @@ def test_export_has_the_columns_and_only_this_channels_mentions(ctx: Context) ->
     assert tuple(rows[0]) == EXPORT_COLUMNS
     news = next(r for r in rows if r["title"] == "Worms in the news")
     assert news == {
-        "identifiers": "doi:10.1234/worms", "item_title": "Deep-sea worms", "source": "feeds",
+        "identifiers": "doi:10.1234/worms", "item_title": "Deep-sea worms", "source": "feeds", "site": "",
         "kind": "news", "title": "Worms in the news", "url": "https://example.org/news-1",
         "occurred_at": "", "first_seen_at": "2026-10-18T22:00:00+00:00", "score_weight": "8",
+        "collections": "",
     }
     assert all(r["identifiers"] != "doi:10.9999/other" for r in rows)
     week, n = export_csv(ctx, "C1", start="2026-10-18T22:00:00+00:00", end="2026-10-25T23:00:00+00:00")
@@ -121,12 +122,27 @@ def test_cli_summary_prints_and_posts_and_export_writes(tmp_path: Path) -> None:
     posted = run_cli(tmp_path, "summary", "--channel", "C1", "--period", "7d", "--post")
     assert posted.returncode == 0, posted.stderr
     assert "[#C1] Attention summary for C1" in posted.stdout  # the console is the chat
-    assert list(tmp_path.glob("attention-*.png"))
-    weekly = [run_cli(tmp_path, "summary", "--channel", "C1", "--post") for _ in range(2)]
+    (chart,) = (tmp_path / "attention-files").glob("attention-*.png")  # ATTENTION_FILES_DIR
+    assert f"saved to {chart}" in posted.stdout
+    weekly = [run_cli(tmp_path, "summary", "--channel", "C1", "--post", ATTENTION_SUMMARY_POST_EMPTY="true")
+              for _ in range(2)]
     assert "Posted the summary of" in weekly[0].stdout, weekly[0].stderr
-    assert "was already posted to C1: not posted again" in weekly[1].stdout
+    assert "for C1 was already posted: not posted again" in weekly[1].stdout
     out = tmp_path / "mentions.csv"
     exported = run_cli(tmp_path, "export", "--channel", "C1", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
     assert f"Wrote 3 mentions of C1 to {out}." in exported.stdout
     assert len(_rows(out.read_bytes())) == 3
+
+
+def test_export_titles_are_the_posts_own_with_where_they_appeared_beside(ctx: Context) -> None:
+    from core.models import Identifier, Mention
+    from storage.mentions import add_mentions
+    from storage.watches import watch_item
+
+    with ctx.store.transaction() as db:
+        item, _ = watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/x")])
+        add_mentions(db, item, [Mention(source="wikipedia", external_id="en:7", title="Salt marsh",
+                                        site="en.wikipedia", kind="wikipedia")])
+    (row,) = _rows(export_csv(ctx, "C1")[0])
+    assert (row["source"], row["site"], row["title"]) == ("wikipedia", "en.wikipedia", "Salt marsh")

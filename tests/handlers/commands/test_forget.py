@@ -14,9 +14,10 @@ from core.models import Identifier, Mention
 from handlers.alerts.deliver import deliver_pending
 from handlers.commands.forget import FORGET
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
-from sources.base import BadResponse
+from sources.errors import BadResponse
 from storage import resolved, watches
 from storage.db import Store
 from tests.fakes.notifier import RecordingNotifier
@@ -74,7 +75,7 @@ def populated(ctx: Context, source: ScriptedSource) -> Iterator[Context]:
     digest mode), mentions, counts, baselines, sent and pending alerts, a digest carrying both,
     alert threads, monthly history, a cached landing page, audit rows and a poll error."""
     ctx.sources = [source]
-    ctx.options = {"alert_on_first_poll": True, "alert_max_mentions": 5}
+    ctx.options = Options(**{"alert_on_first_poll": True, "alert_max_mentions": 5})
     with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False) as clock:
         with ctx.store.transaction() as db:
             watches.watch_item(db, "C1", GONE, title="A paper to forget")
@@ -125,7 +126,7 @@ def test_forget_without_yes_changes_nothing_and_says_what_would_go(populated: Co
     # Slack gets a danger button that runs the same command with --yes
     (button,) = [e for b in reply.blocks or [] if b["type"] == "actions" for e in b["elements"]]
     assert button["action_id"] == FORGET and button["style"] == "danger"
-    assert button["value"] == "forget 10.1234/forget-me --yes"
+    assert button["value"] == "10.1234/forget-me"  # the action_id says it is a forget
 
 
 def test_forget_yes_leaves_no_row_naming_the_item_and_keeps_the_other(populated: Context) -> None:
@@ -177,7 +178,7 @@ def test_forget_domain_wants_a_host_without_a_path(ctx: Context) -> None:
 
 def test_forgotten_item_in_a_pending_digest_is_taken_out_of_it(ctx: Context, source: ScriptedSource) -> None:
     ctx.sources = [source]
-    ctx.options = {"alert_on_first_poll": True}
+    ctx.options = Options(**{"alert_on_first_poll": True})
     with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False) as clock:
         dispatch(ctx, "watch 10.1234/forget-me 10.5555/keep-me", channel="C2")
         dispatch(ctx, "settings mode digest", channel="C2")

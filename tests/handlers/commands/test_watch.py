@@ -65,3 +65,66 @@ def test_only_slow_forms_are_acknowledged_first() -> None:
     assert is_slow("lookup 10.1/x") and is_slow("summary 30d")
     assert is_slow("watch collection theses from https://repo.example.edu/oai")
     assert not is_slow("watch 10.1/x") and not is_slow("list") and not is_slow('watch "bad')
+
+
+def every_row(ctx: Context) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table but the audit log (which records the refusal itself)."""
+    db = ctx.store.db
+    return {t: db.execute(f"SELECT * FROM [{t}]").fetchall() for t in db.table_names() if t != "audit"}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "watch 10.1038/ok 10.1038/x\x00",
+        "watch 10.1038/ok,\x1b[31m10.1038/red\x1b[0m",
+        "watch https://example.org/\u202egnp.exe",
+        "watch 10.1038/x\u200b",
+        "watch 10.1038/ok root:x:0:0:root:/root:/bin/bash",
+    ],
+)
+def test_a_refused_identifier_changes_nothing_and_is_never_shown_or_kept_raw(ctx: Context, typed: str) -> None:
+    dispatch(ctx, "watch 10.1038/before", channel="C1")
+    before = every_row(ctx)
+    reply = dispatch(ctx, typed, channel="C1")
+    assert not reply.ok and "nothing was changed" in reply.text.lower()
+    assert every_row(ctx) == before
+    raw = [ch for ch in "\x00\x1b\u202e\u200b" if ch in typed]
+    assert not any(ch in reply.text for ch in raw)
+    (args,) = ctx.store.db.execute("SELECT args FROM audit WHERE outcome = 'error'").fetchone()
+    assert not any(ch in args for ch in raw), "the audit log keeps the refused text escaped"
+
+
+@pytest.mark.parametrize("typed", ["watch 10.1038/a,10.1038/b", "watch 10.1038/a, 10.1038/b", "watch 10.1038/a ,10.1038/b"])
+def test_commas_separate_identifiers_in_watch_and_unwatch(ctx: Context, typed: str) -> None:
+    reply = dispatch(ctx, typed, channel="C1")
+    assert reply.ok and "Now watching 2 items in C1: 10.1038/a, 10.1038/b" in reply.text
+    gone = dispatch(ctx, "unwatch 10.1038/a,10.1038/b", channel="C1")
+    assert gone.ok and "Stopped watching: 10.1038/a, 10.1038/b" in gone.text
+
+
+@pytest.mark.parametrize("verb", ["lookup", "forget"])
+def test_lookup_and_forget_count_comma_separated_identifiers(ctx: Context, verb: str) -> None:
+    dispatch(ctx, "watch 10.1038/a", channel="C1")
+    for typed in (f"{verb} 10.1038/a,10.1038/b", f"{verb} 10.1038/a, 10.1038/b"):
+        reply = dispatch(ctx, typed, channel="C1")
+        assert not reply.ok and "Give one identifier" in reply.text
+    if verb == "forget":  # a trailing comma is punctuation, not a second identifier
+        assert "would remove 10.1038/a" in dispatch(ctx, "forget 10.1038/a,", channel="C1").text
+
+
+def test_urls_of_one_item_are_one_item(ctx: Context) -> None:
+    dispatch(ctx, "watch http://repository.example.edu/items/7/", channel="C1")
+    reply = dispatch(
+        ctx, "watch https://repository.example.edu:443/items/7?utm_source=newsletter repository.example.edu/items/7",
+        channel="C1",
+    )
+    assert "Already watched here: https://repository.example.edu/items/7" in reply.text
+    assert "Now watching" not in reply.text
+    assert snapshot(ctx) == (1, 1, 1)
+
+
+def test_scheme_less_resolver_links_are_their_identifiers_not_handles(ctx: Context) -> None:
+    reply = dispatch(ctx, "watch doi.org/10.1038/nature12373 hdl.handle.net/2027/abc arxiv.org/abs/2101.00001", channel="C1")
+    assert "10.1038/nature12373, handle:2027/abc, arxiv:2101.00001" in reply.text
+    assert "handle:doi.org" not in dispatch(ctx, "list", channel="C1").text

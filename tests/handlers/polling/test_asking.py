@@ -9,7 +9,9 @@ import pytest
 from core.models import Count, Identifier, Mention, SourceResult
 from handlers.context import Context
 from handlers.polling.asking import BackingOff, ask, store_result
-from sources.base import BadResponse, Source, SourcesConfig, SourceUnavailable
+from sources.base import Source
+from sources.config import SourcesConfig
+from sources.errors import BadResponse, SourceUnavailable
 from sources.http import HttpFactory
 from storage import counts, items, mentions, state
 
@@ -57,7 +59,8 @@ def test_parser_crash_becomes_bad_response(ctx: Context) -> None:
     src = Scripted([KeyError("message")])
     with pytest.raises(BadResponse, match="could not read"):
         ask(ctx, src, identifier=DOI)
-    assert "KeyError" in (state.get_state(ctx.store.db, "scripted").last_error or "")
+    # People read a plain sentence; the exception's name and text are for the log.
+    assert state.get_state(ctx.store.db, "scripted").last_error == "gave an answer the bot could not read"
 
 
 def test_store_result_files_mentions_and_changed_counts(ctx: Context) -> None:

@@ -19,9 +19,11 @@ from core.identifiers import parse_identifier
 from core.models import Identifier, Mention, SourceResult
 from handlers.alerts.render import alert_text
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.poll import run_poll
 from sources import bluesky, hackernews, mastodon, reddit
-from sources.base import Source, SourcesConfig
+from sources.base import Source
+from sources.config import SourcesConfig
 from sources.http import HttpFactory
 from storage import watches
 from tests import paths
@@ -109,7 +111,7 @@ def poll(ctx: Context, case: Case, fixtures: Path, *, store_authors: bool) -> No
     source = RecordedSource(case.source, lambda ident: case.parse(data, identifier=ident, api_url="https://api.test/q"))
     ctx.sources = [source]
     # Alerts on the first poll too, so the outbox payloads are checked as well.
-    ctx.options = {"store_authors": store_authors, "alert_on_first_poll": True}
+    ctx.options = Options(**{"store_authors": store_authors, "alert_on_first_poll": True})
     with ctx.store.transaction() as db:
         watches.watch_item(db, "C1", [parse_identifier(case.item)])
     report = run_poll(ctx, source)
@@ -174,7 +176,7 @@ def test_switching_store_authors_off_forgets_the_authors_at_the_next_housekeepin
     poll(ctx, case, fixtures_dir, store_authors=True)
     assert case.stored in dump(ctx)["mentions.author"] and case.stored in dump(ctx)["outbox.payload"]
     # The operator sets ATTENTION_STORE_AUTHORS=false again; the daily job runs.
-    ctx.options = {"store_authors": False}
+    ctx.options = Options(**{"store_authors": False})
     text = run_housekeeping(ctx)
     assert "author" in text and "forgotten" in text
     cells = dump(ctx)

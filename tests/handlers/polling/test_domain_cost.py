@@ -7,11 +7,11 @@ import httpx
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import Store
 from storage.watches import watch_domain, watch_item
+from tests.fakes.config import sources_config
 
 
 def test_pages_under_a_watched_site_are_not_asked_one_by_one(fresh_store: Store) -> None:
@@ -23,7 +23,7 @@ def test_pages_under_a_watched_site_are_not_asked_one_by_one(fresh_store: Store)
             return httpx.Response(200, json={"query": {"exturlusage": []}})
         return httpx.Response(200, json={"query": {"searchinfo": {"totalhits": 0}, "search": []}})
 
-    config = SourcesConfig(urls={"wikipedia": "https://{lang}.wikipedia.org/w/api.php"}, wikipedia_langs=("en",))
+    config = sources_config(urls={"wikipedia": "https://{lang}.wikipedia.org/w/api.php"}, wikipedia_langs=("en",))
     source = Wikipedia(config, HttpFactory(config, transport=httpx.MockTransport(answer), sleep=lambda _s: None))
     ctx = Context(store=fresh_store, sources=[source])
     with fresh_store.transaction() as db:

@@ -7,15 +7,16 @@ import pytest
 
 from core.identifiers import parse_identifier
 from handlers.context import Context
-from handlers.polling.domains import distinct_targets, poll_domains
+from handlers.polling.domains import distinct_targets
 from handlers.router import dispatch
-from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import items, watches
 from storage.mentions import mentions_of
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer
+from tests.fakes.polls import poll_sites
 
 DATA = paths.DATA
 
@@ -45,7 +46,7 @@ def wiki(landing: FakeServer) -> FakeServer:
 
 
 def wikipedia_source(wiki: FakeServer) -> Wikipedia:
-    config = SourcesConfig(urls={"wikipedia": f"{wiki.url}/w/api.php"}, wikipedia_langs=("en",))
+    config = sources_config(urls={"wikipedia": f"{wiki.url}/w/api.php"}, wikipedia_langs=("en",))
     return Wikipedia(config, HttpFactory(config, sleep=lambda s: None))
 
 
@@ -53,25 +54,27 @@ def test_a_wikipedia_link_to_the_landing_page_counts_for_the_watched_handle(
     ctx: Context, wiki: FakeServer, landing: FakeServer
 ) -> None:
     host = landing.url.removeprefix("http://")
-    ctx.options["allow_hosts"] = (host,)
+    ctx.options = ctx.options.model_copy(update={"allow_hosts": (host,)})
     assert dispatch(ctx, "watch hdl:1794/22871", channel="C1").ok
     assert dispatch(ctx, f"watch domain {host}", channel="C1").ok
     handle_item = items.find_item_id(ctx.store.db, parse_identifier("hdl:1794/22871"))
 
-    found = poll_domains(ctx, wikipedia_source(wiki))
+    found = poll_sites(ctx, wikipedia_source(wiki))
 
     assert [item for item, _ in found] == [handle_item]
     (_, new), = found
-    assert sorted(m.title for m in new) == ["Salt marsh (en.wikipedia)", "Wetland (en.wikipedia)"]
+    assert sorted((m.title, m.site) for m in new) == [("Salt marsh", "en.wikipedia"), ("Wetland", "en.wikipedia")]
     assert len(mentions_of(ctx.store.db, handle_item)) == 2
     # The page's URL is now an alias of the Handle's item: links by URL count for it too.
     item = items.get_item(ctx.store.db, handle_item)
-    assert item is not None and f"url:{landing.url}/handle/1794/22871?show=full" in [i.key for i in item.identifiers]
-    # One question per domain, one fetch per distinct link.
-    assert len(wiki.requests) == 1 and wiki.requests[0].query["euquery"] == [host]
+    assert item is not None and f"url:https://{host}/handle/1794/22871?show=full" in [i.key for i in item.identifiers]
+    # One question per domain, one fetch per distinct link (the poll also searched for the
+    # watched Handle itself, as it does for every watched identifier).
+    by_domain = [r for r in wiki.requests if r.query.get("list") == ["exturlusage"]]
+    assert len(by_domain) == 1 and by_domain[0].query["euquery"] == [host]
     assert len(landing.requests) == 1
 
-    again = poll_domains(ctx, wikipedia_source(wiki))
+    again = poll_sites(ctx, wikipedia_source(wiki))
     assert again == []  # nothing new; the landing page came from the cache
     assert len(landing.requests) == 1
 
@@ -80,9 +83,9 @@ def test_an_item_found_only_through_the_domain_is_watched_in_its_collection(
     ctx: Context, wiki: FakeServer, landing: FakeServer
 ) -> None:
     host = landing.url.removeprefix("http://")
-    ctx.options["allow_hosts"] = (host,)
+    ctx.options = ctx.options.model_copy(update={"allow_hosts": (host,)})
     dispatch(ctx, f"watch domain {host}/handle collection=marsh", channel="C2")
-    found = poll_domains(ctx, wikipedia_source(wiki))
+    found = poll_sites(ctx, wikipedia_source(wiki))
     assert len(found) == 1
     listed = watches.list_watches(ctx.store.db, "C2", collection="marsh")
     assert [w.item.title for w in listed] == ["Salt marsh vegetation survey, 2016 field season"]
@@ -94,7 +97,7 @@ def test_a_landing_page_on_a_private_address_is_not_fetched_but_the_link_still_c
 ) -> None:
     host = landing.url.removeprefix("http://")
     dispatch(ctx, f"watch domain {host}", channel="C1")  # no allow_hosts: loopback is refused
-    found = poll_domains(ctx, wikipedia_source(wiki))
+    found = poll_sites(ctx, wikipedia_source(wiki))
     assert landing.requests == []
     (item_id, new), = found
     item = items.get_item(ctx.store.db, item_id)

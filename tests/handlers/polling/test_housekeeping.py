@@ -11,6 +11,7 @@ from bot.settings import load_settings
 from core.models import Identifier, Mention
 from core.scoring import score
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.housekeeping import run_housekeeping
 from storage import items, retention
 from storage.mentions import add_mentions, count_by_source, kinds_of, mentions_of
@@ -87,7 +88,7 @@ def test_housekeeping_uses_the_settings_and_says_what_it_purged(ctx: Context) ->
     item_id = seeded(ctx)
     ctx.now = lambda: NOW
     before = score(kinds_of(ctx.store.db, item_id), {})
-    ctx.options = {"retention_days": 730, "audit_days": 90}
+    ctx.options = Options(**{"retention_days": 730, "audit_days": 90})
     text = run_housekeeping(ctx)
     assert "3 mentions first seen before 2024-06-15 purged" in text
     assert "1 audit row before 2026-03-17 deleted" in text
@@ -106,7 +107,7 @@ def test_housekeeping_defaults_to_two_years_and_ninety_days(ctx: Context) -> Non
 def test_a_longer_retention_keeps_the_old_mentions(ctx: Context) -> None:
     item_id = seeded(ctx)
     ctx.now = lambda: NOW
-    ctx.options = {"retention_days": 3650}
+    ctx.options = Options(**{"retention_days": 3650})
     assert "0 mentions" in run_housekeeping(ctx)
     assert len(mentions_of(ctx.store.db, item_id)) == 5
 
@@ -149,7 +150,7 @@ def test_a_purged_post_the_source_still_returns_is_not_new_again(ctx: Context) -
 
     source = ScriptedSource("blogs")
     ctx.sources = [source]
-    ctx.options = {"alert_on_first_poll": True}
+    ctx.options = Options(**{"alert_on_first_poll": True})
     with ctx.store.transaction() as db:
         item_id, _ = watches.watch_item(db, "C1", [DOI])
     source.add(DOI.key, "post-1")

@@ -10,16 +10,16 @@ import pytest
 from core.identifiers import parse_identifier
 from core.models import Count, Mention
 from handlers.context import Context
-from handlers.polling.domains import poll_domains
 from handlers.router import dispatch
-from sources.base import SourcesConfig
 from sources.http import HttpFactory
 from sources.landing import LandingPage, extract_identifiers
 from sources.wikipedia import Wikipedia
 from storage import counts, items, outbox, watches
 from storage.mentions import add_mentions, mentions_of
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer
+from tests.fakes.polls import poll_sites
 
 DATA = paths.DATA
 SITE = "https://scholarsbank.example.edu"
@@ -45,7 +45,7 @@ def wiki_linking():  # type: ignore[no-untyped-def]
         srv.route("GET", "/w/api.php", json={"batchcomplete": True, "query": {"exturlusage": [
             {"pageid": 100 + n, "ns": 0, "title": f"Article {n}", "url": url} for n, url in enumerate(urls)
         ]}})
-        config = SourcesConfig(urls={"wikipedia": f"{srv.url}/w/api.php"}, wikipedia_langs=("en",))
+        config = sources_config(urls={"wikipedia": f"{srv.url}/w/api.php"}, wikipedia_langs=("en",))
         return Wikipedia(config, HttpFactory(config, sleep=lambda s: None))
 
     yield start
@@ -65,13 +65,13 @@ def test_a_page_declaring_a_doi_and_a_handle_watched_apart_makes_them_one_item(c
         add_mentions(tx, hdl_item, [Mention(source="mastodon", external_id="toot-1", title="A toot about the Handle")])
     source = wiki_linking(f"{SITE}/handle/1794/30001?show=full")
 
-    poll_domains(ctx, source, resolver=reader_of({"/handle/1794/30001": "dspace7-doi-and-handle.html"}))
+    poll_sites(ctx, source, resolver=reader_of({"/handle/1794/30001": "dspace7-doi-and-handle.html"}))
 
     # The oldest item (watched by DOI) keeps its id and takes the Handle's aliases and mentions.
     assert items.find_item_id(db, parse_identifier("hdl:1794/30001")) == doi_item
     assert items.get_item(db, hdl_item) is None
     titles = sorted(m.title or "" for m in mentions_of(db, doi_item))
-    assert titles == ["A toot about the Handle", "Article 0 (en.wikipedia)"]
+    assert titles == ["A toot about the Handle", "Article 0"]
     listing = dispatch(ctx, "list", channel="C1").text
     assert listing.count("10.99999/estuary.2018") == 1
     assert "handle:1794/30001" in listing.splitlines()[1]  # on the same line: one item
@@ -111,7 +111,7 @@ def test_an_import_row_with_a_doi_and_a_handle_joins_their_items(ctx: Context, t
 def test_a_canonical_link_to_the_home_page_does_not_fold_every_page_into_one(ctx: Context, wiki_linking) -> None:  # type: ignore[no-untyped-def]
     dispatch(ctx, "watch domain omeka.example.edu", channel="C1")
     source = wiki_linking("https://omeka.example.edu/items/show/12", "https://omeka.example.edu/items/show/13")
-    found = poll_domains(ctx, source, resolver=reader_of({"/items/show/": "omeka-home-canonical.html"}))
+    found = poll_sites(ctx, source, resolver=reader_of({"/items/show/": "omeka-home-canonical.html"}))
     assert len(found) == 2  # two letters, two items
     for item_id, _ in found:
         item = items.get_item(ctx.store.db, item_id)
@@ -127,8 +127,8 @@ def test_mentions_found_before_a_merge_in_the_same_poll_land_on_the_merged_item(
     source = wiki_linking(f"{SITE}/xmlui/handle/1794/30001", f"{SITE}/handle/1794/30001")
     reader = reader_of({"/xmlui/": "dspace6-handle-only.html", "/handle/": "dspace7-doi-and-handle.html"})
 
-    found = poll_domains(ctx, source, resolver=reader)
+    found = poll_sites(ctx, source, resolver=reader)
 
     doi_item = items.find_item_id(db, parse_identifier("10.99999/estuary.2018"))
     assert [(item, len(new)) for item, new in found] == [(doi_item, 2)]
-    assert sorted(m.title or "" for m in mentions_of(db, doi_item)) == ["Article 0 (en.wikipedia)", "Article 1 (en.wikipedia)"]
+    assert sorted(m.title or "" for m in mentions_of(db, doi_item)) == ["Article 0", "Article 1"]

@@ -13,13 +13,13 @@ from handlers.context import Context
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
 from sources.altmetric import Altmetric
-from sources.base import SourcesConfig
 from sources.feeds import Feeds
 from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import counts, outbox, state, watches
 from storage.db import open_store
 from tests import paths
+from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded, canned
 
 DATA = paths.DATA
@@ -53,7 +53,7 @@ class FakeWiki:
         return canned(json={"batchcomplete": True, "query": {"search": []}})
 
     def source(self) -> Wikipedia:
-        config = SourcesConfig(urls={"wikipedia": f"{self.server.url}/w/api.php"}, wikipedia_langs=("en",))
+        config = sources_config(urls={"wikipedia": f"{self.server.url}/w/api.php"}, wikipedia_langs=("en",))
         return Wikipedia(config, HttpFactory(config, sleep=lambda s: None))
 
 
@@ -65,7 +65,7 @@ def test_a_new_wikipedia_article_linking_under_a_watched_domain_alerts_once(
         landing.route("GET", "/handle/1794/22871", body=(DATA / "landing" / "dspace6.html").read_bytes(),
                       content_type="text/html; charset=utf-8")
         host = landing.url.removeprefix("http://")
-        ctx.options["allow_hosts"] = (host,)
+        ctx.options = ctx.options.model_copy(update={"allow_hosts": (host,)})
         assert dispatch(ctx, f"watch domain {host}", channel="C1").ok
         wiki = FakeWiki(server)
         source = wiki.source()
@@ -107,7 +107,7 @@ def test_a_domain_already_watched_alerts_about_a_newly_linked_page_under_it(
 
 # --- 2. counts of an item's aliases are merged ---
 def altmetric(server: FakeServer) -> Altmetric:
-    config = SourcesConfig(urls={"altmetric": server.url}, altmetric_api_key="k")
+    config = sources_config(urls={"altmetric": server.url}, altmetric_api_key="k")
     return Altmetric(config, HttpFactory(config, sleep=lambda s: None))
 
 
@@ -165,7 +165,7 @@ def test_a_restarted_bot_sends_the_stored_etag_and_a_304_is_quiet(tmp_path: Path
         return canned(body=body, content_type="application/rss+xml", headers={"ETag": '"v1"'})
 
     server.route_fn("GET", "/feed", respond)
-    config = SourcesConfig(feeds=(server.url + "/feed",))
+    config = sources_config(feeds=(server.url + "/feed",))
     path = tmp_path / "restart.db"
 
     def process() -> tuple[Context, Feeds]:

@@ -12,11 +12,12 @@ import pytest
 
 from core.models import Identifier
 from handlers.context import Context
+from handlers.options import Options
 from handlers.polling.poll import PollReport, run_poll
-from sources.base import SourcesConfig
 from sources.crossref import Crossref
 from sources.http import HttpFactory
 from storage import counts, open_store, outbox, watches
+from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded
 
 ITEMS = 40
@@ -38,6 +39,8 @@ class CrossrefFake:
         self.broken: set[int] = set()
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
+        #: Set once two requests were held at once: the first one waits for it (not a timing bet).
+        self.overlapped = threading.Event()
         for i in range(ITEMS):
             server.route_fn("GET", f"/works/{doi(i).value}", self._answer(i))
 
@@ -46,6 +49,12 @@ class CrossrefFake:
             with self._lock:
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                if self.in_flight > 1:
+                    self.overlapped.set()
+            if self.latency:
+                # A concurrent poll sends a second request while this one is held; a serial one
+                # cannot, and this wait then runs out (the assert on max_in_flight says so).
+                self.overlapped.wait(10)
             time.sleep(self.latency)  # the source's latency, not a wait for the test
             with self._lock:
                 self.in_flight -= 1
@@ -67,18 +76,25 @@ def server() -> Iterator[FakeServer]:
 
 
 def watched_store(path: Path, *, items: int = ITEMS) -> Context:
-    ctx = Context(store=open_store(path))
+    ctx = Context(store=open_store(path), options=Options(alert_group_seconds=0))
     with ctx.store.transaction() as db:
         for i in range(items):
             watches.watch_item(db, "C1", [doi(i)], title=f"Paper {i}")
     return ctx
 
 
+class OneByOne(Crossref):
+    """Crossref asked one work at a time, as a source without lists is (a poll of Crossref
+    itself sweeps its DOIs in lists: tests/handlers/polling/test_sweep.py)."""
+
+    lists = frozenset()
+
+
 def crossref(server: FakeServer, *, slots: int) -> Crossref:
-    config = SourcesConfig(
+    config = sources_config(
         urls={"crossref": server.url}, rates={"crossref": 1000}, concurrency={"crossref": slots}
     )
-    return Crossref(config, HttpFactory(config))
+    return OneByOne(config, HttpFactory(config))
 
 
 def test_a_poll_asks_several_items_at_once_up_to_the_concurrency(server: FakeServer, tmp_path: Path) -> None:

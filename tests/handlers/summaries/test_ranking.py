@@ -11,10 +11,11 @@ import time_machine
 
 from core.models import Count, Identifier
 from handlers.context import Context
+from handlers.options import Options
 from handlers.summaries.data import build_summary
-from handlers.summaries.render import render_summary
+from handlers.summaries.render import count_line, render_summary
 from sources import build_sources
-from sources.base import SourcesConfig
+from sources.config import SourcesConfig
 from storage import Store
 from storage import summaries as summaries_store
 from storage.counts import record_counts
@@ -84,7 +85,7 @@ def berlin(fresh_store: Store) -> Context:
     seed_week(fresh_store)
     return Context(
         store=fresh_store, now=lambda: SUMMARY_TIME,
-        options={"summary_day": "mon", "summary_tz": "Europe/Berlin"},
+        options=Options(**{"summary_day": "mon", "summary_tz": "Europe/Berlin"}),
         sources=build_sources(SourcesConfig()),
     )
 
@@ -146,5 +147,5 @@ def test_items_with_only_rising_counts_fill_a_short_list(fresh_store: Store) -> 
     ctx = Context(store=fresh_store, now=lambda: datetime(2026, 10, 26, tzinfo=UTC))
     s = build_summary(ctx, "C1", start=WEEK_START, end=WEEK_END, top=2)
     assert [c.label for c in s.top] == ["mentioned", "two-counts"]
-    assert s.top[1].counts == ("crossref citations 1 -> 2", "crossref cited by 1 -> 3")
+    assert tuple(count_line(r) for r in s.top[1].counts) == ("crossref citations 1 -> 2", "crossref cited by 1 -> 3")
     assert s.items_with_attention == 3

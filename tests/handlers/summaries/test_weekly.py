@@ -18,6 +18,7 @@ from bot.summary_job import (
 )
 from handlers.context import Context
 from handlers.notifier import DeliveryError
+from handlers.options import Options
 from handlers.summaries.data import build_summary
 from handlers.summaries.weekly import enqueue_summary, post_weekly_summary, summary_key
 from storage import open_store, outbox
@@ -50,7 +51,7 @@ def db_path(tmp_path: Path) -> Path:
 
 def context(path: Path, **options: object) -> Context:
     """A Context as a (re)started bot builds it on the same database file."""
-    return Context(store=open_store(path), options=OPTIONS | options)
+    return Context(store=open_store(path), options=Options(**(OPTIONS | options)))
 
 
 def test_week_is_posted_once_with_its_chart_in_the_thread(db_path: Path) -> None:
@@ -59,7 +60,7 @@ def test_week_is_posted_once_with_its_chart_in_the_thread(db_path: Path) -> None
     assert post_weekly_summary(ctx, chat, "C1", now=SUMMARY_TIME) is True
     [post] = chat.posts
     assert post.key == "summary:C1:2026-10-19"
-    assert "Attention summary for C1, 19 Oct - 25 Oct 2026" in post.text
+    assert "Attention summary for C1, the week: 19 Oct - 25 Oct 2026" in post.text
     assert post.blocks and post.blocks[0]["type"] == "header"
     [(channel, filename, png)] = chat.uploads
     assert (channel, filename, png[:4]) == ("C1", "attention-2026-10-19.png", b"\x89PNG")

@@ -1,0 +1,1 @@
+"""Streams: reading them, matching every event in memory, storing what they name."""
