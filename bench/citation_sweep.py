@@ -40,7 +40,7 @@ from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.datacite import DataCite
 from sources.europepmc import EuropePMC
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.openalex import OpenAlex
 from storage import bulk, open_store
 from storage.counts import latest

@@ -22,7 +22,7 @@ from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
 from sources.config import SourcesConfig
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import bulk, open_store
 from storage.watches import watch_domain, watch_item

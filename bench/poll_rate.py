@@ -25,7 +25,7 @@ from handlers.context import Context
 from handlers.polling.poll import run_poll
 from sources.config import SourcesConfig
 from sources.crossref import Crossref
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from storage import open_store
 from storage.watches import watch_item
 

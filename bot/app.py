@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.settings import Settings
 from handlers.context import Context
 from sources import build_sources, build_streams
-from sources.http import HttpFactory, Transport
+from sources.factory import HttpFactory, Transport
 from storage import open_store
 
 

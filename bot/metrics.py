@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from handlers.context import Context
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from storage import outbox, polls
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -29,7 +29,7 @@ from core.config import HostList, Port, Rates, Slots, StrList, setting
 from handlers.options import Options
 from sources.base import Source
 from sources.config import SourcesConfig, flat_name, variable
-from sources.http import user_agent
+from sources.factory import user_agent
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 CONFIG = SettingsConfigDict(

@@ -11,9 +11,9 @@ from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.datacite import DataCite
 from sources.europepmc import EuropePMC
+from sources.factory import HttpFactory
 from sources.feeds import Feeds
 from sources.hackernews import HackerNews
-from sources.http import HttpFactory
 from sources.jetstream import Jetstream
 from sources.mastodon import Mastodon
 from sources.openalex import OpenAlex

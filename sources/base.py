@@ -25,7 +25,7 @@ from sources.config import SourcesConfig, SourceSettings, is_set, variable
 from sources.errors import BadResponse, NotAuthorised
 
 if TYPE_CHECKING:
-    from sources.http import HttpFactory
+    from sources.factory import HttpFactory
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -38,7 +38,7 @@ from sources.matching import snippet as make_snippet
 from sources.transport import STEP_TIMEOUTS, step
 
 if TYPE_CHECKING:
-    from sources.http import HttpFactory
+    from sources.factory import HttpFactory
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from handlers.polling.resolve import resolver_config, url_rules
 from handlers.render import plural
 from sources.config import SourcesConfig
 from sources.errors import BadResponse
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.oaipmh import Get, Harvester, OaiRecord
 from sources.resolver import check_url, fetch_page, with_query
 from sources.urlrules import UrlRule, key_for

@@ -25,7 +25,7 @@ from core.identifiers import from_key, normalise_url
 from core.models import Identifier
 from handlers.context import Context
 from sources.errors import SourceError, SourceTimeout, SourceUnavailable
-from sources.http import Transport
+from sources.factory import Transport
 from sources.landing import Found, LandingPage
 from sources.resolver import Refused, Resolve, ResolverConfig, resolve_page, shown_url, url_problem
 from sources.urlrules import UrlRule, key_for, parse_rules

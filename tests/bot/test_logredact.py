@@ -13,7 +13,7 @@ from bot import logredact, startup
 from bot.settings import load_settings
 from core.models import Identifier
 from sources.altmetric import Altmetric
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 from sources.crossref import Crossref
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.openalex import OpenAlex
 
 

@@ -28,7 +28,7 @@ from handlers.context import Context
 from sources.crossref import Crossref
 from sources.datacite import DataCite
 from sources.europepmc import EuropePMC
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.openalex import OpenAlex
 from storage import Store
 from tests.fakes.config import sources_config

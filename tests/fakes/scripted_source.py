@@ -9,7 +9,7 @@ from typing import ClassVar
 from core.models import Count, Identifier, Mention, SourceResult
 from sources.base import Source
 from sources.config import SourcesConfig
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 
 
 class ScriptedSource(Source):

@@ -12,7 +12,7 @@ import pytest
 from core.identifiers import parse_identifier
 from sources.altmetric import Altmetric, parse_altmetric
 from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceUnavailable
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from tests import paths
 from tests.fakes.config import sources_config
 

@@ -13,7 +13,7 @@ import pytest
 from core.identifiers import parse_identifier
 from sources.bluesky import Bluesky, parse_domain_posts, parse_search_posts, token_expiry
 from sources.errors import BadResponse, NotAuthorised
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from tests import paths
 from tests.fakes.config import sources_config
 

@@ -9,6 +9,7 @@ import pytest
 
 from core.identifiers import parse_identifier
 from sources.errors import BadResponse
+from sources.factory import HttpFactory
 from sources.feeds import (
     CACHE_SECONDS,
     Feeds,
@@ -17,7 +18,6 @@ from sources.feeds import (
     parse_feed,
     split_feed,
 )
-from sources.http import HttpFactory
 from tests import paths
 from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded, canned

@@ -14,8 +14,8 @@ from sources.crossref import Crossref
 from sources.datacite import DataCite
 from sources.errors import BadResponse
 from sources.europepmc import EuropePMC
+from sources.factory import HttpFactory
 from sources.hackernews import HackerNews
-from sources.http import HttpFactory
 from sources.wikipedia import MAX_PAGES, Wikipedia
 from tests import paths
 from tests.fakes.config import sources_config

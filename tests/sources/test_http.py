@@ -13,7 +13,8 @@ import pytest
 from sources.base import Source
 from sources.config import SourcesConfig
 from sources.errors import BadResponse, NotAuthorised, RateLimited, SourceTimeout, SourceUnavailable
-from sources.http import PACE_SHARE, HttpFactory, SourceClient, TokenBucket
+from sources.factory import HttpFactory
+from sources.http import PACE_SHARE, SourceClient, TokenBucket
 from sources.pacing import WINDOW_SLACK, header_seconds
 from tests.fakes.http import FakeServer, canned
 

@@ -13,7 +13,7 @@ import yaml
 
 from core.identifiers import parse_identifier
 from sources.errors import BadResponse, NotAuthorised, SourceUnavailable
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.mastodon import Mastodon, parse_domain_search, parse_search
 from tests import paths
 from tests.fakes.config import sources_config

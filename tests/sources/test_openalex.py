@@ -10,7 +10,7 @@ import pytest
 
 from core.identifiers import parse_identifier
 from sources.errors import BadResponse, NotAuthorised
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.openalex import OpenAlex, parse_work
 from tests import paths
 from tests.fakes.config import sources_config

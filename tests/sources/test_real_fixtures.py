@@ -15,7 +15,7 @@ from core.models import Identifier, SourceResult
 from handlers.commands.check import audit
 from sources import REGISTRY
 from sources.errors import SourceError
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.landing import LandingPage, extract_identifiers
 from tests import paths
 from tests.fakes.config import sources_config

@@ -20,7 +20,7 @@ from sources.config import SourcesConfig
 from sources.crossref import Crossref
 from sources.datacite import DataCite
 from sources.errors import BadResponse
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.wikipedia import Wikipedia
 from tests.fakes.config import sources_config
 from tests.fakes.http import FakeServer

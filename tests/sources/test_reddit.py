@@ -14,7 +14,7 @@ import yaml
 
 from core.identifiers import parse_identifier
 from sources.errors import BadResponse, NotAuthorised
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.reddit import Reddit, parse_domain_listing, parse_listing
 from tests import paths
 from tests.fakes.config import sources_config

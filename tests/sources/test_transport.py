@@ -20,7 +20,8 @@ from sources.base import Source
 from sources.bluesky import Bluesky
 from sources.config import SourcesConfig
 from sources.errors import BadResponse, SourceTimeout, SourceUnavailable
-from sources.http import HttpFactory, SourceClient
+from sources.factory import HttpFactory
+from sources.http import SourceClient
 from sources.resolver import ResolverConfig, fetch_page
 from sources.transport import _DeadlineBackend, bounded_transport, read_body, step
 from tests import paths
@@ -156,7 +157,7 @@ def test_a_gzip_bomb_is_refused_early_and_memory_stays_bounded() -> None:
         from sources.base import Source
         from sources.errors import BadResponse
         from sources.config import SourcesConfig
-        from sources.http import HttpFactory
+        from sources.factory import HttpFactory
         from sources.resolver import ResolverConfig, fetch_page
         from tests.fakes.hostile import gzip_bomb
         from tests.fakes.http import FakeServer

@@ -15,7 +15,7 @@ from handlers.router import dispatch
 from sources import build_sources
 from sources.altmetric import Altmetric
 from sources.base import Source
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from storage import items, state
 from storage.db import Store
 from tests import paths

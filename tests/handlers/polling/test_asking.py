@@ -12,7 +12,7 @@ from handlers.polling.asking import BackingOff, ask, store_result
 from sources.base import Source
 from sources.config import SourcesConfig
 from sources.errors import BadResponse, SourceUnavailable
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from storage import counts, items, mentions, state
 
 DOI = Identifier(scheme="doi", value="10.1371/journal.pone.0000030")

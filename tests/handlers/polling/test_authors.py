@@ -24,7 +24,7 @@ from handlers.polling.poll import run_poll
 from sources import bluesky, hackernews, mastodon, reddit
 from sources.base import Source
 from sources.config import SourcesConfig
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from storage import watches
 from tests import paths
 

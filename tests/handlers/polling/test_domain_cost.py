@@ -7,7 +7,7 @@ import httpx
 from core.models import Identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import Store
 from storage.watches import watch_domain, watch_item

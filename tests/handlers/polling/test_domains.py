@@ -9,7 +9,7 @@ from core.identifiers import parse_identifier
 from handlers.context import Context
 from handlers.polling.domains import distinct_targets
 from handlers.router import dispatch
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import items, watches
 from storage.mentions import mentions_of

@@ -12,8 +12,8 @@ from core.identifiers import parse_identifier
 from handlers.context import Context
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
+from sources.factory import HttpFactory
 from sources.feeds import Feeds
-from sources.http import HttpFactory
 from storage import items
 from storage.mentions import mentions_of
 from tests import paths

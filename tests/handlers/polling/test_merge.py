@@ -11,7 +11,7 @@ from core.identifiers import parse_identifier
 from core.models import Count, Mention
 from handlers.context import Context
 from handlers.router import dispatch
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.landing import LandingPage, extract_identifiers
 from sources.wikipedia import Wikipedia
 from storage import counts, items, outbox, watches

@@ -13,8 +13,8 @@ from handlers.context import Context
 from handlers.polling.poll import run_poll
 from handlers.router import dispatch
 from sources.altmetric import Altmetric
+from sources.factory import HttpFactory
 from sources.feeds import Feeds
-from sources.http import HttpFactory
 from sources.wikipedia import Wikipedia
 from storage import counts, outbox, state, watches
 from storage.db import open_store

@@ -15,7 +15,7 @@ from handlers.context import Context
 from handlers.options import Options
 from handlers.polling.poll import PollReport, run_poll
 from sources.crossref import Crossref
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from storage import counts, open_store, outbox, watches
 from tests.fakes.config import sources_config
 from tests.fakes.http import Canned, FakeServer, Recorded

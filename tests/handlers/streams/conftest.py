@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from handlers.context import Context
 from handlers.streams.run import StreamRunner
 from sources import build_sources, build_streams
-from sources.http import HttpFactory
+from sources.factory import HttpFactory
 from sources.streaming import StreamSource
 from tests.fakes.config import sources_config
 
