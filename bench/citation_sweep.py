@@ -53,7 +53,7 @@ SOURCES: tuple[type[Source], ...] = (Crossref, DataCite, OpenAlex, EuropePMC)
 GOAL_SOURCES = ("crossref", "datacite")
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"dois": (100, 10_000, 100_000), "one_by_one": (100, 10_000)},
-    "quick": {"dois": (100, 10_000), "one_by_one": (100,)},
+    "quick": {"dois": (100, 2_500), "one_by_one": (100,)},
     "smoke": {"dois": (100, 2_500), "one_by_one": (100,)},
 }
 #: Works a request at Crossref (``rows``) and DataCite (``page[size]``) at most.

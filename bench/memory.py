@@ -44,14 +44,12 @@ from storage.watches import watch_item
 #: Peak RSS through a poll of many items against the same process's through a poll of none.
 GOAL_TO_IDLE = 1.5
 SIZES: dict[str, dict[str, Any]] = {
-    "full": {"items": 100_000, "source": EuropePMC.name},
-    "quick": {"items": 2_000, "source": EuropePMC.name},
-    "smoke": {"items": 300, "source": EuropePMC.name},
+    "full": {"items": 100_000, "source": EuropePMC.name, "start_after_seconds": 2.5},
+    "quick": {"items": 2_000, "source": EuropePMC.name, "start_after_seconds": 1.5},
+    "smoke": {"items": 300, "source": EuropePMC.name, "start_after_seconds": 2.5},
 }
 #: Longest wait for the first poll to finish before the run counts as failed.
 TIMEOUT_SECONDS = 240.0
-#: Seconds after it is prepared that the first poll is due: the bot must have started by then.
-START_AFTER_SECONDS = 2.5
 
 
 def _prepare(db_path: Path, items: int) -> int:
@@ -70,13 +68,13 @@ def _prepare(db_path: Path, items: int) -> int:
     return int(read)
 
 
-def _due_soon(db_path: Path) -> None:
+def _due_soon(db_path: Path, start_after: float) -> None:
     """Have the source's first poll due a moment after the bot has started."""
     store = open_store(db_path)
     with store.transaction() as db:
         # The schedule a bot keeps across restarts (source_state.next_run_at) is resumed at
         # start-up; without it a first poll waits STAGGER_SECONDS.
-        due = datetime.now(UTC) + timedelta(seconds=START_AFTER_SECONDS)
+        due = datetime.now(UTC) + timedelta(seconds=start_after)
         set_next_run(db, EuropePMC.name, due.isoformat())
     store.close()
 
@@ -98,7 +96,7 @@ def _finished(db_path: Path) -> bool:
 
 
 @contextmanager
-def _bot(template: Path, fake: FakeCrossref) -> Iterator[Callable[[], dict[str, Any]]]:
+def _bot(template: Path, fake: FakeCrossref, start_after: float) -> Iterator[Callable[[], dict[str, Any]]]:
     """Start the bot on a copy of ``template``; what it gives waits for its first Europe PMC
     poll to end and says the bot's peak RSS then. The bot is stopped on leaving."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,7 +114,7 @@ def _bot(template: Path, fake: FakeCrossref) -> Iterator[Callable[[], dict[str, 
             "ATTENTION_STREAMS": "",  # the streams would dial Bluesky and Wikimedia
         }
         fake.reset()
-        _due_soon(db_path)
+        _due_soon(db_path, start_after)
         start = time.monotonic()
         # cwd is the temporary directory: no developer's .env is read.
         bot = subprocess.Popen(
@@ -169,7 +167,10 @@ def _prepared(p: Params) -> Iterator[Prepared]:
 
 def _trial(p: Params, prepared: Prepared) -> Trial:
     # Side by side: the idle one is the same process at the same moment.
-    with _bot(prepared.idle, prepared.idle_fake) as idle_peak, _bot(prepared.watched, prepared.fake) as peak:
+    # (the first poll is due start_after seconds on: the bot must have started by then)
+    after = p["start_after_seconds"]
+    with _bot(prepared.idle, prepared.idle_fake, after) as idle_peak, \
+            _bot(prepared.watched, prepared.fake, after) as peak:
         idle = idle_peak()
         ours = peak()
     grew = (ours["peak_rss_mb"] - idle["peak_rss_mb"]) * 2**20

@@ -45,13 +45,13 @@ from storage import bulk, open_store
 from storage.db import Store
 from storage.mentions import INGEST_CACHE_KIB, MentionRow, ingest_mentions
 
-#: Quick: a tenth of the mentions over a tenth of the span, so the week summarised holds as
-#: many mentions as at full size (and 60% of its count rows).
+#: Quick: a twentieth of the mentions over a twentieth of the span, so the week summarised
+#: holds as many mentions as at full size (and 60% of its count rows).
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"items": 100_000, "mentions": 1_000_000, "count_rows": 5_000_000, "span_days": 730,
              "batch": 100_000, "timings": 5},
-    "quick": {"items": 10_000, "mentions": 100_000, "count_rows": 300_000, "span_days": 73,
-              "batch": 50_000, "timings": 5},
+    "quick": {"items": 5_000, "mentions": 50_000, "count_rows": 150_000, "span_days": 37,
+              "batch": 25_000, "timings": 5},
     "smoke": {"items": 300, "mentions": 3_000, "count_rows": 10_000, "span_days": 730,
               "batch": 1_000, "timings": 1},
 }
