@@ -5,7 +5,8 @@ being measured) and sends prepared events: a Jetstream-like WebSocket server and
 EventStreams-like server-sent events server. ``rate=None`` sends as fast as the bot reads
 (the connection's flow control paces it); a rate sends that many a second, each event stamped
 with the time it left (Jetstream's ``time_us``, EventStreams' ``meta.dt``). After ``count``
-events the server ends the connection.
+events the server ends the connection; the next ``replays - 1`` connections get the same replay
+again, any after them nothing.
 
 The events are shaped like the real streams' and mixed like them: most posts have no link;
 some link news sites, some a DOI nobody here watches, a few write a DOI in their text; a small
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,6 +27,29 @@ from typing import Any
 
 #: Items watched in every run, which matching events name.
 SHARED_ITEMS = 1000
+#: What the measured processes have imported before they start: the bot's stream side and the
+#: client libraries the bare readers use.
+PRELOAD = ["handlers.streams.run", "sources", "storage", "httpx", "httpx_sse", "websockets.sync.client"]
+
+
+def measured_processes() -> multiprocessing.context.ForkServerContext:
+    """Processes forked from a fresh interpreter that has imported ``PRELOAD`` (a forkserver):
+    none counts the memory of this process (which may have built a million-item database) as
+    its own, as a plain fork would, and each starts in a tenth of a spawned one's second."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def one_core() -> int | None:
+    """The core a measured process is pinned to: the second, when there is one (the servers
+    and this process are left the others)."""
+    return 1 if (os.cpu_count() or 1) > 1 else None
+
+
+def pin(cpu: int | None) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
 
 
 def watched_doi(n: int) -> str:
@@ -152,7 +177,7 @@ def _paced(count: int, rate: float | None) -> Iterator[int]:
 
 
 def _jetstream(
-    port_out: Any, count: int, rate: float | None, matching_every: int, cycle: int
+    port_out: Any, count: int, rate: float | None, matching_every: int, cycle: int, replays: int
 ) -> None:
     from websockets.sync.server import ServerConnection, serve
 
@@ -172,7 +197,7 @@ def _jetstream(
 
     def handle(ws: ServerConnection) -> None:
         served.append(1)
-        if len(served) > 1:  # one replay: a reconnect after the end gets nothing more
+        if len(served) > replays:  # a reconnect after the last replay gets nothing more
             ws.close()
             return
         for n in _paced(count, rate):
@@ -195,13 +220,14 @@ def _jetstream(
 
 
 def _eventstreams(
-    port_out: Any, count: int, rate: float | None, matching_every: int, cycle: int
+    port_out: Any, count: int, rate: float | None, matching_every: int, cycle: int, replays: int
 ) -> None:
     def frame(n: int, dt: str) -> bytes:
         data = json.dumps(links_change_event(n, matching_every=matching_every, dt=dt))
         return f'id: [{{"topic":"t","partition":0,"offset":{n}}}]\ndata: {data}\n\n'.encode()
 
     prepared = None if rate else [frame(n, "2026-12-01T00:00:00Z") for n in range(count)]
+    served = []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -214,6 +240,9 @@ def _eventstreams(
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
+            served.append(1)
+            if len(served) > replays:
+                return
             if prepared is not None:
                 for start in range(0, count, 500):
                     self.wfile.write(b"".join(prepared[start : start + 500]))
@@ -239,13 +268,15 @@ class StreamServer:
         rate: float | None = None,
         matching_every: int = 2000,
         cycle: int = SHARED_ITEMS,
+        replays: int = 1,
     ) -> None:
         self.kind = kind
         ctx = multiprocessing.get_context("fork")
         self._ports = ctx.Queue()
         target = _jetstream if kind == "jetstream" else _eventstreams
         self._proc = ctx.Process(
-            target=target, args=(self._ports, count, rate, matching_every, cycle), daemon=True
+            target=target, args=(self._ports, count, rate, matching_every, cycle, replays),
+            daemon=True,
         )
         self.port = 0
 

@@ -115,15 +115,23 @@ def test_citation_sweep_asks_in_lists_within_the_goal(smoke_run: dict[str, Any])
 def test_stream_match_matches_the_same_events_whatever_is_watched(smoke_run: dict[str, Any]) -> None:
     res = _result(smoke_run, "stream_match")
     for stream in ("jetstream", "wikimedia_stream"):
-        assert res["figures"][stream]["matched"] == res["baseline"][stream]["matched"] > 0
-        assert res["figures"][stream]["new_mentions"] == res["figures"][stream]["matched"]
-    assert res["goal_met"] is (
-        res["figures"]["events_per_second"] >= 20_000 and min(res["ratio"].values()) >= 0.8
-        and res["figures"]["peak_rss_mb"] <= 400
-    )
+        ours = res["figures"][stream]
+        assert ours["matched"] == ours["with_fewer_ids"]["matched"] > 0
+        assert ours["new_mentions"] == ours["matched"]  # each match stored once
+        assert res["baseline"][stream]["events_per_second"] > 0  # the bare reader read them too
+    # The bare set holds the keys the bot's index holds: one per watched identifier.
+    assert res["baseline"]["set_keys"] == res["params"]["ids"]
+    if not res["noisy"]:
+        ratio = res["ratio"]
+        assert res["goal_met"] is (
+            ratio["to_bare_reader"] >= 0.3 and ratio["flat_in_items"] >= 0.8 and ratio["memory_to_set"] <= 2
+        )
 
 
 def test_stream_latency_sees_every_alert(smoke_run: dict[str, Any]) -> None:
     res = _result(smoke_run, "stream_latency")
-    assert res["figures"]["alerts_seen"] == res["figures"]["alerts_expected"] > 0
-    assert res["goal_met"] is (res["figures"]["p99_s"] <= 2.0)
+    ours, alone = res["figures"], res["baseline"]
+    # The same matches in both runs, each alerted once.
+    assert ours["alerts_seen"] == ours["alerts_expected"] == alone["alerts_seen"] == alone["alerts_expected"] > 0
+    if not res["noisy"]:
+        assert res["goal_met"] is (res["ratio"]["p99"] <= 2.0)
