@@ -50,7 +50,7 @@ _SHAPE = {"commands": ["list", "help"], "mode": "HTTP, sequential client in its 
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"requests": 1000, "items": 10_000, "latency": 0.020, "burst": 200, "slow": 5,
              "page_seconds": 8.0, **_SHAPE},
-    "quick": {"requests": 100, "items": 1_000, "latency": 0.020, "burst": 40, "slow": 5,
+    "quick": {"requests": 60, "items": 500, "latency": 0.020, "burst": 30, "slow": 5,
               "page_seconds": 1.5, **_SHAPE},
     "smoke": {"requests": 20, "items": 100, "latency": 0.002, "burst": 20, "slow": 5,
               "page_seconds": 3.0, **_SHAPE},

@@ -30,7 +30,7 @@ from storage.watches import watch_domain, watch_item
 SITE = "repo.example.edu"
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"as_site": (100, 10_000, 100_000), "page_by_page": (100, 10_000), "site": SITE},
-    "quick": {"as_site": (100, 1_000, 10_000), "page_by_page": (100, 1_000), "site": SITE},
+    "quick": {"as_site": (100, 1_000, 5_000), "page_by_page": (100, 1_000), "site": SITE},
     "smoke": {"as_site": (10, 100), "page_by_page": (10,), "site": SITE},
 }
 CONFIG = SourcesConfig(settings={"wikipedia": {"langs": ("en",)}})

@@ -45,7 +45,7 @@ from storage.watches import watch_item
 GOAL_TO_IDLE = 1.5
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"items": 100_000, "source": EuropePMC.name, "start_after_seconds": 2.5},
-    "quick": {"items": 2_000, "source": EuropePMC.name, "start_after_seconds": 1.5},
+    "quick": {"items": 1_000, "source": EuropePMC.name, "start_after_seconds": 1.2},
     "smoke": {"items": 300, "source": EuropePMC.name, "start_after_seconds": 2.5},
 }
 #: Longest wait for the first poll to finish before the run counts as failed.

@@ -34,7 +34,7 @@ SLOTS = 16
 _LIMIT = {"allowed_per_second": ALLOWED, "concurrency": SLOTS}
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"items": 2000, "latency": 0.2, "serial_requests": 25, **_LIMIT},
-    "quick": {"items": 200, "latency": 0.05, "serial_requests": 10, **_LIMIT},
+    "quick": {"items": 120, "latency": 0.02, "serial_requests": 10, **_LIMIT},
     "smoke": {"items": 60, "latency": 0.02, "serial_requests": 10, **_LIMIT},
 }
 

@@ -32,7 +32,7 @@ GOAL_P99_RATIO = 2.0
 GOAL_SEEN = 0.95
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"rate": 200, "seconds": 20, "items": 10_000},
-    "quick": {"rate": 200, "seconds": 1.2, "items": 1_000},
+    "quick": {"rate": 200, "seconds": 0.8, "items": 1_000},
     "smoke": {"rate": 200, "seconds": 1, "items": 1_000},
 }
 #: One post in this many names a watched item at the full rate.
