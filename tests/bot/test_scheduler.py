@@ -13,13 +13,16 @@ from bot.scheduler import (
     SET_SYNC_JOB,
     add_jobs,
     build_notifier,
+    first_ask_job,
     poll_and_deliver,
+    polling_lock,
     start_scheduler,
 )
 from bot.settings import load_settings
 from core.models import Identifier
 from handlers.context import Context
 from handlers.options import Options
+from handlers.polling.first import NewlyWatched
 from storage import state, watches
 from tests.fakes.notifier import RecordingNotifier
 from tests.fakes.scripted_source import ScriptedSource
@@ -80,3 +83,20 @@ def test_a_scheduled_poll_is_followed_by_delivery(ctx: Context) -> None:
 def test_console_notifier_without_a_slack_token(ctx: Context, tmp_path: Path) -> None:
     settings = load_settings(db=tmp_path / "attention.db")
     assert isinstance(build_notifier(settings, ctx), ConsoleNotifier)
+
+
+def test_new_items_are_left_to_a_poll_of_their_source_that_is_running(ctx: Context) -> None:
+    # A big import then a start: the scheduled poll asks every item; asking the new ones beside
+    # it asked each twice against the source's rate.
+    news = ScriptedSource("news")
+    ctx.sources = [news]
+    new = NewlyWatched(NewlyWatched.start(ctx, since=datetime.now(UTC) - timedelta(days=1)))
+    with ctx.store.transaction() as db:
+        watches.watch_item(db, "C1", [Identifier(scheme="doi", value="10.1/new")])
+    chat = RecordingNotifier()
+    with polling_lock("news"):  # the poll is running
+        first_ask_job(ctx, chat, news, new)
+        assert news.asked == []
+    poll_and_deliver(ctx, chat, news)
+    first_ask_job(ctx, chat, news, new)  # the poll asked it: not again
+    assert news.asked == ["doi:10.1/new"]
