@@ -202,12 +202,3 @@ BENCH = Benchmark(
     judge=_judge,
     key=("peak_rss_mb", "peak_rss_mb"),
 )
-
-
-if __name__ == "__main__":
-    import json
-
-    from bench.common import run_benchmark
-
-    size = sys.argv[1] if len(sys.argv) > 1 else "full"
-    print(json.dumps(run_benchmark(BENCH, size), indent=2))  # type: ignore[arg-type]

@@ -175,12 +175,3 @@ BENCH = Benchmark(
     judge=_judge,
     key=("p99_s", "p99_s"),
 )
-
-
-if __name__ == "__main__":
-    import sys
-
-    from bench.common import run_benchmark
-
-    size = sys.argv[1] if len(sys.argv) > 1 else "full"
-    print(json.dumps(run_benchmark(BENCH, size), indent=2))  # type: ignore[arg-type]

@@ -279,13 +279,3 @@ BENCH = Benchmark(
     judge=_judge,
     key=("events_per_second", "events_per_second"),
 )
-
-
-if __name__ == "__main__":
-    import json
-    import sys
-
-    from bench.common import run_benchmark
-
-    size = sys.argv[1] if len(sys.argv) > 1 else "full"
-    print(json.dumps(run_benchmark(BENCH, size), indent=2))  # type: ignore[arg-type]
