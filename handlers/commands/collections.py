@@ -51,7 +51,9 @@ def normalise_target(text: str) -> str:
         )
     if parts.query or parts.fragment or any(ch.isspace() for ch in parts.path):
         raise InputError(f"`{raw}`: give a path prefix without ? or #, e.g. `{host}/collections/maps`.")
-    netloc = host if port is None else f"{host}:{port}"
+    # Links are matched without their default port (sources.matching.clean_url drops :80 and
+    # :443): a site kept with one would never match a link.
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     return netloc + parts.path.rstrip("/")
 
 

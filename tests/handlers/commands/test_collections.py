@@ -62,6 +62,8 @@ def test_watch_collection_from_a_local_file_only_in_the_shell(ctx: Context) -> N
         ("digital.library.example.edu/collections/maps/", "digital.library.example.edu/collections/maps"),
         ("https://Repo.Example.edu", "repo.example.edu"),
         ("repo.example.edu:8443/handle", "repo.example.edu:8443/handle"),
+        ("https://repo.example.edu:443/handle/", "repo.example.edu/handle"),  # links lose :443 too
+        ("repo.example.edu:80", "repo.example.edu"),
     ],
 )
 def test_domain_targets_are_normalised(typed: str, stored: str) -> None:
