@@ -21,7 +21,7 @@ from core.models import Count, Identifier, ListedWork, SourceResult, WorkPage
 from sources.base import Source, lookup_doi_record, shape_checked
 from sources.config import SourceSettings
 from sources.errors import BadResponse
-from sources.listing import listed_work, next_cursor, no_doi
+from sources.listing import listed_work, next_cursor, no_doi, total_of
 
 DEFAULT_URL = "https://api.crossref.org"
 #: Works a list page holds (Crossref's most), and DOIs named in one ``filter=doi:`` request (a
@@ -74,7 +74,7 @@ def parse_list(data: Any, *, asked: int, api_url: str | None = None) -> WorkPage
     return WorkPage(
         works=tuple(works), skipped=tuple(skipped),
         next_cursor=next_cursor(message.get("next-cursor"), got=len(message["items"]), asked=asked),
-        total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        total=total_of(total),
     )
 
 

@@ -17,7 +17,7 @@ from core.models import Count, Identifier, ListedWork, SourceResult, WorkPage
 from sources.base import Source, lookup_doi_record, shape_checked
 from sources.config import SourceSettings
 from sources.errors import BadResponse
-from sources.listing import listed_work, next_cursor, no_doi, query_param
+from sources.listing import listed_work, next_cursor, no_doi, query_param, total_of
 
 DEFAULT_URL = "https://api.datacite.org"
 METRICS = {"citationCount": "citations", "viewCount": "views", "downloadCount": "downloads"}
@@ -70,7 +70,7 @@ def parse_list(data: Any, *, asked: int, api_url: str | None = None) -> WorkPage
     return WorkPage(
         works=tuple(works), skipped=tuple(skipped),
         next_cursor=next_cursor(cursor, got=len(records), asked=asked),
-        total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        total=total_of(total),
     )
 
 

@@ -48,6 +48,11 @@ def next_cursor(cursor: object, *, got: int, asked: int) -> str | None:
     return cursor
 
 
+def total_of(value: object) -> int | None:
+    """A registry's count of the works listed, when it sent a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def query_param(url: object, name: str) -> str | None:
     """One query parameter of a link a registry sent (DataCite's ``links.next``): the bot builds
     its next request itself rather than following a URL from an answer."""

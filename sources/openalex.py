@@ -22,7 +22,7 @@ from core.models import Count, Identifier, ListedWork, SourceResult, WorkPage
 from sources.base import Source, json_object, shape_checked
 from sources.config import SourceSettings
 from sources.errors import BadResponse, NotAuthorised
-from sources.listing import listed_work, next_cursor, no_doi
+from sources.listing import listed_work, next_cursor, no_doi, total_of
 
 DEFAULT_URL = "https://api.openalex.org"
 PATHS = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid"}
@@ -84,7 +84,7 @@ def parse_list(data: Any, *, asked: int, api_url: str | None = None) -> WorkPage
     return WorkPage(
         works=tuple(works), skipped=tuple(skipped),
         next_cursor=next_cursor(meta.get("next_cursor"), got=len(results), asked=asked),
-        total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        total=total_of(total),
     )
 
 
